@@ -1,0 +1,53 @@
+# Monitoring of school methodological services — one Makefile for set-up, runs and tests.
+# `make help` lists the targets.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PARAMS ?= params/2026.yaml
+
+.DEFAULT_GOAL := help
+.PHONY: help setup report run year template sample test test-fast bench publish strip clean-processed
+
+help: ## list the targets with what they do
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the project with its test tools
+
+report: $(STAMP) ## set up, then run every year in params/ on the embedded sample and build the site
+	$(PY) -m pipeline run --all
+
+year: $(STAMP) ## run one year: make year PARAMS=params/2025.yaml
+	$(PY) -m pipeline run --params $(PARAMS)
+
+template: $(STAMP) ## write the blank school form of PARAMS into build/forms/
+	$(PY) -m pipeline template --params $(PARAMS) --out build/forms
+
+sample: $(STAMP) ## regenerate the embedded sample data in data/raw/ (deterministic)
+	$(PY) -m pipeline sample --out data/raw
+
+test: $(STAMP) ## set up, then run the whole test suite (what CI runs)
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP) ## the test suite without the slow end-to-end tests
+	$(PY) -m pytest -q -m "not slow"
+
+bench: $(STAMP) ## run the benchmarks and print the figures
+	$(PY) benchmarks/run.py
+
+publish: $(STAMP) ## copy the publishable site to OUT: make publish OUT=/path/to/site
+	$(PY) -m pipeline publish --out $(OUT)
+
+strip: $(STAMP) ## strip outputs from the notebooks in notebooks/ (keep git clean)
+	$(PY) -m pipeline strip-notebooks notebooks
+
+clean-processed: ## delete generated data/processed and reports (raw data is never touched)
+	rm -rf data/processed/* reports/*
+	@touch data/processed/.gitkeep reports/.gitkeep

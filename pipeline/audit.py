@@ -1,0 +1,27 @@
+"""What every executed notebook shows at its top, for the auditor: the year, the parameter
+file, the input checksums and where the stage's outputs go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .params import YearParams
+from .storage import sha256_file
+
+
+def stage_header(params: YearParams, stage: str, inputs: list[Path] | None = None, output_dir: Path | None = None) -> pd.DataFrame:
+    """A small table: what this stage ran on (files with sha256) and where it writes."""
+    rows = [
+        {"что": "Год мониторинга", "значение": f"{params.year} ({params.academic_year} учебный год)"},
+        {"что": "Этап", "значение": stage},
+        {"что": "Файл параметров", "значение": f"{params.source} (sha256 {sha256_file(params.source)[:16]}…)" if params.source else "—"},
+        {"что": "Методика", "значение": f"{params.methodology} (sha256 {sha256_file(params.methodology)[:16]}…)"},
+        {"что": "Результаты записываются в", "значение": str(output_dir or params.processed_dir)},
+    ]
+    for path in inputs or []:
+        path = Path(path)
+        if path.is_file():
+            rows.append({"что": f"Вход: {path.name}", "значение": f"sha256 {sha256_file(path)}"})
+    return pd.DataFrame(rows)

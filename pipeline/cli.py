@@ -1,0 +1,101 @@
+"""Command line: `python -m pipeline <command>`.
+
+Each command is a thin wrapper over one function of the package. Errors the pipeline knows
+about (PipelineError) are printed as one Russian sentence, without a traceback, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import PipelineError
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="Мониторинг эффективности деятельности школьных методических служб.",
+    )
+    sub = ap.add_subparsers(dest="command", required=True, metavar="команда")
+
+    p = sub.add_parser("run", help="выполнить этапы года (или всех лет) через papermill")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--params", type=Path, help="файл параметров года, например params/2026.yaml")
+    who.add_argument("--all", action="store_true", help="все файлы параметров из папки params/")
+    p.add_argument("--params-dir", type=Path, default=Path("params"), help="папка с файлами параметров (для --all)")
+    p.add_argument("--strict", action="store_true", help="любое замечание к данным — ошибка запуска")
+    p.add_argument("--force", action="store_true", help="выполнить все этапы заново, даже если ничего не изменилось")
+    p.add_argument("--quiet", action="store_true", help="без индикатора выполнения")
+
+    p = sub.add_parser("verify", help="пересчитать год во временной папке и сравнить с manifest.json")
+    p.add_argument("--params", type=Path, required=True)
+
+    p = sub.add_parser("template", help="записать пустую форму школы для года")
+    p.add_argument("--params", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="папка, куда записать форму")
+    p.add_argument("--prefilled", action="store_true", help="также по одной заполненной шапкой форме на каждую школу реестра")
+
+    p = sub.add_parser("sample", help="сгенерировать встроенные учебные данные (детерминированно)")
+    p.add_argument("--out", type=Path, default=Path("data/raw"), help="корневая папка сырых данных")
+    p.add_argument("--schools", type=int, default=36, help="число школ")
+    p.add_argument("--years", type=int, nargs="+", default=[2024, 2025, 2026])
+    p.add_argument("--seed", type=int, default=20260615)
+
+    p = sub.add_parser("publish", help="скопировать публикуемые файлы сайта в папку")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--reports", type=Path, default=Path("reports"))
+
+    p = sub.add_parser("strip-notebooks", help="удалить результаты выполнения из блокнотов")
+    p.add_argument("paths", type=Path, nargs="+")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            from . import runner
+
+            return runner.main_run(args)
+        if args.command == "verify":
+            from . import runner
+
+            return runner.main_verify(args)
+        if args.command == "template":
+            from . import forms
+            from .params import load_params
+
+            params = load_params(args.params)
+            written = forms.write_template(params, args.out, prefilled=args.prefilled)
+            for path in written:
+                print(f"Записана форма: {path}")
+            return 0
+        if args.command == "sample":
+            from . import sample
+
+            written = sample.generate(args.out, years=args.years, n_schools=args.schools, seed=args.seed)
+            print(f"Учебные данные записаны: {len(written)} файлов в {args.out}")
+            return 0
+        if args.command == "publish":
+            from . import site
+
+            n = site.publish(args.reports, args.out)
+            print(f"Опубликовано файлов: {n} → {args.out}")
+            return 0
+        if args.command == "strip-notebooks":
+            from .notebooks import strip_outputs
+
+            for path in args.paths:
+                for nb in ([path] if path.is_file() else sorted(path.rglob("*.ipynb"))):
+                    if strip_outputs(nb):
+                        print(f"Очищен блокнот: {nb}")
+            return 0
+    except PipelineError as exc:
+        print(f"Ошибка: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Прервано пользователем. Результаты предыдущего запуска сохранены.", file=sys.stderr)
+        return 130
+    return 1

@@ -1,0 +1,58 @@
+"""The data contract: which files each stage writes to data/processed/<year>/ and their columns.
+
+Stages must write at least these columns, in this order first (extra columns may follow).
+Tests check every output against this table, so the contract is enforced, not just described.
+"""
+
+from __future__ import annotations
+
+# Severity of a data issue (issues.csv): "error" — the value or form is not used;
+# "warning" — the value is used, but the analyst should look at it.
+SEVERITIES = ("error", "warning")
+
+# Status of a raw file (files.csv).
+FILE_STATUSES = ("accepted", "rejected", "superseded", "registry")
+
+OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "ingest": {
+        # one row per form field found, long format, for every readable form
+        "forms.csv": ("file", "sheet", "cell", "row", "field", "label", "value", "value_type", "school_code"),
+        # every file in the raw folder
+        "files.csv": ("file", "sha256", "size_bytes", "kind", "status", "reason", "school_code", "filled_date"),
+    },
+    "clean": {
+        # one row per (registry school, methodology position); schools without a form have no rows
+        "checklist.csv": ("school_code", "position", "score", "score_raw", "document", "link", "link_ok", "file", "cell"),
+        # one row per school with an accepted form; P0..P9 nullable integers
+        "staff.csv": ("school_code", "P0", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9"),
+        # one row per registry school (submitted or not)
+        "profile.csv": (
+            "school_code", "school_name", "school_type", "submitted", "file", "pupils",
+            "innovation_site", "low_results", "low_results_support", "staffing_monitoring",
+            "responsible", "filled_date",
+        ),
+        # every problem found, including rejected and superseded files
+        "issues.csv": ("school_code", "file", "sheet", "cell", "field", "value", "rule", "severity", "message", "action"),
+    },
+    "score": {
+        "scores.csv": (
+            "school_code", "school_name", "cluster", "checklist_points", "checklist_max", "checklist_pct",
+            "activity_index", "total_score", "rank_in_cluster", "level",
+        ),
+        "criteria.csv": ("school_code", "criterion", "points", "max_points", "pct"),
+        "targets_school.csv": ("school_code", "target", "value", "target_value", "status"),
+        "targets_municipal.csv": ("target", "numerator", "denominator", "value", "target_value", "met"),
+    },
+    "recommendations": {
+        "recommendations.csv": ("recommendation_id", "school_code", "indicator_code", "priority", "text"),
+        "decisions.csv": ("decision_id", "kind", "topic", "schools", "responsible", "due"),
+        "followup.csv": ("recommendation_id", "school_code", "indicator_code", "status"),
+    },
+}
+
+STAGES: tuple[str, ...] = ("ingest", "clean", "score", "recommendations", "report")
+
+
+def columns(stage: str, name: str) -> tuple[str, ...]:
+    """The required leading columns of one output file."""
+    return OUTPUTS[stage][name]

@@ -1,0 +1,136 @@
+"""One small exception hierarchy for the whole pipeline.
+
+Every error carries *where* it happened (file, sheet, cell, key, stage) and renders to one
+Russian sentence that ends with what the person should do. The command line prints that
+sentence, never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class PipelineError(Exception):
+    """Root of all errors the pipeline reports to a person."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        text = self.message.rstrip()
+        if self.hint:
+            if not text.endswith((".", "!", "?")):
+                text += "."
+            text += " " + self.hint.rstrip()
+        return text
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.render()
+
+
+class ParamsError(PipelineError):
+    """A parameter set (params/<year>.yaml) is missing, unreadable or invalid."""
+
+    def __init__(self, file: str, key: str | None, problem: str, hint: str = "") -> None:
+        self.file = str(file)
+        self.key = key
+        self.problem = problem
+        where = f"Файл параметров «{self.file}»"
+        if key:
+            where += f", ключ «{key}»"
+        super().__init__(f"{where}: {problem}", hint or "Исправьте файл параметров и запустите снова.")
+
+
+class MethodologyError(PipelineError):
+    """A methodology file is invalid (duplicate codes, unknown criterion, bad scale...)."""
+
+    def __init__(self, file: str, key: str | None, problem: str, hint: str = "") -> None:
+        self.file = str(file)
+        self.key = key
+        self.problem = problem
+        where = f"Файл методики «{self.file}»"
+        if key:
+            where += f", элемент «{key}»"
+        super().__init__(f"{where}: {problem}", hint or "Исправьте файл методики и запустите снова.")
+
+
+class FormError(PipelineError):
+    """A school's form cannot be used; names the file and, where known, sheet and cell."""
+
+    def __init__(
+        self,
+        file: str,
+        reason: str,
+        *,
+        sheet: str | None = None,
+        cell: str | None = None,
+        value: object = None,
+        hint: str = "",
+        rule: str = "form",
+    ) -> None:
+        self.file = str(file)
+        self.sheet = sheet
+        self.cell = cell
+        self.value = value
+        self.reason = reason
+        self.rule = rule
+        where = f"Файл «{self.file}»"
+        if sheet:
+            where += f", лист «{sheet}»"
+        if cell:
+            where += f", ячейка {cell}"
+        if value is not None and value != "":
+            where += f" (значение «{value}»)"
+        super().__init__(f"{where}: {reason}", hint or "Попросите школу исправить форму и прислать её снова.")
+
+
+class StageError(PipelineError):
+    """A stage notebook failed; the executed notebook is kept as the error report."""
+
+    def __init__(
+        self,
+        stage: str,
+        notebook: str,
+        *,
+        cell: int | None = None,
+        ename: str = "",
+        evalue: str = "",
+    ) -> None:
+        self.stage = stage
+        self.notebook = str(notebook)
+        self.cell = cell
+        self.ename = ename
+        self.evalue = evalue
+        where = f"Этап «{stage}» завершился с ошибкой"
+        if cell is not None:
+            where += f" в ячейке {cell}"
+        detail = f": {ename}: {evalue}" if ename else ""
+        super().__init__(
+            f"{where}{detail}",
+            f"Откройте выполненный блокнот {self.notebook}, чтобы увидеть ошибку целиком.",
+        )
+
+
+class StrictModeError(PipelineError):
+    """--strict was given and the data has issues."""
+
+    def __init__(self, count: int, issues_file: str) -> None:
+        self.count = count
+        self.issues_file = str(issues_file)
+        super().__init__(
+            f"Строгий режим: найдено замечаний к данным — {count}",
+            f"Список с файлами, листами и ячейками: {self.issues_file}. "
+            "Исправьте формы или запустите без --strict.",
+        )
+
+
+class RunLockedError(PipelineError):
+    """Another run of the same year is in progress."""
+
+    def __init__(self, year: int, lock_file: str) -> None:
+        self.year = year
+        self.lock_file = str(lock_file)
+        super().__init__(
+            f"Год {year} уже обрабатывается другим запуском (блокировка {self.lock_file})",
+            "Дождитесь его окончания; если запуск был прерван, удалите файл блокировки.",
+        )

@@ -1,0 +1,184 @@
+"""A methodology is data: positions, criteria, shares and targets, loaded from YAML and validated.
+
+Hard errors (duplicate codes, an unknown criterion, a bad scale) stop the run. A declared
+maximum that differs from the computed one is not an error: it is kept as a warning that the
+report shows in its methodology appendix, never silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import MethodologyError
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+# Staff fields of the form's «Кадры» sheet that shares and count targets may refer to.
+STAFF_CODES = tuple(f"P{i}" for i in range(10))
+# Profile (да/нет) fields of the «Сведения» sheet that flag targets may refer to.
+FLAG_FIELDS = ("innovation_site", "low_results", "low_results_support", "staffing_monitoring")
+
+
+class Criterion(BaseModel):
+    model_config = _STRICT
+    code: str
+    name: str
+
+
+class Position(BaseModel):
+    """One position of the self-assessment checklist."""
+
+    model_config = _STRICT
+    code: str
+    criterion: str
+    short: str
+    text: str
+    scale: list[int] = Field(min_length=2)
+    evidence_required: bool = True
+    recommendation: str
+
+    @property
+    def max_points(self) -> int:
+        return max(self.scale)
+
+
+class Share(BaseModel):
+    model_config = _STRICT
+    code: str
+    name: str
+    numerator: str
+    denominator: str
+    in_activity_index: bool = False
+
+
+class Measure(BaseModel):
+    model_config = _STRICT
+    kind: Literal["share", "flag", "count"]
+    share: str | None = None
+    field: str | None = None
+    among: str | None = None
+
+
+class Target(BaseModel):
+    model_config = _STRICT
+    code: str
+    name: str
+    measure: Measure
+    scope: list[Literal["school", "municipal"]] = Field(min_length=1)
+    unit: str = "%"
+    recommendation: str
+
+
+class Methodology(BaseModel):
+    """A validated methodology. `warnings` holds the non-fatal findings (Russian)."""
+
+    model_config = _STRICT
+    name: str
+    version: str
+    declared_max: int | None = None
+    criteria: list[Criterion] = Field(min_length=1)
+    positions: list[Position] = Field(min_length=1)
+    shares: list[Share] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)
+    # set by load_methodology
+    source: Path | None = None
+    sha256: str = ""
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def max_points(self) -> int:
+        """The computed maximum: the sum of every position's top score."""
+        return sum(p.max_points for p in self.positions)
+
+    def position(self, code: str) -> Position:
+        for p in self.positions:
+            if p.code == code:
+                return p
+        raise KeyError(code)
+
+    def criterion_name(self, code: str) -> str:
+        for c in self.criteria:
+            if c.code == code:
+                return c.name
+        raise KeyError(code)
+
+
+def _check(m: Methodology, file: str) -> list[str]:
+    """Cross-field checks; raise for hard errors, return warnings."""
+
+    def dupes(codes: list[str]) -> list[str]:
+        seen, out = set(), []
+        for c in codes:
+            if c in seen and c not in out:
+                out.append(c)
+            seen.add(c)
+        return out
+
+    for kind, items in (("критерий", m.criteria), ("позиция", m.positions), ("доля", m.shares), ("целевой показатель", m.targets)):
+        d = dupes([i.code for i in items])
+        if d:
+            raise MethodologyError(file, d[0], f"{kind} с кодом «{d[0]}» указан(а) дважды", "Коды должны быть уникальны.")
+    crit = {c.code for c in m.criteria}
+    for p in m.positions:
+        if p.criterion not in crit:
+            raise MethodologyError(file, p.code, f"неизвестный критерий «{p.criterion}»", f"Добавьте его в criteria или исправьте код. Известные: {', '.join(sorted(crit))}.")
+        if sorted(set(p.scale)) != sorted(p.scale) or min(p.scale) != 0 or any(s < 0 for s in p.scale):
+            raise MethodologyError(file, p.code, f"шкала {p.scale} недопустима: нужны разные целые баллы, начиная с 0 (например [0, 1] или [0, 1, 2])")
+    for s in m.shares:
+        for f in (s.numerator, s.denominator):
+            if f not in STAFF_CODES:
+                raise MethodologyError(file, s.code, f"поле «{f}» не из листа «Кадры» ({', '.join(STAFF_CODES)})")
+    share_codes = {s.code for s in m.shares}
+    for t in m.targets:
+        ms = t.measure
+        if ms.kind == "share" and ms.share not in share_codes:
+            raise MethodologyError(file, t.code, f"доля «{ms.share}» не описана в shares")
+        if ms.kind == "flag" and (ms.field not in FLAG_FIELDS or (ms.among and ms.among not in FLAG_FIELDS)):
+            raise MethodologyError(file, t.code, f"поле да/нет «{ms.field}» неизвестно; допустимы: {', '.join(FLAG_FIELDS)}")
+        if ms.kind == "count" and ms.field not in STAFF_CODES:
+            raise MethodologyError(file, t.code, f"поле «{ms.field}» не из листа «Кадры»")
+    warnings = []
+    if m.declared_max is not None and m.declared_max != m.max_points:
+        warnings.append(
+            f"Заявленный в методике максимальный балл ({m.declared_max}) не совпадает с суммой "
+            f"максимальных баллов позиций ({m.max_points}); в расчётах используется {m.max_points}."
+        )
+    return warnings
+
+
+def load_methodology(path: str | Path) -> Methodology:
+    """Load and validate a methodology file."""
+    path = Path(path)
+    file = str(path)
+    if not path.is_file():
+        raise MethodologyError(file, None, "файл не найден", "Проверьте ключ methodology в файле параметров.")
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        raise MethodologyError(file, None, "файл не читается как YAML") from None
+    if not isinstance(data, dict):
+        raise MethodologyError(file, None, "ожидается набор ключей (словарь) верхнего уровня")
+    for reserved in ("source", "sha256", "warnings"):
+        data.pop(reserved, None)
+    try:
+        m = Methodology.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = err["loc"]
+        key = ".".join(str(x) for x in loc)
+        # name the element by its code where possible: positions.3.scale -> M2.scale
+        if len(loc) >= 2 and isinstance(loc[1], int):
+            items = data.get(str(loc[0])) or []
+            if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict) and "code" in items[loc[1]]:
+                key = ".".join([str(items[loc[1]]["code"])] + [str(x) for x in loc[2:]])
+        problem = "обязательное поле отсутствует" if err["type"] == "missing" else (
+            "неизвестное поле" if err["type"] == "extra_forbidden" else str(err["msg"]))
+        raise MethodologyError(file, key, problem) from None
+    warnings = _check(m, file)
+    return m.model_copy(update={"source": path.resolve(), "sha256": hashlib.sha256(raw).hexdigest(), "warnings": tuple(warnings)})

@@ -35,10 +35,14 @@ OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
         "issues.csv": ("school_code", "file", "sheet", "cell", "field", "value", "rule", "severity", "message", "action"),
     },
     "score": {
+        # one row per registry school; a school without a form has submitted=False, empty
+        # numbers and level "нет данных" (never zero)
         "scores.csv": (
             "school_code", "school_name", "cluster", "checklist_points", "checklist_max", "checklist_pct",
-            "activity_index", "total_score", "rank_in_cluster", "level",
+            "activity_index", "total_score", "rank_in_cluster", "level", "zone", "submitted",
         ),
+        # one row per (submitted school, position): what was claimed and what counts
+        "positions.csv": ("school_code", "position", "criterion", "claimed", "points", "max_points", "confirmed"),
         "criteria.csv": ("school_code", "criterion", "points", "max_points", "pct"),
         "targets_school.csv": ("school_code", "target", "value", "target_value", "status"),
         "targets_municipal.csv": ("target", "numerator", "denominator", "value", "target_value", "met"),
@@ -49,6 +53,14 @@ OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
         "followup.csv": ("recommendation_id", "school_code", "indicator_code", "status"),
     },
 }
+
+# Vocabularies of the score and recommendation outputs (Russian words are what people read).
+CLUSTERS = ("СОШ>500", "СОШ≤500", "ООШ")
+LEVELS = ("высокий", "средний", "низкий")          # level in scores.csv; "нет данных" when no form
+ZONES = ("зелёная", "жёлтая", "красная")            # zone per level
+TARGET_STATUSES = ("met", "not_met", "not_applicable", "not_submitted")
+PRIORITIES = ("высокий", "средний")
+FOLLOWUP_STATUSES = ("устранён", "улучшение", "без изменений", "ухудшение", "нет данных")
 
 STAGES: tuple[str, ...] = ("ingest", "clean", "score", "recommendations", "report")
 

@@ -1,0 +1,72 @@
+"""Shared test fixtures: a year's parameter set pointing at temporary folders, and a way to
+execute a stage notebook through papermill exactly as the runner does."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import papermill as pm
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+DEFAULT_METHODOLOGY = ROOT / "methodology" / "default.yaml"
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def write_params(folder: Path, year: int = 2026, *, raw_dir: Path | None = None, **overrides: Any) -> Path:
+    """Write params/<year>.yaml into folder: the repository's year with absolute paths,
+    processed and reports under folder, raw data from the repository unless raw_dir is given."""
+    folder = Path(folder)
+    base = yaml.safe_load((ROOT / "params" / f"{year}.yaml").read_text(encoding="utf-8"))
+    base.update(
+        raw_dir=str(raw_dir or ROOT / "data" / "raw" / str(year)),
+        processed_dir=str(folder / "processed" / str(year)),
+        reports_dir=str(folder / "reports" / str(year)),
+        methodology=str(DEFAULT_METHODOLOGY),
+        previous_params=None,
+    )
+    data = _merge(base, overrides)
+    (folder / "params").mkdir(parents=True, exist_ok=True)
+    path = folder / "params" / f"{year}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def make_params(tmp_path):
+    """make_params(year=2026, raw_dir=None, **overrides) -> path of a parameter file in tmp_path."""
+
+    def make(year: int = 2026, raw_dir: Path | None = None, **overrides: Any) -> Path:
+        return write_params(tmp_path, year, raw_dir=raw_dir, **overrides)
+
+    return make
+
+
+def execute_notebook(name: str, params_file: Path, out_dir: Path, **parameters: Any) -> Path:
+    """Execute notebooks/<name> through papermill with the given parameter file; return the
+    executed notebook's path. Raises papermill's PapermillExecutionError on failure."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / name
+    pm.execute_notebook(
+        str(NOTEBOOKS / name),
+        str(out),
+        parameters={"params_file": str(params_file), **parameters},
+        kernel_name="python3",
+        cwd=str(NOTEBOOKS),
+        progress_bar=False,
+    )
+    return out

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import MethodologyError
+from .errors import MethodologyError, ParamsError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .params import YearParams
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -107,6 +110,23 @@ class Methodology(BaseModel):
                 return c.name
         raise KeyError(code)
 
+    def share(self, code: str) -> Share:
+        for s in self.shares:
+            if s.code == code:
+                return s
+        raise KeyError(code)
+
+    def target(self, code: str) -> Target:
+        for t in self.targets:
+            if t.code == code:
+                return t
+        raise KeyError(code)
+
+    @property
+    def index_shares(self) -> list[str]:
+        """Codes of the shares averaged into the activity index, in methodology order."""
+        return [s.code for s in self.shares if s.in_activity_index]
+
 
 def _check(m: Methodology, file: str) -> list[str]:
     """Cross-field checks; raise for hard errors, return warnings."""
@@ -136,17 +156,36 @@ def _check(m: Methodology, file: str) -> list[str]:
     share_codes = {s.code for s in m.shares}
     for t in m.targets:
         ms = t.measure
+        # each kind names exactly the fields it uses: share → share; flag → field (+ among); count → field
+        needs = {"share": {"share"}, "flag": {"field"}, "count": {"field"}}[ms.kind]
+        allowed = needs | ({"among"} if ms.kind == "flag" else set())
+        given = {k for k in ("share", "field", "among") if getattr(ms, k)}
+        if needs - given:
+            raise MethodologyError(file, t.code, f"для measure.kind «{ms.kind}» нужно поле measure.{sorted(needs - given)[0]}")
+        if given - allowed:
+            raise MethodologyError(file, t.code, f"поле measure.{sorted(given - allowed)[0]} не используется при measure.kind «{ms.kind}»", "Удалите его.")
         if ms.kind == "share" and ms.share not in share_codes:
             raise MethodologyError(file, t.code, f"доля «{ms.share}» не описана в shares")
-        if ms.kind == "flag" and (ms.field not in FLAG_FIELDS or (ms.among and ms.among not in FLAG_FIELDS)):
-            raise MethodologyError(file, t.code, f"поле да/нет «{ms.field}» неизвестно; допустимы: {', '.join(FLAG_FIELDS)}")
+        if ms.kind == "flag":
+            for f in (ms.field, ms.among):
+                if f is not None and f not in FLAG_FIELDS:
+                    raise MethodologyError(file, t.code, f"поле да/нет «{f}» неизвестно; допустимы: {', '.join(FLAG_FIELDS)}")
         if ms.kind == "count" and ms.field not in STAFF_CODES:
-            raise MethodologyError(file, t.code, f"поле «{ms.field}» не из листа «Кадры»")
+            raise MethodologyError(file, t.code, f"поле «{ms.field}» не из листа «Кадры» ({', '.join(STAFF_CODES)})")
     warnings = []
     if m.declared_max is not None and m.declared_max != m.max_points:
         warnings.append(
             f"Заявленный в методике максимальный балл ({m.declared_max}) не совпадает с суммой "
             f"максимальных баллов позиций ({m.max_points}); в расчётах используется {m.max_points}."
+        )
+    used = {p.criterion for p in m.positions}
+    for c in m.criteria:
+        if c.code not in used:
+            warnings.append(f"Критерий {c.code} «{c.name}» не содержит ни одной позиции; в профиле критериев он не показывается.")
+    if not m.index_shares:
+        warnings.append(
+            "Ни одна доля не отмечена in_activity_index: индекс активности не рассчитывается, "
+            "итоговый балл равен проценту по чек-листу."
         )
     return warnings
 
@@ -182,3 +221,27 @@ def load_methodology(path: str | Path) -> Methodology:
         raise MethodologyError(file, key, problem) from None
     warnings = _check(m, file)
     return m.model_copy(update={"source": path.resolve(), "sha256": hashlib.sha256(raw).hexdigest(), "warnings": tuple(warnings)})
+
+
+def check_targets(methodology: Methodology, params: YearParams) -> None:
+    """The year's target values (params.targets) must match the methodology's targets one to one.
+
+    Raises ParamsError naming the key: a value for a target the methodology does not describe,
+    or a target of the methodology without a value for the year.
+    """
+    file = str(params.source or "параметры года")
+    known = [t.code for t in methodology.targets]
+    for key in params.targets:
+        if key not in known:
+            raise ParamsError(
+                file, f"targets.{key}",
+                f"целевой показатель «{key}» не описан в методике «{methodology.source or methodology.name}»",
+                f"Удалите его или исправьте код. Показатели методики: {', '.join(known) or 'нет'}.",
+            )
+    for code in known:
+        if code not in params.targets:
+            raise ParamsError(
+                file, f"targets.{code}",
+                f"не задано значение целевого показателя «{code}» ({methodology.target(code).name})",
+                "Добавьте значение года в раздел targets файла параметров.",
+            )

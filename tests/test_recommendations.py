@@ -478,3 +478,42 @@ def test_notebook_previous_missing(make_params, tmp_path):
     nb = execute_notebook("04_recommendations.ipynb", p26_file, tmp_path / "nb")
     assert "не найдены" in _all_text(nb)
     assert read_table(p26.processed_dir, "followup.csv").empty
+
+
+# --------------------------------------------------------------------------- against the score stage
+
+
+def test_on_score_stage_outputs(params, tmp_path):
+    """The score stage's real tables, through CSV, are what this stage is built for."""
+    scoring = pytest.importorskip("pipeline.scoring")
+    from pipeline.contract import OUTPUTS as OUT
+
+    prof = pd.DataFrame([
+        {"school_code": c, "school_name": f"Школа {c}", "school_type": "СОШ", "submitted": sub, "file": f"{c}.xlsx",
+         "pupils": 300, "innovation_site": False, "low_results": low, "low_results_support": sup,
+         "staffing_monitoring": True, "responsible": "", "filled_date": "2026-05-20"}
+        for c, sub, low, sup in [("01", True, False, None), ("02", True, True, False), ("03", False, None, None)]
+    ], columns=OUT["clean"]["profile.csv"])
+    staff = pd.DataFrame([{"school_code": c, "P0": 10, "P1": 1, "P2": 1, "P3": 0, "P4": 0, "P5": p5, "P6": 10,
+                           "P7": 0, "P8": 0, "P9": 1} for c, p5 in [("01", 5), ("02", 1)]],
+                         columns=OUT["clean"]["staff.csv"])
+    scores_by_school = {"01": {"M1": (1, "Приказ"), "M2": (2, "")}, "02": {"M3": (None, "")}}
+    checklist = pd.DataFrame([
+        {"school_code": c, "position": p.code, "score": over.get(p.code, (2, "Приказ"))[0],
+         "score_raw": "", "document": over.get(p.code, (2, "Приказ"))[1], "link": "", "link_ok": False,
+         "file": f"{c}.xlsx", "cell": "C2"}
+        for c, over in scores_by_school.items() for p in METH.positions
+    ], columns=OUT["clean"]["checklist.csv"])
+    tables = scoring.run(checklist, staff, prof, METH, params)
+    write_tables(tmp_path, tables | {"profile.csv": prof})
+    read = lambda name: read_table(tmp_path, name)  # noqa: E731
+    res = rec.run(params, METH, read("scores.csv"), read("positions.csv"), read("targets_school.csv"),
+                  profile=read("profile.csv"), targets_municipal=read("targets_municipal.csv"))
+    r = res.recommendations.set_index("recommendation_id")
+    assert (r.loc["01:M1", "priority"], r.loc["01:M1", "reason"]) == ("средний", "балл 1 из 2")
+    assert r.loc["01:M2", "priority"] == "высокий" and "не подтверждено" in r.loc["01:M2", "reason"]
+    assert r.loc["02:M3", "reason"] == "позиция не оценена в форме"
+    assert r.loc["02:T3", "reason"] == "показатель не достигнут: 10 % при целевом 30 %"
+    assert not any(i.startswith("03:") for i in r.index)
+    ids = set(res.decisions.decision_id)
+    assert {"visit:02", "request:03", "seminar:M1", "seminar:T3"} <= ids

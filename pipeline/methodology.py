@@ -190,6 +190,33 @@ def _check(m: Methodology, file: str) -> list[str]:
     return warnings
 
 
+_MESSAGES = {
+    "missing": "обязательное поле отсутствует",
+    "extra_forbidden": "неизвестное поле",
+    "int_type": "ожидается целое число",
+    "int_parsing": "ожидается целое число",
+    "int_from_float": "ожидается целое число",
+    "string_type": "ожидается текст",
+    "bool_type": "ожидается true или false",
+    "bool_parsing": "ожидается true или false",
+    "list_type": "ожидается список",
+    "dict_type": "ожидается набор ключей (словарь)",
+    "model_type": "ожидается набор ключей (словарь)",
+}
+
+
+def _russian(err: dict) -> str:
+    """One pydantic finding as a Russian phrase."""
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind == "too_short":
+        return f"нужно не меньше {ctx.get('min_length')} элементов"
+    if kind == "literal_error":
+        return f"допустимые значения: {str(ctx.get('expected', '')).replace(' or ', ', ')}"
+    return str(err.get("msg", "недопустимое значение"))
+
+
 def load_methodology(path: str | Path) -> Methodology:
     """Load and validate a methodology file."""
     path = Path(path)
@@ -216,9 +243,7 @@ def load_methodology(path: str | Path) -> Methodology:
             items = data.get(str(loc[0])) or []
             if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict) and "code" in items[loc[1]]:
                 key = ".".join([str(items[loc[1]]["code"])] + [str(x) for x in loc[2:]])
-        problem = "обязательное поле отсутствует" if err["type"] == "missing" else (
-            "неизвестное поле" if err["type"] == "extra_forbidden" else str(err["msg"]))
-        raise MethodologyError(file, key, problem) from None
+        raise MethodologyError(file, key, _russian(err)) from None
     warnings = _check(m, file)
     return m.model_copy(update={"source": path.resolve(), "sha256": hashlib.sha256(raw).hexdigest(), "warnings": tuple(warnings)})
 

@@ -1,0 +1,1516 @@
+"""The analytic report («Аналитическая справка») of a monitoring year, assembled from the
+processed tables.
+
+Reading happens at one edge (`build_context`: the year's processed tables and every earlier
+year reachable through `previous_params`); everything else is a pure function of that context
+and returns a section of the report as HTML (what the 05_report notebook displays) or a table
+(what the Excel and the school pages use). `export_html` turns the executed notebook into the
+published `index.html`: no code, no prompts, no external resources, deterministic.
+
+Published figures follow three rules (SPEC §7):
+* every string that came from a form is HTML-escaped (markupsafe; only `Markup` built here
+  is trusted);
+* no personal data: the `responsible` field is never shown, and `redact` removes the names
+  from any published page as a last line of defence;
+* no figure computed from fewer than `params.report.min_group_size` people: such a figure is
+  shown as «н/д (менее N)».
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import pandas as pd
+from markupsafe import Markup, escape
+
+from .contract import CLUSTERS, FOLLOWUP_STATUSES, LEVELS, OUTPUTS, PRIORITIES, ZONES
+from .methodology import Methodology, load_methodology
+from .params import YearParams, load_params
+from .storage import read_table
+
+NO_DATA = "нет данных"
+SUBMITTED_TRUE = {"true", "1", "1.0", "да", "yes"}
+
+# The management cycle the report follows (federal guidance on municipal quality mechanisms):
+# anchor, title of the step.
+CYCLE: tuple[tuple[str, str], ...] = (
+    ("goals", "Цели"),
+    ("indicators", "Показатели"),
+    ("methods", "Методы сбора информации"),
+    ("monitoring", "Мониторинг"),
+    ("analysis", "Анализ"),
+    ("recommendations", "Адресные рекомендации"),
+    ("measures", "Меры"),
+    ("decisions", "Управленческие решения"),
+    ("effectiveness", "Анализ эффективности принятых мер"),
+)
+
+ZONE_CLASS = {"зелёная": "green", "жёлтая": "yellow", "красная": "red"}
+LEVEL_ZONE = dict(zip(LEVELS, ZONES))
+TARGET_STATUS_LABEL = {
+    "met": "достигнут",
+    "not_met": "не достигнут",
+    "not_applicable": "не применяется",
+    "not_submitted": "форма не представлена",
+}
+TARGET_STATUS_MARK = {"met": "✓", "not_met": "✗", "not_applicable": "—", "not_submitted": "·"}
+DECISION_KINDS = {
+    "seminar": "Муниципальный семинар (заседание РМО)",
+    "measure": "Муниципальная мера",
+    "visit": "Методический выезд",
+    "request": "Запрос формы мониторинга",
+}
+FILE_STATUS_LABEL = {
+    "accepted": "принята",
+    "rejected": "отклонена",
+    "superseded": "заменена более поздней",
+    "registry": "реестр школ",
+}
+SEVERITY_LABEL = {"error": "ошибка", "warning": "предупреждение"}
+MONTHS_GEN = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
+              "октября", "ноября", "декабря")
+# Profile fields that are personal data: never on a published page.
+PERSONAL_FIELDS = ("responsible",)
+
+
+# ============================================================================ loading (edge)
+
+
+@dataclass(frozen=True)
+class YearData:
+    """The processed tables of one year (by file name); a missing file is an empty table with
+    the contract's columns, listed in `missing`."""
+
+    params: YearParams
+    tables: dict[str, pd.DataFrame]
+    missing: tuple[str, ...] = ()
+
+    @property
+    def year(self) -> int:
+        return self.params.year
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+@dataclass(frozen=True)
+class HistoryYear:
+    """One year of the dynamics: its parameters and data, or why it has none."""
+
+    year: int
+    academic_year: str
+    data: YearData | None
+    note: str = ""
+
+
+def _empty(stage: str, name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in OUTPUTS[stage][name]})
+
+
+def load_year(params: YearParams) -> YearData | None:
+    """Every contract table of the year's processed_dir; None when the year has no scores."""
+    folder = Path(params.processed_dir)
+    if not (folder / "scores.csv").is_file():
+        return None
+    tables, missing = {}, []
+    for stage in ("ingest", "clean", "score", "recommendations"):
+        for name in OUTPUTS[stage]:
+            if (folder / name).is_file():
+                tables[name] = _normalise(read_table(folder, name))
+            else:
+                tables[name] = _empty(stage, name)
+                missing.append(name)
+    return YearData(params, tables, tuple(missing))
+
+
+def _normalise(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    for col in ("school_code", "recommendation_id", "indicator_code", "position", "target", "criterion"):
+        if col in df.columns:
+            df[col] = df[col].astype("string").str.strip()
+    if "submitted" in df.columns:
+        df["submitted"] = df["submitted"].map(as_bool).fillna(False).astype(bool)
+    return df
+
+
+def load_history(params: YearParams) -> list[HistoryYear]:
+    """The year and every earlier one reachable through previous_params, oldest first. A year
+    whose parameter file or processed data is missing is kept with a note and no data."""
+    chain: list[HistoryYear] = []
+    seen: set[Path] = set()
+    current: YearParams | None = params
+    while current is not None:
+        data = load_year(current)
+        note = "" if data is not None else f"обработанные данные не найдены ({Path(current.processed_dir).name})"
+        chain.append(HistoryYear(current.year, current.academic_year, data, note))
+        if current.source is not None:
+            seen.add(Path(current.source).resolve())
+        prev = current.previous_params
+        if prev is None or Path(prev).resolve() in seen:
+            break
+        try:
+            current = load_params(prev, check_files=False)
+        except Exception:  # an unreadable earlier year: say so, stop following the chain
+            chain.append(HistoryYear(current.year - 1, "", None, f"файл параметров «{Path(prev).name}» не читается"))
+            break
+    return list(reversed(chain))
+
+
+@dataclass
+class ReportContext:
+    """Everything the report of one year is made from."""
+
+    params: YearParams
+    methodology: Methodology
+    data: YearData
+    history: list[HistoryYear] = field(default_factory=list)
+
+    @property
+    def n_small(self) -> int:
+        return int(self.params.report.min_group_size)
+
+    @property
+    def previous(self) -> YearData | None:
+        """The previous year's data, when it was run."""
+        if len(self.history) >= 2 and self.history[-2].year == self.params.year - 1:
+            return self.history[-2].data
+        return None
+
+
+def build_context(params: YearParams | str | Path, methodology: Methodology | None = None) -> ReportContext:
+    """Load the year (and its history) for the report. The one place that reads files."""
+    if not isinstance(params, YearParams):
+        params = load_params(params)
+    methodology = methodology or load_methodology(params.methodology)
+    history = load_history(params)
+    data = history[-1].data
+    if data is None:
+        from .errors import PipelineError
+
+        raise PipelineError(
+            f"Нет обработанных данных {params.year} года в папке «{params.processed_dir}»",
+            "Сначала выполните этапы ingest, clean, score и recommendations (python -m pipeline run --params …).",
+        )
+    return ReportContext(params, methodology, data, history)
+
+
+def audit_notes(ctx: ReportContext) -> pd.DataFrame:
+    """For the auditor: which years the dynamics use (or why not) and which tables are missing."""
+    rows = []
+    for hy in ctx.history:
+        what = "данные есть" if hy.data is not None else hy.note
+        if hy.data is not None and hy.data.missing:
+            what += "; нет файлов: " + ", ".join(hy.data.missing)
+        rows.append({"год": hy.year, "учебный год": hy.academic_year, "обработанные данные": what,
+                     "папка": str(hy.data.params.processed_dir) if hy.data is not None else ""})
+    return pd.DataFrame(rows)
+
+
+# ============================================================================ small helpers
+
+
+def as_bool(v: Any) -> bool | None:
+    """True/False/None from booleans or their text forms."""
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    s = str(v).strip().lower()
+    if s in SUBMITTED_TRUE:
+        return True
+    if s in {"false", "0", "0.0", "нет", "no"}:
+        return False
+    return None
+
+
+def num(v: Any) -> float | None:
+    """A float, or None for empty / non-numeric / NaN."""
+    if v is None or v is pd.NA:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def text(v: Any) -> str:
+    """A cell as text ('' for empty)."""
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return str(v)
+
+
+def fmt_num(v: Any, digits: int = 1) -> str:
+    """72,5 — Russian decimal comma; '—' for empty."""
+    f = num(v)
+    if f is None:
+        return "—"
+    s = f"{f:.{digits}f}".replace(".", ",").replace("-", "−")
+    return s
+
+
+def fmt_int(v: Any) -> str:
+    f = num(v)
+    return "—" if f is None else f"{int(round(f)):,}".replace(",", "\u00a0")
+
+
+def fmt_pct(v: Any, digits: int = 1) -> str:
+    f = num(v)
+    return "—" if f is None else f"{fmt_num(f, digits)}\u00a0%"
+
+
+def fmt_date(d: dt.date) -> str:
+    """15 июня 2026 г."""
+    return f"{d.day} {MONTHS_GEN[d.month - 1]} {d.year}\u00a0г."
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """Russian plural: 1 школа, 2 школы, 5 школ."""
+    n = abs(int(n))
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def small_label(n: int) -> str:
+    return f"н/д (менее {n})"
+
+
+def is_small(denominator: Any, n: int) -> bool:
+    """A figure computed from fewer than n people (a known denominator below n, but above 0)."""
+    d = num(denominator)
+    return d is not None and d < n
+
+
+def zone_of(value: Any, params: YearParams) -> str:
+    """зелёная / жёлтая / красная from the level thresholds; '' for empty."""
+    f = num(value)
+    if f is None:
+        return ""
+    f = round(f, 9)
+    if f >= params.levels.high:
+        return ZONES[0]
+    if f >= params.levels.medium:
+        return ZONES[1]
+    return ZONES[2]
+
+
+def trend(delta: Any, threshold: float) -> tuple[str, str, str]:
+    """(mark, css class, words) of a change against the previous year."""
+    d = num(delta)
+    if d is None:
+        return "", "none", "нет данных за прошлый год"
+    if d > threshold:
+        return "▲", "up", f"рост на {fmt_num(d)}"
+    if d < -threshold:
+        return "▼", "down", f"снижение на {fmt_num(-d)}"
+    return "→", "flat", "без существенных изменений"
+
+
+def short(s: str, n: int = 48) -> str:
+    s = text(s)
+    return s if len(s) <= n else s[: n - 1].rstrip() + "…"
+
+
+def school_page(code: str) -> str:
+    """File name of a school's page: the code, made safe for any file system and URL."""
+    code = text(code).strip()
+    safe = re.sub(r"[^0-9A-Za-z_-]", "_", code) or "school"
+    if safe != code:
+        import hashlib
+
+        safe = f"{safe}-{hashlib.sha256(code.encode('utf-8')).hexdigest()[:8]}"
+    return f"{safe}.html"
+
+
+def safe_link(url: Any) -> str | None:
+    """The address if it is an http(s) URL that is safe to render as a link; else None."""
+    from urllib.parse import urlsplit
+
+    s = text(url).strip()
+    if not s or any(ord(c) < 32 or ord(c) == 127 for c in s) or " " in s:
+        return None
+    try:
+        parts = urlsplit(s)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return s
+
+
+# ---------------------------------------------------------------------------- HTML builders
+
+
+def _cell(v: Any) -> Markup:
+    if isinstance(v, Markup):
+        return v
+    return escape(text(v))
+
+
+def h(tag: str, content: Any = "", **attrs: Any) -> Markup:
+    """<tag attrs>content</tag>; content escaped unless Markup; `class_` → class."""
+    parts = []
+    for k, v in attrs.items():
+        if v is None or v is False:
+            continue
+        k = k.rstrip("_").replace("_", "-")
+        parts.append(f' {k}="{escape(text(v))}"')
+    if isinstance(content, (list, tuple)):
+        inner = Markup("").join(_cell(c) for c in content)
+    else:
+        inner = _cell(content)
+    return Markup(f"<{tag}{''.join(parts)}>{inner}</{tag}>")
+
+
+def table(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, cls: str = "data",
+          num_cols: Sequence[int] = (), caption: str | None = None, row_classes: Sequence[str] | None = None,
+          nowrap: Sequence[int] = (), widths: Sequence[str | None] | None = None) -> Markup:
+    """A plain HTML table; numeric columns right-aligned, `nowrap` columns kept on one line,
+    `widths` (CSS widths per column) fix the layout so that tables of one kind line up."""
+    numeric, keep = set(num_cols), set(nowrap)
+
+    def klass(i: int) -> str | None:
+        names = [n for n, on in (("num", i in numeric), ("nowrap", i in keep)) if on]
+        return " ".join(names) or None
+
+    head = Markup("").join(h("th", c, class_=klass(i), scope="col") for i, c in enumerate(headers))
+    body = []
+    for r, row in enumerate(rows):
+        cells = Markup("").join(h("td", c, class_=klass(i)) for i, c in enumerate(row))
+        rc = row_classes[r] if row_classes and r < len(row_classes) else None
+        body.append(h("tr", cells, class_=rc or None))
+    cap = h("caption", caption) if caption else Markup("")
+    cols = Markup("")
+    if widths:
+        cols = h("colgroup", Markup("").join(Markup(f'<col style="width:{escape(w)}">') if w else Markup("<col>")
+                                             for w in widths))
+        cls += " fixed"
+    return Markup(f'<div class="table-wrap"><table class="{escape(cls)}">{cap}{cols}<thead><tr>{head}</tr></thead>'
+                  f"<tbody>{Markup('').join(body)}</tbody></table></div>")
+
+
+def zone_chip(value: Any, params: YearParams, label: str | None = None) -> Markup:
+    z = zone_of(value, params)
+    if not z:
+        return h("span", label if label is not None else "—", class_="chip none")
+    return h("span", label if label is not None else fmt_num(value), class_=f"chip {ZONE_CLASS[z]}", title=f"{z} зона")
+
+
+def trend_chip(delta: Any, threshold: float) -> Markup:
+    mark, cls, words = trend(delta, threshold)
+    if not mark:
+        return h("span", "—", class_="trend none", title=words)
+    sign = "+" if (num(delta) or 0) > 0 else ""
+    return h("span", f"{mark} {sign}{fmt_num(delta)}", class_=f"trend {cls}", title=words)
+
+
+def bar_cell(value: Any, params: YearParams) -> Markup:
+    """An inline bar 0–100 coloured by zone (CSS only)."""
+    f = num(value)
+    if f is None:
+        return Markup('<span class="bar empty"></span>')
+    z = ZONE_CLASS.get(zone_of(f, params), "none")
+    w = max(0.0, min(100.0, f))
+    return Markup(f'<span class="bar"><span class="fill {z}" style="width:{w:.1f}%"></span></span>')
+
+
+def section(anchor: str, number: str, title: str, *content: Any, lead: str | None = None) -> str:
+    head = h("h2", [h("span", number, class_="num"), " ", title] if number else title)
+    parts = [head]
+    if lead:
+        parts.append(h("p", lead, class_="lead"))
+    parts.extend(_cell(c) for c in content)
+    return str(h("section", Markup("").join(parts), id=anchor, class_="report-section"))
+
+
+def sub(title: str, *content: Any, anchor: str | None = None) -> Markup:
+    return Markup("").join([h("h3", title, id=anchor)] + [_cell(c) for c in content])
+
+
+def para(*sentences: Any, cls: str | None = None) -> Markup:
+    return h("p", Markup(" ").join(_cell(s) for s in sentences if s), class_=cls)
+
+
+def note(*sentences: Any) -> Markup:
+    return para(*sentences, cls="note")
+
+
+def figure(uri: str, alt: str, caption: str | None = None, width: int | None = None) -> Markup:
+    img = Markup(f'<img src="{escape(uri)}" alt="{escape(alt)}"' + (f' width="{int(width)}"' if width else "") + ">")
+    cap = h("figcaption", caption) if caption else Markup("")
+    return h("figure", img + cap, class_="chart")
+
+
+# ============================================================================ derived tables
+
+
+def _names(ctx: ReportContext) -> dict[str, str]:
+    prof = ctx.data["profile.csv"]
+    names = dict(zip(prof["school_code"].map(text), prof["school_name"].map(text)))
+    sc = ctx.data["scores.csv"]
+    for c, n in zip(sc["school_code"].map(text), sc["school_name"].map(text)):
+        names.setdefault(c, n)
+    return names
+
+
+def indicator_names(m: Methodology) -> dict[str, str]:
+    return {p.code: p.short for p in m.positions} | {t.code: t.name for t in m.targets} | {
+        c.code: c.name for c in m.criteria}
+
+
+def staff_denominators(ctx: ReportContext) -> pd.DataFrame:
+    """Per school: every share's value and its denominator (from staff.csv)."""
+    st = ctx.data["staff.csv"]
+    rows = []
+    for r in st.itertuples(index=False):
+        row = {"school_code": text(r.school_code)}
+        for s in ctx.methodology.shares:
+            n_, d_ = num(getattr(r, s.numerator, None)), num(getattr(r, s.denominator, None))
+            row[s.code] = n_ * 100 / d_ if n_ is not None and d_ else None
+            row[f"{s.code}_den"] = d_
+        row["P0"] = num(getattr(r, "P0", None))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def school_table(ctx: ReportContext) -> pd.DataFrame:
+    """One row per registry school: the scores with zone, previous total, change and trend,
+    the number of teachers (for suppression) and the number of recommendations."""
+    sc = ctx.data["scores.csv"].copy()
+    sc["school_code"] = sc["school_code"].map(text)
+    prof = ctx.data["profile.csv"]
+    types = dict(zip(prof["school_code"].map(text), prof["school_type"].map(text)))
+    if "school_type" not in sc.columns:
+        sc["school_type"] = sc["school_code"].map(types)
+    for col in ("checklist_points", "checklist_max", "checklist_pct", "activity_index", "total_score", "rank_in_cluster"):
+        sc[col] = pd.to_numeric(sc[col], errors="coerce").astype("float64")
+    sc["zone"] = [zone_of(t, ctx.params) if s else "" for t, s in zip(sc["total_score"], sc["submitted"])]
+    sizes = sc[sc["rank_in_cluster"].notna()].groupby("cluster")["school_code"].count()
+    sc["cluster_size"] = sc["cluster"].map(sizes)
+    prev = ctx.previous
+    if prev is not None:
+        ps = prev["scores.csv"]
+        pt = dict(zip(ps["school_code"].map(text), pd.to_numeric(ps["total_score"], errors="coerce")))
+        sc["prev_total"] = sc["school_code"].map(pt).astype("float64")
+    else:
+        sc["prev_total"] = float("nan")
+    sc["delta"] = sc["total_score"] - sc["prev_total"]
+    dens = staff_denominators(ctx)
+    p0 = dict(zip(dens["school_code"], dens["P0"])) if not dens.empty else {}
+    sc["P0"] = sc["school_code"].map(p0).astype("float64")
+    sc["small"] = [is_small(v, ctx.n_small) for v in sc["P0"]]
+    recs = ctx.data["recommendations.csv"]
+    for p in PRIORITIES:
+        cnt = recs[recs["priority"] == p].groupby("school_code")["recommendation_id"].count()
+        sc[f"rec_{p}"] = sc["school_code"].map(cnt).fillna(0).astype(int)
+    sc["page"] = sc["school_code"].map(school_page)
+    order = {c: i for i, c in enumerate(CLUSTERS)}
+    sc["_c"] = sc["cluster"].map(lambda c: order.get(text(c), 99))
+    sc = sc.sort_values(["_c", "rank_in_cluster", "school_code"], na_position="last", kind="mergesort")
+    return sc.drop(columns="_c").reset_index(drop=True)
+
+
+def criteria_table(ctx: ReportContext) -> pd.DataFrame:
+    """criteria.csv with cluster, the cluster mean per criterion and last year's pct."""
+    cr = ctx.data["criteria.csv"].copy()
+    cr["school_code"] = cr["school_code"].map(text)
+    cr["pct"] = pd.to_numeric(cr["pct"], errors="coerce").astype("float64")
+    clusters = dict(zip(ctx.data["scores.csv"]["school_code"].map(text), ctx.data["scores.csv"]["cluster"].map(text)))
+    cr["cluster"] = cr["school_code"].map(clusters)
+    cr["cluster_mean"] = cr.groupby(["cluster", "criterion"])["pct"].transform("mean")
+    cr["all_mean"] = cr.groupby("criterion")["pct"].transform("mean")
+    prev = ctx.previous
+    if prev is not None:
+        pc = prev["criteria.csv"]
+        key = dict(zip(zip(pc["school_code"].map(text), pc["criterion"].map(text)), pd.to_numeric(pc["pct"], errors="coerce")))
+        cr["prev_pct"] = [key.get((s, c)) for s, c in zip(cr["school_code"], cr["criterion"])]
+        cr["prev_pct"] = pd.to_numeric(cr["prev_pct"], errors="coerce").astype("float64")
+    else:
+        cr["prev_pct"] = float("nan")
+    return cr
+
+
+def cluster_profile(ctx: ReportContext) -> pd.DataFrame:
+    """Mean criterion pct per cluster (rows: criteria in methodology order; columns: clusters
+    present, then «все ОО»)."""
+    cr = criteria_table(ctx)
+    present = [c for c in CLUSTERS if c in set(cr["cluster"])] + sorted(set(cr["cluster"].dropna()) - set(CLUSTERS))
+    out = pd.DataFrame(index=[c.code for c in ctx.methodology.criteria])
+    for cl in present:
+        out[cl] = cr[cr["cluster"] == cl].groupby("criterion")["pct"].mean()
+    out["все ОО"] = cr.groupby("criterion")["pct"].mean()
+    return out
+
+
+def position_matrix(ctx: ReportContext) -> pd.DataFrame:
+    """positions.csv as schools × positions: points, claimed, max, confirmed (long, ordered)."""
+    pos = ctx.data["positions.csv"].copy()
+    pos["school_code"] = pos["school_code"].map(text)
+    for c in ("claimed", "points", "max_points"):
+        pos[c] = pd.to_numeric(pos[c], errors="coerce").astype("float64")
+    pos["confirmed"] = pos["confirmed"].map(as_bool)
+    pos["unconfirmed"] = (pos["claimed"].fillna(0) > 0) & (pos["confirmed"] == False)  # noqa: E712
+    return pos
+
+
+def deficits(ctx: ReportContext) -> pd.DataFrame:
+    """Per position: schools with a form, schools below the maximum, with 0 points, with an
+    unconfirmed claim; the share of schools not at the maximum."""
+    pos = position_matrix(ctx)
+    rows = []
+    for p in ctx.methodology.positions:
+        g = pos[pos["position"] == p.code]
+        n = g["school_code"].nunique()
+        below = int((g["points"] < g["max_points"]).sum())
+        rows.append({
+            "position": p.code, "criterion": p.criterion, "short": p.short, "n": n,
+            "zero": int((g["points"] == 0).sum()), "below": below,
+            "unconfirmed": int(g["unconfirmed"].sum()),
+            "mean_pct": float(g["points"].sum() * 100 / g["max_points"].sum()) if n and g["max_points"].sum() else float("nan"),
+            "share_below": below * 100 / n if n else float("nan"),
+        })
+    return pd.DataFrame(rows)
+
+
+def participation(ctx: ReportContext) -> dict[str, Any]:
+    """Forms expected / received / accepted / rejected / superseded; schools without a form."""
+    prof = ctx.data["profile.csv"]
+    files = ctx.data["files.csv"].copy()
+    forms = files[files["status"].map(text) != "registry"]
+    expected = len(prof)
+    accepted_schools = int(prof["submitted"].sum()) if "submitted" in prof else 0
+    by_status = forms["status"].map(text).value_counts().to_dict()
+    missing = prof[~prof["submitted"]]
+    return {
+        "expected": expected,
+        "received": len(forms),
+        "accepted": int(by_status.get("accepted", 0)),
+        "rejected": int(by_status.get("rejected", 0)),
+        "superseded": int(by_status.get("superseded", 0)),
+        "schools_submitted": accepted_schools,
+        "rate": accepted_schools * 100 / expected if expected else float("nan"),
+        "rejected_files": forms[forms["status"].map(text) == "rejected"],
+        "superseded_files": forms[forms["status"].map(text) == "superseded"],
+        "missing_schools": missing,
+    }
+
+
+def municipal_targets(ctx: ReportContext) -> pd.DataFrame:
+    """targets_municipal.csv with names, units and suppression of small share denominators."""
+    tm = ctx.data["targets_municipal.csv"].copy()
+    names = {t.code: t for t in ctx.methodology.targets}
+    tm["name"] = tm["target"].map(lambda c: names[c].name if c in names else c)
+    tm["kind"] = tm["target"].map(lambda c: names[c].measure.kind if c in names else "")
+    tm["met"] = tm["met"].map(as_bool)
+    for c in ("numerator", "denominator", "value", "target_value"):
+        tm[c] = pd.to_numeric(tm[c], errors="coerce").astype("float64")
+    tm["small"] = [k == "share" and is_small(d, ctx.n_small) for k, d in zip(tm["kind"], tm["denominator"])]
+    return tm
+
+
+def target_school_matrix(ctx: ReportContext) -> pd.DataFrame:
+    """targets_school.csv pivoted: schools × targets → status."""
+    ts = ctx.data["targets_school.csv"].copy()
+    ts["school_code"] = ts["school_code"].map(text)
+    if ts.empty:
+        return pd.DataFrame()
+    return ts.pivot_table(index="school_code", columns="target", values="status", aggfunc="first")
+
+
+def history_table(ctx: ReportContext) -> pd.DataFrame:
+    """One row per year of the history: schools, forms, mean total, level counts, municipal
+    targets met — or a note when the year has no data."""
+    rows = []
+    for hy in ctx.history:
+        row: dict[str, Any] = {"year": hy.year, "academic_year": hy.academic_year, "note": hy.note}
+        if hy.data is not None:
+            sc = hy.data["scores.csv"]
+            tot = pd.to_numeric(sc["total_score"], errors="coerce")
+            row.update(
+                schools=len(sc), submitted=int(sc["submitted"].sum()), mean_total=tot.mean(),
+                **{lv: int((sc["level"].map(text) == lv).sum()) for lv in LEVELS},
+            )
+            for cl in CLUSTERS:
+                row[f"mean_{cl}"] = tot[sc["cluster"].map(text) == cl].mean()
+            tm = hy.data["targets_municipal.csv"]
+            met = tm["met"].map(as_bool)
+            row["targets_met"] = int((met == True).sum())  # noqa: E712
+            row["targets_total"] = int(met.notna().sum())
+            for t, v in zip(tm["target"].map(text), pd.to_numeric(tm["value"], errors="coerce")):
+                row[f"target_{t}"] = v
+            cr = hy.data["criteria.csv"]
+            for c, v in cr.groupby(cr["criterion"].map(text))["pct"].apply(lambda s: pd.to_numeric(s, errors="coerce").mean()).items():
+                row[f"crit_{c}"] = v
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def followup_summary(ctx: ReportContext) -> pd.DataFrame:
+    """Per indicator and overall: number of last year's recommendations and the share (%) of
+    each follow-up status."""
+    fu = ctx.data["followup.csv"]
+    cols = ["indicator_code", "name", "n", *FOLLOWUP_STATUSES]
+    if fu.empty:
+        return pd.DataFrame(columns=cols)
+    names = indicator_names(ctx.methodology)
+    order = [p.code for p in ctx.methodology.positions] + [t.code for t in ctx.methodology.targets]
+    codes = [c for c in order if c in set(fu["indicator_code"])] + sorted(set(fu["indicator_code"].dropna()) - set(order))
+    rows = []
+    for code, g in [(c, fu[fu["indicator_code"] == c]) for c in codes] + [("всего", fu)]:
+        counts = g["status"].map(text).value_counts()
+        n = len(g)
+        row = {"indicator_code": code, "name": names.get(code, "все рекомендации прошлого года" if code == "всего" else code), "n": n}
+        for s in FOLLOWUP_STATUSES:
+            row[s] = int(counts.get(s, 0)) * 100 / n if n else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
+# ============================================================================ sections (HTML)
+
+
+def header_html(params: YearParams) -> str:
+    """The order header: organization, approval, title, order number and date, executors."""
+    hd = params.header
+    approve = h("div", [h("div", "УТВЕРЖДАЮ", class_="approve-title"), h("div", hd.approved_by),
+                        h("div", fmt_date(hd.order_date))], class_="approve")
+    org = h("div", hd.organization, class_="org")
+    order = h("div", f"Приложение к приказу от {hd.order_date:%d.%m.%Y} {hd.order_number}", class_="order")
+    title = h("h1", hd.title)
+    meta = h("div", f"Мониторинговый год {params.year} · {params.academic_year} учебный год", class_="meta")
+    execs = h("div", [h("span", "Исполнители: ", class_="label"), "; ".join(hd.executors)], class_="executors")
+    return str(h("header", Markup("").join([org, approve, order, title, meta, execs]), class_="doc-header"))
+
+
+def cycle_html(ctx: ReportContext) -> str:
+    """The management cycle as a row of steps linking to the sections, plus the contents."""
+    steps = Markup("").join(
+        h("li", h("a", [h("span", str(i), class_="step-no"), h("span", title, class_="step-title")], href=f"#{anchor}"))
+        for i, (anchor, title) in enumerate(CYCLE, start=1)
+    )
+    extra = Markup("").join(
+        h("li", h("a", t, href=f"#{a}")) for a, t in (("summary", "Основные итоги"), ("schools", "Страницы школ"),
+                                                      ("appendix", "Приложение: методика расчёта"))
+    )
+    return str(h("nav", [h("div", "Управленческий цикл", class_="cycle-title"), h("ol", steps, class_="cycle"),
+                         h("ul", extra, class_="toc-extra")], class_="cycle-nav", aria_label="Содержание"))
+
+
+def summary_html(ctx: ReportContext) -> str:
+    """Key figures and the main findings in plain Russian."""
+    p = ctx.params
+    part = participation(ctx)
+    st = school_table(ctx)
+    sub_ = st[st["submitted"]]
+    mean_total = sub_["total_score"].mean()
+    levels = {lv: int((sub_["level"].map(text) == lv).sum()) for lv in LEVELS}
+    tm = municipal_targets(ctx)
+    met = int((tm["met"] == True).sum())  # noqa: E712
+    known = int(tm["met"].notna().sum())
+    recs = ctx.data["recommendations.csv"]
+    cards = [
+        ("Форм принято", f"{part['schools_submitted']} из {part['expected']}", f"{fmt_pct(part['rate'])} ОО реестра", ""),
+        ("Средний итоговый балл", fmt_num(mean_total), f"{zone_of(mean_total, p) or 'нет'} зона", ZONE_CLASS.get(zone_of(mean_total, p), "")),
+        ("Высокий уровень", str(levels["высокий"]), plural(levels["высокий"], "школа", "школы", "школ"), "green"),
+        ("Средний уровень", str(levels["средний"]), plural(levels["средний"], "школа", "школы", "школ"), "yellow"),
+        ("Зона риска (низкий)", str(levels["низкий"]), plural(levels["низкий"], "школа", "школы", "школ"), "red"),
+        ("Целевые показатели", f"{met} из {known}", "достигнуто на уровне муниципалитета", ""),
+        ("Адресные рекомендации", str(len(recs)), f"из них высокого приоритета — {int((recs['priority'] == 'высокий').sum())}", ""),
+    ]
+    card_html = Markup("").join(
+        h("div", [h("div", label, class_="card-label"), h("div", value, class_="card-value"), h("div", sub_text, class_="card-sub")],
+          class_=f"card {cls}".strip())
+        for label, value, sub_text, cls in cards
+    )
+    findings = [f"Формы мониторинга представили {part['schools_submitted']} из {part['expected']} ОО реестра "
+                f"({fmt_pct(part['rate'])}); отклонено файлов — {part['rejected']}."]
+    if not math.isnan(mean_total):
+        findings.append(f"Средний итоговый балл — {fmt_num(mean_total)} ({zone_of(mean_total, p)} зона); "
+                        f"высокий уровень — {levels['высокий']}, средний — {levels['средний']}, "
+                        f"низкий (зона риска) — {levels['низкий']} ОО.")
+    prev = ctx.previous
+    if prev is not None:
+        pt = pd.to_numeric(prev["scores.csv"]["total_score"], errors="coerce").mean()
+        if not math.isnan(pt) and not math.isnan(mean_total):
+            mark, _, words = trend(mean_total - pt, p.report.trend_threshold)
+            findings.append(f"По сравнению с {prev.year} годом средний балл: {fmt_num(pt)} → {fmt_num(mean_total)} "
+                            f"({words}{' ' + mark if mark else ''}).")
+    d = deficits(ctx)
+    if not d.empty and d["n"].max() > 0:
+        worst = d.sort_values(["share_below", "zero"], ascending=False).head(3)
+        findings.append("Наиболее частые дефициты (доля ОО, не набравших максимум): " + "; ".join(
+            f"{r.position} «{r.short}» — {fmt_pct(r.share_below, 0)}" for r in worst.itertuples()) + ".")
+    findings.append(f"На уровне муниципалитета достигнуто целевых показателей: {met} из {known}.")
+    fu = ctx.data["followup.csv"]
+    if not fu.empty:
+        fixed = int((fu["status"].map(text).isin(["устранён", "улучшение"])).sum())
+        findings.append(f"Из {len(fu)} рекомендаций прошлого года устранено или улучшено {fixed} "
+                        f"({fmt_pct(fixed * 100 / len(fu))}).")
+    items = Markup("").join(h("li", f) for f in findings)
+    return section("summary", "", "Основные итоги", h("div", card_html, class_="cards"),
+                   sub("Выводы", h("ul", items, class_="findings")))
+
+
+def goals_html(ctx: ReportContext) -> str:
+    """1. Цели — what the monitoring is for."""
+    p = ctx.params
+    goals = [
+        "получение объективной информации о состоянии и динамике методической работы в общеобразовательных организациях (ОО);",
+        "выявление дефицитов в деятельности школьных методических служб по обеспечению системной методической работы;",
+        "разработка адресных рекомендаций школам и управленческих решений муниципального уровня;",
+        "оценка эффективности мер, принятых по итогам мониторинга прошлого года.",
+    ]
+    return section(
+        "goals", "1", "Цели мониторинга",
+        para(f"Мониторинг эффективности деятельности школьных методических служб проводится ежегодно "
+             f"по итогам учебного года; настоящая справка подводит итоги {p.academic_year} учебного года. Цели:"),
+        h("ul", Markup("").join(h("li", g) for g in goals)),
+    )
+
+
+def indicators_html(ctx: ReportContext) -> str:
+    """2. Показатели — criteria, shares and this year's target values."""
+    m, p = ctx.methodology, ctx.params
+    counts = {c.code: sum(1 for x in m.positions if x.criterion == c.code) for c in m.criteria}
+    maxes = {c.code: sum(x.max_points for x in m.positions if x.criterion == c.code) for c in m.criteria}
+    crit = table(["Код", "Критерий", "Позиций", "Макс. балл"],
+                 [[c.code, c.name, counts[c.code], maxes[c.code]] for c in m.criteria], num_cols=(2, 3))
+    shares = table(["Код", "Показатель", "Расчёт", "В индексе активности"],
+                   [[s.code, s.name, f"{s.numerator} / {s.denominator} × 100 %", "да" if s.in_activity_index else "нет"]
+                    for s in m.shares], nowrap=(2,))
+    trows = []
+    for t in m.targets:
+        tv = p.targets.get(t.code)
+        scope = ", ".join({"school": "ОО", "municipal": "муниципалитет"}[s] for s in t.scope)
+        trows.append([t.code, t.name, f"≥ {fmt_num(tv, 0)} {t.unit}".strip() if tv is not None else "—", scope])
+    targets = table(["Код", "Целевой показатель", f"Значение {p.year} г.", "Уровень"], trows)
+    return section(
+        "indicators", "2", "Показатели",
+        para(f"Самооценка ОО по {len(m.positions)} позициям, сгруппированным в {len(m.criteria)} критериев "
+             f"(максимум {m.max_points} баллов), доли педагогов по сведениям о кадрах и целевые показатели года."),
+        sub("Критерии", crit), sub("Доли педагогов", shares), sub("Целевые показатели года", targets),
+    )
+
+
+def methods_html(ctx: ReportContext) -> str:
+    """3. Методы сбора информации."""
+    m = ctx.methodology
+    scale = "/".join(str(s) for s in sorted({s for p in m.positions for s in p.scale}, reverse=True))
+    items = [
+        f"Самооценка ОО по единой форме (лист «Показатели»): балл {scale} по каждой позиции с указанием "
+        "названия и реквизитов подтверждающего документа и ссылки на его размещение на сайте ОО.",
+        "Сведения о кадрах (лист «Кадры»): численность педагогов, участие в муниципальных мероприятиях и конкурсах, "
+        "публикации, повышение квалификации, диагностика дефицитов, наставничество молодых педагогов.",
+        "Сведения об ОО (лист «Сведения»): тип, численность обучающихся, статус инновационной площадки и ШНОР, "
+        "мониторинг кадровых потребностей.",
+        "Аудит документационного обеспечения: балл без подтверждающего документа не засчитывается "
+        "(«не подтверждено»), ссылка, не являющаяся адресом http(s), не используется.",
+        "Автоматическая проверка форм: каждое замечание к данным фиксируется с указанием файла, листа и ячейки.",
+    ]
+    return section("methods", "3", "Методы сбора информации", h("ul", Markup("").join(h("li", i) for i in items)))
+
+
+def monitoring_html(ctx: ReportContext) -> str:
+    """4. Мониторинг — participation and data quality."""
+    part = participation(ctx)
+    names = _names(ctx)
+    rows = [
+        ["ОО в реестре (ожидалось форм)", part["expected"]],
+        ["Получено файлов форм", part["received"]],
+        ["Принято (по одной на ОО)", part["accepted"]],
+        ["Отклонено", part["rejected"]],
+        ["Заменено более поздней формой той же ОО", part["superseded"]],
+        ["ОО без принятой формы", len(part["missing_schools"])],
+    ]
+    blocks: list[Any] = [sub("Участие ОО", table(["", "Количество"], rows, num_cols=(1,), cls="data compact")),
+                         para(f"Охват мониторингом: {fmt_pct(part['rate'])} ОО реестра.")]
+    if len(part["rejected_files"]):
+        blocks.append(sub("Отклонённые файлы", table(
+            ["Файл", "Причина"], [[text(r.file), text(r.reason)] for r in part["rejected_files"].itertuples()])))
+    if len(part["superseded_files"]):
+        blocks.append(sub("Заменённые файлы", table(
+            ["Файл", "ОО", "Дата заполнения", "Причина"],
+            [[text(r.file), names.get(text(r.school_code), text(r.school_code)), text(r.filled_date), text(r.reason)]
+             for r in part["superseded_files"].itertuples()])))
+    if len(part["missing_schools"]):
+        blocks.append(sub("ОО, не представившие форму", h("ul", Markup("").join(
+            h("li", f"{text(r.school_code)} — {text(r.school_name)}") for r in part["missing_schools"].itertuples()),
+            class_="cols")))
+    blocks.append(data_quality_html(ctx))
+    return section("monitoring", "4", "Мониторинг", *blocks,
+                   lead="Кто представил формы, какие файлы не приняты и почему, какие замечания к данным найдены.")
+
+
+def data_quality_html(ctx: ReportContext) -> Markup:
+    """Issues by rule and severity (no values: they may carry personal data)."""
+    iss = ctx.data["issues.csv"]
+    if iss.empty:
+        return sub("Качество данных", para("Замечаний к данным нет."))
+    g = iss.assign(rule=iss["rule"].map(text), severity=iss["severity"].map(text), action=iss["action"].map(text),
+                   school_code=iss["school_code"].map(text))
+    rows = []
+    for (rule, sev), grp in g.groupby(["rule", "severity"], sort=True):
+        actions = "; ".join(sorted({a for a in grp["action"] if a}))
+        rows.append([rule, SEVERITY_LABEL.get(sev, sev), len(grp), grp.loc[grp["school_code"] != "", "school_code"].nunique(), actions])
+    rows.sort(key=lambda r: (r[1] != "ошибка", -r[2], r[0]))
+    n_err = int((g["severity"] == "error").sum())
+    n_warn = int((g["severity"] == "warning").sum())
+    return sub("Качество данных", para(
+        f"Всего замечаний: {len(g)} (ошибок — {n_err}, предупреждений — {n_warn}). Ошибка: значение или форма не "
+        "использованы; предупреждение: значение использовано, но требует внимания. Полный перечень с файлами, "
+        "листами и ячейками передан ОО и приведён в служебной таблице results.xlsx."),
+        table(["Правило проверки", "Вид", "Замечаний", "ОО", "Принятые меры"], rows, num_cols=(2, 3)))
+
+
+def distribution_html(ctx: ReportContext) -> Markup:
+    from . import charts
+
+    st = school_table(ctx)
+    sub_ = st[st["submitted"] & st["total_score"].notna()]
+    if sub_.empty:
+        return sub("Распределение итоговых баллов", para("Нет ОО с рассчитанным итоговым баллом."), anchor="distribution")
+    uri = charts.distribution_chart(sub_, ctx.params)
+    desc = sub_["total_score"].describe()
+    text_ = (f"Итоговый балл рассчитан для {len(sub_)} ОО: минимум {fmt_num(desc['min'])}, медиана "
+             f"{fmt_num(sub_['total_score'].median())}, максимум {fmt_num(desc['max'])}, среднее {fmt_num(desc['mean'])}.")
+    return sub("Распределение итоговых баллов", para(text_),
+               figure(uri, "Гистограмма итоговых баллов и уровни по кластерам",
+                      f"Зоны: зелёная — высокий уровень (≥ {fmt_num(ctx.params.levels.high, 0)}), жёлтая — средний "
+                      f"(≥ {fmt_num(ctx.params.levels.medium, 0)}), красная — низкий (зона риска).",
+                      width=charts.WIDTH_PX), anchor="distribution")
+
+
+def ranking_html(ctx: ReportContext) -> Markup:
+    """Clusters and ranking: one table per cluster with zone, bar and trend mark."""
+    st = school_table(ctx)
+    p = ctx.params
+    thr = p.report.trend_threshold
+    small = small_label(ctx.n_small)
+    blocks = []
+    for cl in [c for c in CLUSTERS if c in set(st["cluster"].map(text))] + sorted(set(st["cluster"].dropna().map(text)) - set(CLUSTERS)):
+        g = st[st["cluster"].map(text) == cl]
+        rows, classes = [], []
+        for r in g.itertuples():
+            link = h("a", text(r.school_name), href=f"schools/{r.page}")
+            if not r.submitted:
+                rows.append(["—", link, Markup('<span class="muted">форма не представлена</span>'), "", "", "", "", ""])
+                classes.append("no-data")
+                continue
+            total = zone_chip(r.total_score, p) if not r.small else h("span", small, class_="chip none")
+            rows.append([
+                fmt_int(r.rank_in_cluster), link, total, bar_cell(r.total_score if not r.small else None, p),
+                text(r.level), fmt_pct(r.checklist_pct), small if r.small else fmt_num(r.activity_index),
+                trend_chip(r.delta, thr) if not r.small else "—",
+            ])
+            classes.append("")
+        n_sub = int(g["submitted"].sum())
+        blocks.append(sub(f"Кластер «{cl}» — {n_sub} {plural(n_sub, 'школа', 'школы', 'школ')}", table(
+            ["Место", "ОО", "Итог", "", "Уровень", "Самооценка", "Индекс активности", f"Δ к {p.year - 1}"],
+            rows, num_cols=(0, 5, 6), cls="data ranking", row_classes=classes, nowrap=(2, 7),
+            widths=("7%", "31%", "10%", "17%", "9%", "10%", "8%", "8%"))))
+    return sub("Кластеры и рейтинг", para(
+        f"ОО сравниваются внутри кластера: «СОШ>500» — СОШ, гимназии, лицеи и ЦО с числом обучающихся более "
+        f"{p.cluster_threshold}, «СОШ≤500» — те же типы ОО до {p.cluster_threshold} обучающихся, «ООШ» — ООШ и НОШ. "
+        f"Итог = {fmt_num(p.weights.checklist, 2)} × самооценка + {fmt_num(1 - p.weights.checklist, 2)} × индекс "
+        f"активности. Отметка тренда ▲/▼ — изменение более чем на {fmt_num(thr, 0)} баллов к прошлому году."),
+        *blocks, anchor="ranking")
+
+
+def heatmap_html(ctx: ReportContext) -> Markup:
+    from . import charts
+
+    pos = position_matrix(ctx)
+    if pos.empty:
+        return sub("Карта дефицитов", para("Нет данных самооценки."), anchor="heatmap")
+    st = school_table(ctx)
+    uri, height = charts.heatmap_chart(pos, st, ctx.methodology)
+    d = deficits(ctx)
+    rows = [[r.position, r.short, r.criterion, r.n, r.zero, r.unconfirmed, fmt_pct(r.share_below, 0)]
+            for r in d.sort_values(["share_below", "zero"], ascending=False).itertuples()]
+    return sub("Карта дефицитов (ОО × позиции самооценки)",
+               figure(uri, "Тепловая карта баллов ОО по позициям самооценки",
+                      "Цвет — засчитанный балл позиции: зелёный — максимальный, жёлтый — частично, красный — 0. "
+                      "Знак × — балл заявлен, но не подтверждён документом (засчитан 0).", width=charts.WIDTH_PX),
+               table(["Позиция", "Содержание", "Критерий", "ОО", "С 0 баллов", "Не подтверждено", "Не на максимуме"],
+                     rows, num_cols=(3, 4, 5, 6)), anchor="heatmap")
+
+
+def criteria_html(ctx: ReportContext) -> Markup:
+    from . import charts
+
+    prof = cluster_profile(ctx)
+    if prof.empty or prof.isna().all().all():
+        return sub("Профиль по критериям", para("Нет данных по критериям."), anchor="criteria")
+    uri = charts.criteria_chart(prof, ctx.methodology, ctx.params)
+    rows = []
+    for c in ctx.methodology.criteria:
+        rows.append([c.code, c.name] + [zone_chip(prof.loc[c.code, col], ctx.params, fmt_pct(prof.loc[c.code, col]))
+                                        for col in prof.columns])
+    return sub("Профиль по критериям", para("Средний процент выполнения каждого критерия в кластере; цвет — зона."),
+               figure(uri, "Средний процент выполнения критериев по кластерам", None, width=charts.WIDTH_PX),
+               table(["Код", "Критерий", *prof.columns], rows, num_cols=tuple(range(2, 2 + len(prof.columns)))),
+               anchor="criteria")
+
+
+def targets_html(ctx: ReportContext) -> Markup:
+    from . import charts
+
+    p = ctx.params
+    tm = municipal_targets(ctx)
+    small = small_label(ctx.n_small)
+    rows, classes = [], []
+    for r in tm.itertuples():
+        if r.kind == "count":
+            how = f"{fmt_int(r.numerator)} из {fmt_int(r.denominator)} ОО"
+        elif r.kind == "flag":
+            how = f"{fmt_int(r.numerator)} из {fmt_int(r.denominator)} ОО"
+        else:
+            how = f"{fmt_int(r.numerator)} из {fmt_int(r.denominator)} педагогов" if not r.small else small
+        value = small if r.small else fmt_pct(r.value)
+        status = "н/д" if r.met is None or r.small else ("достигнут" if r.met else "не достигнут")
+        rows.append([r.target, r.name, how, value, f"≥ {fmt_pct(r.target_value, 0)}",
+                     h("span", status, class_="status " + ("met" if r.met and not r.small else "not-met" if r.met is False and not r.small else "na"))])
+        classes.append("")
+    blocks: list[Any] = [para("Значения муниципального уровня рассчитаны по суммарным данным ОО (сумма числителей / "
+                              "сумма знаменателей), а не как среднее процентов.")]
+    if not tm.empty:
+        blocks.append(figure(charts.targets_chart(tm, ctx.params), "Значения муниципальных целевых показателей", None,
+                             width=charts.WIDTH_PX))
+        blocks.append(table(["Код", "Показатель", "Расчёт", "Значение", "Цель", "Итог"], rows, num_cols=(3, 4), nowrap=(5,)))
+    # school matrix
+    mat = target_school_matrix(ctx)
+    if not mat.empty:
+        st = school_table(ctx)
+        codes = [t.code for t in ctx.methodology.targets if t.code in mat.columns]
+        head = ["ОО", *codes, "Достигнуто"]
+        mrows = []
+        for r in st.itertuples():
+            if r.school_code not in mat.index:
+                continue
+            cells: list[Any] = [h("a", text(r.school_name), href=f"schools/{r.page}")]
+            met = total = 0
+            for c in codes:
+                s = text(mat.loc[r.school_code, c])
+                cells.append(h("span", TARGET_STATUS_MARK.get(s, "?"), class_=f"tstat {s}", title=TARGET_STATUS_LABEL.get(s, s)))
+                met += s == "met"
+                total += s in ("met", "not_met")
+            cells.append(f"{met} из {total}" if total else "—")
+            mrows.append(cells)
+        blocks.append(sub("Целевые показатели по ОО", para(
+            "✓ — достигнут, ✗ — не достигнут, — — не применяется (например, нет молодых педагогов или ОО не относится "
+            "к ШНОР), · — форма не представлена."),
+            table(head, mrows, cls="data matrix", num_cols=(len(head) - 1,))))
+    return sub("Целевые показатели", *blocks, anchor="targets")
+
+
+def dynamics_html(ctx: ReportContext) -> Markup:
+    from . import charts
+
+    ht = history_table(ctx)
+    with_data = ht[ht["note"] == ""]
+    absent = ht[ht["note"] != ""]
+    blocks: list[Any] = []
+    if len(with_data) < 2:
+        blocks.append(para("Динамика по годам появится, когда будут обработаны данные как минимум двух лет мониторинга."))
+    else:
+        blocks.append(figure(charts.dynamics_chart(with_data, ctx.params), "Динамика среднего итогового балла и уровней по годам",
+                             None, width=charts.WIDTH_PX))
+        tcodes = [t.code for t in ctx.methodology.targets if "municipal" in t.scope]
+        head = ["Год", "Учебный год", "ОО (форм)", "Средний балл", "Высокий", "Средний", "Низкий", "Целевых достигнуто"]
+        rows = []
+        prev_mean = None
+        for r in with_data.itertuples():
+            delta = None if prev_mean is None else r.mean_total - prev_mean
+            rows.append([str(r.year), r.academic_year, f"{r.submitted} из {r.schools}",
+                         Markup(f"{fmt_num(r.mean_total)} ") + (trend_chip(delta, ctx.params.report.trend_threshold) if delta is not None else Markup("")),
+                         r.высокий, r.средний, r.низкий, f"{r.targets_met} из {r.targets_total}"])
+            prev_mean = r.mean_total
+        blocks.append(table(head, rows, num_cols=(3, 4, 5, 6)))
+        trows = []
+        for c in tcodes:
+            trows.append([c, short(ctx.methodology.target(c).name, 70)] + [fmt_pct(getattr(r, f"target_{c}", None)) if hasattr(r, f"target_{c}") else "—"
+                                                                           for r in with_data.itertuples()])
+        blocks.append(sub("Муниципальные целевые показатели по годам",
+                          table(["Код", "Показатель", *[str(y) for y in with_data["year"]]], trows,
+                                num_cols=tuple(range(2, 2 + len(with_data))))))
+        crows = []
+        for c in ctx.methodology.criteria:
+            vals = [with_data[f"crit_{c.code}"].iloc[i] if f"crit_{c.code}" in with_data else None for i in range(len(with_data))]
+            crows.append([c.code, short(c.name, 70)] + [zone_chip(v, ctx.params, fmt_pct(v)) for v in vals])
+        blocks.append(sub("Средний процент выполнения критериев по годам",
+                          table(["Код", "Критерий", *[str(y) for y in with_data["year"]]], crows,
+                                num_cols=tuple(range(2, 2 + len(with_data))))))
+    if len(absent):
+        blocks.append(note("Не вошли в динамику: " + "; ".join(f"{r.year} год — {r.note}" for r in absent.itertuples()) + "."))
+    return sub("Динамика", *blocks, anchor="dynamics")
+
+
+def analysis_html(ctx: ReportContext) -> str:
+    """5. Анализ — distribution, ranking, heat map, criteria, targets, dynamics."""
+    return section("analysis", "5", "Анализ", distribution_html(ctx), ranking_html(ctx), heatmap_html(ctx),
+                   criteria_html(ctx), targets_html(ctx), dynamics_html(ctx))
+
+
+def recommendations_html(ctx: ReportContext) -> str:
+    """6. Адресные рекомендации — the most frequent deficits and the per-school summary."""
+    recs = ctx.data["recommendations.csv"]
+    names = indicator_names(ctx.methodology)
+    if recs.empty:
+        return section("recommendations", "6", "Адресные рекомендации", para("Рекомендаций нет."))
+    ct = pd.crosstab(recs["indicator_code"].map(text), recs["priority"].map(text))
+    for pr in PRIORITIES:
+        if pr not in ct:
+            ct[pr] = 0
+    ct["всего"] = ct[list(PRIORITIES)].sum(axis=1)
+    order = {c: i for i, c in enumerate([p.code for p in ctx.methodology.positions] + [t.code for t in ctx.methodology.targets])}
+    top = ct.reset_index().assign(_o=lambda d: d["indicator_code"].map(lambda c: order.get(c, 999)))
+    top = top.sort_values(["всего", "_o"], ascending=[False, True]).head(10)
+    rows = [[r["indicator_code"], names.get(r["indicator_code"], r["indicator_code"]), int(r["высокий"]), int(r["средний"]), int(r["всего"])]
+            for _, r in top.iterrows()]
+    st = school_table(ctx)
+    srows = []
+    for r in st[st["submitted"]].itertuples():
+        mine = recs[recs["school_code"].map(text) == r.school_code]
+        hi = [text(c) for c in mine.loc[mine["priority"] == "высокий", "indicator_code"]]
+        srows.append([h("a", text(r.school_name), href=f"schools/{r.page}"), r.rec_высокий, r.rec_средний,
+                      ", ".join(hi[:8]) + (" …" if len(hi) > 8 else "") or "—"])
+    return section(
+        "recommendations", "6", "Адресные рекомендации",
+        para(f"Каждая ОО получила адресные рекомендации по позициям и целевым показателям, по которым не достигнут "
+             f"максимум: приоритет «высокий» — 0 баллов, балл не подтверждён документом или целевой показатель не "
+             f"достигнут; «средний» — балл ниже максимального. Всего рекомендаций: {len(recs)} для "
+             f"{recs['school_code'].nunique()} ОО. Тексты рекомендаций — на страницах школ."),
+        sub("Наиболее частые дефициты", table(["Код", "Показатель", "Высокий", "Средний", "Всего ОО"], rows, num_cols=(2, 3, 4))),
+        sub("Рекомендации по ОО", table(["ОО", "Высокий приоритет", "Средний приоритет", "Показатели высокого приоритета"],
+                                         srows, num_cols=(1, 2))),
+    )
+
+
+def _school_list(codes: str, names: dict[str, str]) -> str:
+    items = [c.strip() for c in text(codes).split(";") if c.strip()]
+    if not items:
+        return "—"
+    return ", ".join(names.get(c, c) for c in items)
+
+
+def measures_html(ctx: ReportContext) -> str:
+    """7. Меры — the municipal measures of decisions.csv."""
+    dec = ctx.data["decisions.csv"]
+    names = _names(ctx)
+    if dec.empty:
+        return section("measures", "7", "Меры", para("Мер муниципального уровня не потребовалось."))
+    blocks = []
+    for kind in list(DECISION_KINDS) + sorted(set(dec["kind"].map(text)) - set(DECISION_KINDS)):
+        g = dec[dec["kind"].map(text) == kind]
+        if g.empty:
+            continue
+        rows = [[text(r.topic), _school_list(r.schools, names), text(r.responsible), text(r.due)] for r in g.itertuples()]
+        blocks.append(sub(f"{DECISION_KINDS.get(kind, kind)} — {len(g)}", table(["Тема / основание", "ОО", "Ответственные", "Срок"], rows)))
+    thr = ctx.params.decisions.share_threshold
+    return section("measures", "7", "Меры", para(
+        f"Темой муниципального семинара (заседания РМО) становится позиция или целевой показатель, не выполненные "
+        f"не менее чем {fmt_num(thr, 0)} % ОО; каждая ОО с низким уровнем и каждая ШНОР без методической поддержки "
+        f"получает методический выезд."), *blocks)
+
+
+def decisions_html(ctx: ReportContext) -> str:
+    """8. Управленческие решения — the draft decisions of the order."""
+    p = ctx.params
+    dec = ctx.data["decisions.csv"]
+    names = _names(ctx)
+    items = [f"Принять к сведению результаты мониторинга эффективности деятельности школьных методических служб "
+             f"за {p.academic_year} учебный год."]
+    kinds = dec["kind"].map(text) if not dec.empty else pd.Series(dtype="object")
+    sem = dec[kinds == "seminar"]
+    if len(sem):
+        topics = "; ".join(f"«{short(names_of(ctx, text(r.indicator_code) if hasattr(r, 'indicator_code') else '', text(r.topic)), 90)}»" for r in sem.itertuples())
+        items.append(f"Провести муниципальные семинары (заседания РМО) по темам: {topics}. Ответственные: "
+                     f"{text(sem['responsible'].iloc[0])}; срок: {text(sem['due'].iloc[0])}.")
+    vis = dec[kinds == "visit"]
+    if len(vis):
+        items.append(f"Организовать методические выезды в ОО: {_school_list(';'.join(vis['schools'].map(text)), names)}. "
+                     f"Ответственные: {text(vis['responsible'].iloc[0])}; срок: {text(vis['due'].iloc[0])}.")
+    req = dec[kinds == "request"]
+    if len(req):
+        items.append(f"Получить формы мониторинга от ОО, не представивших их: {_school_list(';'.join(req['schools'].map(text)), names)}.")
+    mea = dec[kinds == "measure"]
+    for r in mea.itertuples():
+        items.append(f"{text(r.topic)} Ответственные: {text(r.responsible)}; срок: {text(r.due)}.")
+    items.append("Руководителям ОО рассмотреть адресные рекомендации на заседаниях методических советов и внести "
+                 f"изменения в планы методической работы на {p.year}-{p.year + 1} учебный год.")
+    items.append(f"Провести повторный мониторинг по итогам {p.year}-{p.year + 1} учебного года и оценить "
+                 "эффективность принятых мер.")
+    return section("decisions", "8", "Управленческие решения",
+                   para("Предлагаемые управленческие решения по итогам мониторинга:"),
+                   h("ol", Markup("").join(h("li", i) for i in items), class_="decisions"))
+
+
+def names_of(ctx: ReportContext, code: str, fallback: str) -> str:
+    return indicator_names(ctx.methodology).get(code, fallback) if code else fallback
+
+
+def effectiveness_html(ctx: ReportContext) -> str:
+    """9. Анализ эффективности принятых мер — the follow-up of last year's recommendations."""
+    from . import charts
+
+    p = ctx.params
+    fu = ctx.data["followup.csv"]
+    if p.previous_params is None:
+        return section("effectiveness", "9", "Анализ эффективности принятых мер", para(
+            f"{p.year} год — первый год мониторинга: рекомендаций прошлого года нет. Анализ эффективности мер, "
+            f"принятых по итогам этой справки, будет выполнен при мониторинге {p.year + 1} года."))
+    if ctx.previous is None or fu.empty:
+        why = ("обработанные данные прошлого года не найдены" if ctx.previous is None
+               else "в прошлом году рекомендаций не было")
+        return section("effectiveness", "9", "Анализ эффективности принятых мер",
+                       para(f"Анализ эффективности мер не выполнен: {why}."))
+    summ = followup_summary(ctx)
+    total = summ.iloc[-1]
+    lead = (f"Рекомендации {p.year - 1} года ({int(total['n'])}) сопоставлены с результатами {p.year} года: "
+            f"устранено — {fmt_pct(total['устранён'])}, улучшение — {fmt_pct(total['улучшение'])}, без изменений — "
+            f"{fmt_pct(total['без изменений'])}, ухудшение — {fmt_pct(total['ухудшение'])}, нет данных — "
+            f"{fmt_pct(total['нет данных'])}.")
+    rows = []
+    for r in summ.to_dict("records"):
+        rows.append([r["indicator_code"], r["name"], r["n"]] + [fmt_pct(r[s], 0) for s in FOLLOWUP_STATUSES])
+    classes = [""] * (len(rows) - 1) + ["total"]
+    return section(
+        "effectiveness", "9", "Анализ эффективности принятых мер", para(lead),
+        figure(charts.followup_chart(summ), "Что стало с рекомендациями прошлого года", None, width=charts.WIDTH_PX),
+        table(["Код", "Показатель", "Рекомендаций", *[s.capitalize() for s in FOLLOWUP_STATUSES]], rows,
+              num_cols=tuple(range(2, 3 + len(FOLLOWUP_STATUSES))), row_classes=classes),
+    )
+
+
+def schools_html(ctx: ReportContext) -> str:
+    """The list of school pages."""
+    st = school_table(ctx)
+    items = []
+    for r in st.sort_values("school_code").itertuples():
+        items.append(h("li", [h("a", f"{text(r.school_code)} — {text(r.school_name)}", href=f"schools/{r.page}"),
+                              " ", zone_chip(r.total_score, ctx.params, text(r.level)) if r.submitted and not r.small
+                              else h("span", "нет данных" if not r.submitted else text(r.level), class_="chip none")]))
+    return section("schools", "", "Страницы школ", para(
+        "Для каждой ОО — итоговый балл, место в кластере, профиль по критериям, динамика, адресные рекомендации "
+        "и подтверждающие документы."), h("ul", Markup("").join(items), class_="school-list"))
+
+
+def appendix_html(ctx: ReportContext) -> str:
+    """Приложение: positions, criteria, formulas and the methodology's warnings."""
+    m, p = ctx.methodology, ctx.params
+    prow = [[x.code, x.text, x.criterion, "/".join(str(s) for s in sorted(x.scale, reverse=True)),
+             "да" if x.evidence_required else "нет"] for x in m.positions]
+    formulas = [
+        f"Процент самооценки = сумма засчитанных баллов / {m.max_points} × 100. Балл 1 или 2 без подтверждающего "
+        "документа засчитывается как 0 («не подтверждено»).",
+        "Доли педагогов: S1…S6 — в % от числа педагогов (P0); S7 — доля молодых педагогов, охваченных наставничеством "
+        "(P8 / P7), не применяется при отсутствии молодых педагогов.",
+        "Индекс активности: доли, входящие в индекс, приводятся к шкале 0–1 внутри кластера ((x − min) / (max − min); "
+        "при max = min — 1, если max > 0, иначе 0); индекс = среднее × 100.",
+        f"Итоговый балл = {fmt_num(p.weights.checklist, 2)} × процент самооценки + "
+        f"{fmt_num(1 - p.weights.checklist, 2)} × индекс активности.",
+        "Место в кластере — по итоговому баллу по убыванию; при равенстве баллов ОО делят место (1, 2, 2, 4).",
+        f"Уровни и зоны: высокий (зелёная) ≥ {fmt_num(p.levels.high, 0)}, средний (жёлтая) ≥ "
+        f"{fmt_num(p.levels.medium, 0)}, низкий (красная, зона риска) < {fmt_num(p.levels.medium, 0)}; "
+        "зоны критериев — по тем же порогам от процента выполнения критерия.",
+        f"Тренд: ▲ / ▼ — изменение более чем на {fmt_num(p.report.trend_threshold, 0)} баллов к прошлому году, "
+        "→ — без существенных изменений.",
+        "Муниципальные значения целевых показателей — отношение сумм по ОО (а не среднее процентов).",
+        f"Показатели, рассчитанные по группе менее {ctx.n_small} человек, не публикуются («{small_label(ctx.n_small)}»). "
+        "Персональные данные (ответственные лица ОО) не публикуются.",
+    ]
+    warn = [h("div", [h("strong", "Замечание к методике: "), w], class_="callout warning") for w in m.warnings]
+    return section(
+        "appendix", "", "Приложение: методика расчёта",
+        para(f"Методика: {m.name} (версия {m.version})."), *warn,
+        sub("Формулы", h("ol", Markup("").join(h("li", f) for f in formulas))),
+        sub("Позиции самооценки", table(["Код", "Позиция оценивания", "Критерий", "Шкала", "Документ обязателен"], prow)),
+    )
+
+
+def footer_html(ctx: ReportContext) -> str:
+    hd = ctx.params.header
+    return str(h("footer", [h("div", [h("span", "Исполнители: ", class_="label"), "; ".join(hd.executors)]),
+                            h("div", f"{hd.organization} · {hd.order_number} от {hd.order_date:%d.%m.%Y}")],
+                 class_="doc-footer"))
+
+
+SECTIONS = ("header_html", "cycle_html", "summary_html", "goals_html", "indicators_html", "methods_html",
+            "monitoring_html", "analysis_html", "recommendations_html", "measures_html", "decisions_html",
+            "effectiveness_html", "schools_html", "appendix_html", "footer_html")
+
+
+def all_sections(ctx: ReportContext) -> list[str]:
+    """Every section of the report, in order (what the notebook displays cell by cell)."""
+    out = [header_html(ctx.params)]
+    for name in SECTIONS[1:]:
+        out.append(globals()[name](ctx))
+    return out
+
+
+# ============================================================================ school view
+
+
+def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
+    """Everything a school's page shows, as plain values (the template escapes them)."""
+    p, m = ctx.params, ctx.methodology
+    n = ctx.n_small
+    small = small_label(n)
+    st = school_table(ctx)
+    row = st[st["school_code"] == code].iloc[0]
+    submitted = bool(row["submitted"])
+    is_small_staff = bool(row["small"])
+    view: dict[str, Any] = {
+        "code": code, "name": text(row["school_name"]), "type": text(row.get("school_type", "")),
+        "cluster": text(row["cluster"]), "submitted": submitted, "year": p.year, "academic_year": p.academic_year,
+        "level": text(row["level"]) or NO_DATA, "small_label": small,
+    }
+    thr = p.report.trend_threshold
+    if submitted:
+        zone = zone_of(row["total_score"], p)
+        mark, tcls, words = trend(row["delta"], thr)
+        view.update(
+            total=small if is_small_staff else fmt_num(row["total_score"]),
+            zone=zone, zone_class=ZONE_CLASS.get(zone, "none") if not is_small_staff else "none",
+            rank=fmt_int(row["rank_in_cluster"]), cluster_size=fmt_int(row["cluster_size"]),
+            checklist=f"{fmt_int(row['checklist_points'])} из {fmt_int(row['checklist_max'])}",
+            checklist_pct=fmt_pct(row["checklist_pct"]),
+            activity=small if is_small_staff else fmt_num(row["activity_index"]),
+            trend_mark=mark if not is_small_staff else "", trend_class=tcls, trend_words=words if not is_small_staff else "",
+            delta=("+" if (num(row["delta"]) or 0) > 0 else "") + fmt_num(row["delta"]) if num(row["delta"]) is not None and not is_small_staff else "",
+            prev_total=fmt_num(row["prev_total"]) if not is_small_staff else "",
+        )
+    # criteria
+    cr = criteria_table(ctx)
+    mine = cr[cr["school_code"] == code].set_index("criterion")
+    crit = []
+    for c in m.criteria:
+        if c.code not in mine.index:
+            continue
+        r = mine.loc[c.code]
+        z = zone_of(r["pct"], p)
+        crit.append({"code": c.code, "name": c.name, "pct": num(r["pct"]), "pct_text": fmt_pct(r["pct"], 0),
+                     "mean": num(r["cluster_mean"]), "mean_text": fmt_pct(r["cluster_mean"], 0),
+                     "points": f"{fmt_int(r['points'])} из {fmt_int(r['max_points'])}",
+                     "zone": z, "zone_class": ZONE_CLASS.get(z, "none"),
+                     "trend": trend_chip(num(r["pct"]) - num(r["prev_pct"]) if num(r["prev_pct"]) is not None and num(r["pct"]) is not None else None, thr)})
+    view["criteria"] = crit
+    # shares
+    dens = staff_denominators(ctx)
+    srow = dens[dens["school_code"] == code]
+    shares = []
+    if not srow.empty:
+        sr = srow.iloc[0]
+        clusters = dict(zip(st["school_code"], st["cluster"].map(text)))
+        same = dens[dens["school_code"].map(clusters) == view["cluster"]]
+        for s in m.shares:
+            den = num(sr[f"{s.code}_den"])
+            if den is None:
+                value = "—"
+            elif den == 0:
+                value = "не применяется"
+            elif den < n:
+                value = small
+            else:
+                value = fmt_pct(sr[s.code])
+            # cluster value: ratio of sums over the cluster (suppressed when the sum is small)
+            st_ = ctx.data["staff.csv"]
+            st_ = st_[st_["school_code"].map(text).isin(set(same["school_code"]))]
+            cn, cd = pd.to_numeric(st_[s.numerator], errors="coerce").sum(), pd.to_numeric(st_[s.denominator], errors="coerce").sum()
+            cval = small if 0 < cd < n else (fmt_pct(cn * 100 / cd) if cd else "—")
+            shares.append({"code": s.code, "name": s.name, "value": value, "cluster": cval})
+    view["shares"] = shares
+    # targets
+    ts = ctx.data["targets_school.csv"]
+    ts = ts[ts["school_code"].map(text) == code]
+    targets = []
+    for t in m.targets:
+        g = ts[ts["target"].map(text) == t.code]
+        if g.empty:
+            continue
+        r = g.iloc[0]
+        status = text(r["status"])
+        value = num(r["value"])
+        kind = t.measure.kind
+        if status in ("not_submitted",) or value is None:
+            vtext = "—"
+        elif kind == "share":
+            sh = m.share(t.measure.share)
+            den = num(srow.iloc[0][f"{sh.code}_den"]) if not srow.empty else None
+            vtext = small if is_small(den, n) else fmt_pct(value)
+        elif kind == "count":
+            vtext = small if value < n and value > 0 else fmt_int(value)
+            vtext = fmt_int(value) if value == 0 else vtext
+        else:
+            vtext = "да" if value >= 50 else "нет"
+        goal = num(r["target_value"])
+        gtext = "да" if kind == "flag" else (f"≥ {fmt_int(goal)} чел." if kind == "count" else f"≥ {fmt_pct(goal, 0)}")
+        targets.append({"code": t.code, "name": t.name, "value": vtext, "goal": gtext, "status": status,
+                        "status_label": TARGET_STATUS_LABEL.get(status, status), "mark": TARGET_STATUS_MARK.get(status, "")})
+    view["targets"] = targets
+    # positions and evidence
+    pos = position_matrix(ctx)
+    pos = pos[pos["school_code"] == code].set_index("position")
+    cl = ctx.data["checklist.csv"]
+    cl = cl[cl["school_code"].map(text) == code].set_index(cl.loc[cl["school_code"].map(text) == code, "position"].map(text))
+    plist = []
+    for x in m.positions:
+        if x.code not in pos.index:
+            continue
+        r = pos.loc[x.code]
+        doc = text(cl.loc[x.code, "document"]) if x.code in cl.index else ""
+        link = text(cl.loc[x.code, "link"]) if x.code in cl.index else ""
+        link_ok = as_bool(cl.loc[x.code, "link_ok"]) if x.code in cl.index and "link_ok" in cl.columns else None
+        href = safe_link(link) if link_ok is not False else None
+        pts, mx = num(r["points"]), num(r["max_points"])
+        state = "full" if pts is not None and mx and pts >= mx else ("zero" if not pts else "part")
+        plist.append({"code": x.code, "short": x.short, "criterion": x.criterion, "claimed": fmt_int(r["claimed"]),
+                      "points": fmt_int(pts), "max": fmt_int(mx), "state": state,
+                      "unconfirmed": bool(r["unconfirmed"]), "document": doc, "link": link, "href": href})
+    view["positions"] = plist
+    # recommendations
+    recs = ctx.data["recommendations.csv"]
+    recs = recs[recs["school_code"].map(text) == code]
+    names = indicator_names(m)
+    rank = {pr: i for i, pr in enumerate(PRIORITIES)}
+    rlist = [{"priority": text(r.priority), "priority_class": "high" if text(r.priority) == PRIORITIES[0] else "medium",
+              "code": text(r.indicator_code), "name": names.get(text(r.indicator_code), text(r.indicator_code)), "text": text(r.text)}
+             for r in recs.itertuples()]
+    rlist.sort(key=lambda x: rank.get(x["priority"], 9))
+    view["recommendations"] = rlist
+    # follow-up of last year's recommendations
+    fu = ctx.data["followup.csv"]
+    fu = fu[fu["school_code"].map(text) == code]
+    order = {c: i for i, c in enumerate([x.code for x in m.positions] + [t.code for t in m.targets])}
+    fu = fu.assign(_o=fu["indicator_code"].map(lambda c: order.get(text(c), 999))).sort_values("_o", kind="mergesort")
+    view["followup"] = [{"code": text(r.indicator_code), "name": names.get(text(r.indicator_code), text(r.indicator_code)),
+                         "status": text(r.status), "status_class": _fu_class(text(r.status))} for r in fu.itertuples()]
+    view["followup_note"] = ("Первый год мониторинга: рекомендаций прошлого года нет." if p.previous_params is None
+                             else "Данных прошлого года нет." if ctx.previous is None else "")
+    # decisions concerning the school
+    dec = ctx.data["decisions.csv"]
+    dlist = []
+    for r in dec.itertuples():
+        if code in [c.strip() for c in text(r.schools).split(";")]:
+            dlist.append({"kind": DECISION_KINDS.get(text(r.kind), text(r.kind)), "topic": text(r.topic),
+                          "responsible": text(r.responsible), "due": text(r.due)})
+    view["decisions"] = dlist
+    # issues (no values; no personal fields)
+    iss = ctx.data["issues.csv"]
+    iss = iss[(iss["school_code"].map(text) == code) & ~iss["field"].map(text).isin(PERSONAL_FIELDS)]
+    view["issues"] = [{"sheet": text(r.sheet), "cell": text(r.cell), "severity": SEVERITY_LABEL.get(text(r.severity), text(r.severity)),
+                       "rule": text(r.rule), "action": text(r.action)} for r in iss.itertuples()]
+    # history of the total
+    hist = []
+    for hy in ctx.history:
+        if hy.data is None:
+            continue
+        sc = hy.data["scores.csv"]
+        g = sc[sc["school_code"].map(text) == code]
+        v = num(g["total_score"].iloc[0]) if len(g) else None
+        hist.append({"year": hy.year, "total": None if is_small_staff else v})
+    view["history"] = hist
+    return view
+
+
+def _fu_class(status: str) -> str:
+    return {"устранён": "fixed", "улучшение": "better", "без изменений": "same", "ухудшение": "worse"}.get(status, "na")
+
+
+# ============================================================================ redaction
+
+
+def personal_names(ctx: ReportContext) -> list[str]:
+    """Names from the forms that must never appear on a published page."""
+    names: set[str] = set()
+    for hy in ctx.history:
+        if hy.data is None:
+            continue
+        prof = hy.data["profile.csv"]
+        for f in PERSONAL_FIELDS:
+            if f in prof.columns:
+                names.update(v.strip() for v in prof[f].map(text) if len(v.strip()) >= 4)
+    return sorted(names, key=len, reverse=True)
+
+
+def redact(html: str, names: Iterable[str]) -> str:
+    """Replace every occurrence of a personal name (raw or HTML-escaped) with «[скрыто]»."""
+    for n in names:
+        for form in {n, str(escape(n))}:
+            html = html.replace(form, "[скрыто]")
+    return html
+
+
+# ============================================================================ export
+
+
+def export_html(executed_notebook: Path, out_html: Path, params: YearParams) -> Path:
+    """Convert the executed 05_report notebook into the published index.html.
+
+    No input cells, no prompts, no stream or error output, no cell tagged `audit`; the body
+    goes into the site's page template with inline CSS; nothing is loaded from outside and the
+    output is deterministic (no cell ids, no random ids). Personal names from the forms are
+    redacted as a last line of defence. Written atomically.
+    """
+    import copy
+
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from . import site
+    from .storage import write_bytes_atomic
+
+    nb = nbformat.read(str(executed_notebook), as_version=4)
+    nb = copy.deepcopy(nb)
+    cells = []
+    for i, cell in enumerate(nb.cells):
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"audit", "parameters", "injected-parameters", "remove"}:
+            continue
+        cell["id"] = f"c{i}"
+        cell["metadata"] = {}
+        if cell.cell_type == "code":
+            cell["execution_count"] = None
+            outs = []
+            for o in cell.get("outputs", []):
+                if o.get("output_type") not in ("display_data", "execute_result"):
+                    continue
+                data = {k: v for k, v in o.get("data", {}).items() if k in ("text/html", "image/png", "text/markdown")}
+                if not data:
+                    continue
+                outs.append(nbformat.v4.new_output("display_data", data=data))
+            if not outs:
+                continue
+            cell["outputs"] = outs
+        elif cell.cell_type != "markdown":
+            continue
+        cells.append(cell)
+    nb.cells = cells
+    nb.metadata = {"kernelspec": nb.metadata.get("kernelspec", {}), "language_info": {"name": "python"}}
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, anchor_link_text="")
+    body, _ = exporter.from_notebook_node(nb)
+    body = re.sub(r'\s*id="cell-id=[^"]*"', "", body)
+    body = re.sub(r"\n\s*\n+", "\n", body)
+    html = site.render_report_page(body, params)
+    try:
+        ctx_names = personal_names(ReportContext(params, load_methodology(params.methodology), load_year(params) or
+                                                 YearData(params, {}), load_history(params)))
+    except Exception:  # noqa: BLE001 - no data, nothing to redact
+        ctx_names = []
+    html = redact(html, ctx_names)
+    out_html = Path(out_html)
+    write_bytes_atomic(out_html, html.encode("utf-8"))
+    return out_html

@@ -1,0 +1,204 @@
+"""The static site: per-school pages from one jinja2 template, the site index, and publishing.
+
+Layout of the site folder (the parent of every year's reports_dir):
+
+    index.html                      the years, newest first           (published)
+    <year>/index.html               the year's analytic report        (published)
+    <year>/schools/<code>.html      one page per registry school      (published)
+    <year>/results.xlsx             tables for officials, personal data inside   (internal)
+    <year>/audit/, manifest.json    executed notebooks and checksums  (internal)
+
+Every page works from file:// and from any sub-path of a web server: relative links only,
+CSS inline, images as data URIs, a Content-Security-Policy that forbids loading anything.
+Templates autoescape; the only unescaped HTML is what pipeline.report/pipeline.charts built
+(Markup).
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+import shutil
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
+
+from .errors import PipelineError
+from .storage import write_bytes_atomic
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .params import YearParams
+    from .report import ReportContext
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+YEAR_DIR = re.compile(r"^\d{4}$")
+SITE_TITLE = "Мониторинг эффективности деятельности школьных методических служб"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The one jinja2 environment: templates from pipeline/templates, autoescape always on."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def css() -> Markup:
+    """The stylesheet, inlined into every page."""
+    return Markup((TEMPLATES / "style.css").read_text(encoding="utf-8"))
+
+
+def _render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(css=css(), **context)
+
+
+# ============================================================================ pages
+
+
+def render_report_page(body_html: str, params: "YearParams", summary: str = "") -> str:
+    """The year's report page around the body exported from the notebook (trusted HTML)."""
+    return _render(
+        "report.html.j2",
+        body=Markup(body_html),
+        title=f"{params.header.title} — {params.year}",
+        year=params.year,
+        organization=params.header.organization,
+        summary=summary or _summary_from_body(body_html),
+    )
+
+
+def _summary_from_body(body_html: str) -> str:
+    """A one-line summary for the site index, taken from the report's key figures."""
+    m = re.search(r'<ul class="findings"><li>(.*?)</li>', body_html, flags=re.S)
+    if not m:
+        return ""
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip()
+
+
+def render_school_page(view: dict[str, Any], params: "YearParams") -> str:
+    """One school's page from its view (pipeline.report.school_view)."""
+    from . import charts
+
+    hd = params.header
+    high, medium = params.levels.high, params.levels.medium
+    criteria = [dict(c, bar=charts.criterion_bar_svg(c["pct"], c["mean"], c["zone_class"], high=high, medium=medium))
+                for c in view.get("criteria", [])]
+    return _render(
+        "school.html.j2",
+        s=view,
+        criteria=criteria,
+        organization=hd.organization,
+        order=f"{hd.order_number} от {hd.order_date:%d.%m.%Y}",
+        min_group=params.report.min_group_size,
+        history_svg=charts.history_svg(view.get("history", []), high=high, medium=medium),
+    )
+
+
+def write_school_pages(ctx: "ReportContext", out_dir: str | Path) -> list[Path]:
+    """schools/<code>.html for every registry school into out_dir; pages of schools no longer
+    in the registry are removed. Personal names are redacted as a last line of defence."""
+    from . import report
+
+    folder = Path(out_dir) / "schools"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = report.personal_names(ctx)
+    written = []
+    codes = [report.text(c) for c in ctx.data["scores.csv"]["school_code"]]
+    for code in codes:
+        page = report.redact(render_school_page(report.school_view(ctx, code), ctx.params), names)
+        written.append(write_bytes_atomic(folder / report.school_page(code), page.encode("utf-8")))
+    keep = {p.name for p in written}
+    for old in folder.glob("*.html"):
+        if old.name not in keep:
+            old.unlink()
+    return written
+
+
+# ============================================================================ site index
+
+
+def _meta(page: str, name: str) -> str:
+    m = re.search(rf'<meta name="{re.escape(name)}" content="([^"]*)"', page)
+    return html_lib.unescape(m.group(1)) if m else ""
+
+
+def _title(page: str) -> str:
+    m = re.search(r"<title>(.*?)</title>", page, flags=re.S)
+    return html_lib.unescape(m.group(1)).strip() if m else ""
+
+
+def built_years(site_dir: str | Path) -> list[int]:
+    """Years with a built report (<year>/index.html), newest first."""
+    site_dir = Path(site_dir)
+    if not site_dir.is_dir():
+        return []
+    years = [int(p.name) for p in site_dir.iterdir() if p.is_dir() and YEAR_DIR.match(p.name) and (p / "index.html").is_file()]
+    return sorted(years, reverse=True)
+
+
+def build_index(site_dir: str | Path) -> Path:
+    """Write <site_dir>/index.html listing every built year, newest first, with relative
+    links to each year's report. Returns the path written."""
+    site_dir = Path(site_dir)
+    years = []
+    organization = ""
+    for y in built_years(site_dir):
+        page = (site_dir / str(y) / "index.html").read_text(encoding="utf-8")
+        title = _title(page)
+        title = re.sub(rf"\s+—\s+{y}$", "", title)
+        organization = organization or _org(page)
+        years.append({"year": y, "href": f"{y}/index.html", "title": title or f"Аналитическая справка {y}",
+                      "summary": _meta(page, "report-summary")})
+    page = _render("index.html.j2", years=years, title=SITE_TITLE, organization=organization or "Управление образования")
+    return write_bytes_atomic(site_dir / "index.html", page.encode("utf-8"))
+
+
+def _org(page: str) -> str:
+    m = re.search(r'<span class="brand">(.*?)</span>', page, flags=re.S)
+    return html_lib.unescape(m.group(1)).strip() if m else ""
+
+
+# ============================================================================ publish
+
+
+def publishable_files(reports_dir: str | Path) -> list[Path]:
+    """The files of the site that may be published, relative to reports_dir: the site index,
+    each year's report and its school pages. results.xlsx (personal data), audit/ and
+    manifest.json stay internal."""
+    root = Path(reports_dir)
+    files = [Path("index.html")] if (root / "index.html").is_file() else []
+    for y in sorted(built_years(root)):
+        files.append(Path(str(y)) / "index.html")
+        files.extend(sorted(p.relative_to(root) for p in (root / str(y) / "schools").glob("*.html")))
+    return files
+
+
+def publish(reports_dir: str | Path, out_dir: str | Path) -> int:
+    """Copy exactly the publishable files of reports_dir into out_dir (same layout); return
+    how many were copied. The site index is (re)built first so it lists every year."""
+    root = Path(reports_dir).resolve()
+    out = Path(out_dir).resolve()
+    if not built_years(root):
+        raise PipelineError(
+            f"В папке «{root}» нет построенных отчётов (<год>/index.html)",
+            "Сначала выполните год: python -m pipeline run --params params/<год>.yaml.",
+        )
+    if out == root or root in out.parents:
+        raise PipelineError(f"Папка публикации «{out}» находится внутри папки отчётов «{root}»",
+                            "Укажите в --out папку вне reports/.")
+    build_index(root)
+    files = publishable_files(root)
+    for rel in files:
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / rel, target)
+    return len(files)

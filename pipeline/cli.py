@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .contract import STAGES as STAGE_NAMES
 from .errors import PipelineError
 
 
@@ -28,9 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="любое замечание к данным — ошибка запуска")
     p.add_argument("--force", action="store_true", help="выполнить все этапы заново, даже если ничего не изменилось")
     p.add_argument("--quiet", action="store_true", help="без индикатора выполнения")
+    p.add_argument("--until", choices=STAGE_NAMES, metavar="ЭТАП",
+                   help=f"выполнить этапы только до указанного включительно ({', '.join(STAGE_NAMES)})")
+    p.add_argument("--notebooks", type=Path, default=None, help="папка блокнотов этапов (по умолчанию notebooks/)")
 
     p = sub.add_parser("verify", help="пересчитать год во временной папке и сравнить с manifest.json")
     p.add_argument("--params", type=Path, required=True)
+    p.add_argument("--quiet", action="store_true", help="без построчного хода пересчёта")
+    p.add_argument("--notebooks", type=Path, default=None, help="папка блокнотов этапов (по умолчанию notebooks/)")
 
     p = sub.add_parser("template", help="записать пустую форму школы для года")
     p.add_argument("--params", type=Path, required=True)

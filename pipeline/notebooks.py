@@ -1,10 +1,19 @@
-"""Notebook housekeeping: notebooks live in git without outputs."""
+"""Notebook housekeeping: notebooks live in git without outputs; executed copies are made
+deterministic (no timings, no random ids) and exported to self-contained HTML for auditors."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import nbformat
+
+# Tag papermill puts on the cell it injects with the run's parameters.
+INJECTED_TAG = "injected-parameters"
+# Tag papermill puts on the banner cell it adds at the top of a failed notebook.
+ERROR_TAG = "papermill-error-cell-tag"
+# Timing keys papermill and nbclient write into the metadata on every execution.
+_PAPERMILL_VOLATILE = ("start_time", "end_time", "duration", "environment_variables", "input_path", "output_path")
 
 
 def strip_outputs(path: str | Path) -> bool:
@@ -26,3 +35,83 @@ def strip_outputs(path: str | Path) -> bool:
     if changed:
         nbformat.write(nb, path)
     return changed
+
+
+def has_outputs(path: str | Path) -> bool:
+    """True if any code cell of the notebook carries outputs or an execution count."""
+    nb = nbformat.read(Path(path), as_version=4)
+    return any(
+        cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)
+        for cell in nb.cells
+    )
+
+
+def parameters_cell(path: str | Path) -> nbformat.NotebookNode | None:
+    """The notebook's cell tagged `parameters` (papermill's convention), or None."""
+    nb = nbformat.read(Path(path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            return cell
+    return None
+
+
+def assigned_names(source: str) -> set[str]:
+    """Names assigned at the top level of a cell's source (`x = 1`, `x: str = ""`)."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def make_deterministic(nb: nbformat.NotebookNode, *, input_path: str, output_path: str) -> nbformat.NotebookNode:
+    """Remove what changes from one execution to the next, in place.
+
+    Papermill and nbclient record start/end times, durations and the environment; papermill
+    gives the cells it adds (injected parameters, error banner) random ids. Timings go, the
+    ids become fixed names, and the notebook records where it came from and where it is kept
+    as the caller names them (not the temporary paths of the run).
+    """
+    pm = nb.metadata.get("papermill")
+    if pm is not None:
+        for key in _PAPERMILL_VOLATILE:
+            pm.pop(key, None)
+        pm["input_path"] = input_path
+        pm["output_path"] = output_path
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {})
+        meta.pop("execution", None)
+        cell_pm = meta.get("papermill")
+        if cell_pm is not None:
+            for key in _PAPERMILL_VOLATILE:
+                cell_pm.pop(key, None)
+        tags = meta.get("tags", [])
+        if INJECTED_TAG in tags:
+            cell["id"] = INJECTED_TAG
+        elif ERROR_TAG in tags:
+            cell["id"] = f"papermill-error-{index}"
+    return nb
+
+
+_AUDIT_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
+def to_html(nb: nbformat.NotebookNode, title: str) -> str:
+    """The notebook (code and outputs) as one self-contained HTML page.
+
+    JupyterLab's look, without the scripts nbconvert would load from a CDN (require.js,
+    MathJax, mermaid): the page opens offline from file:// and makes no external requests.
+    """
+    import jinja2
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        extra_loaders=[jinja2.DictLoader({"audit.html.j2": _AUDIT_TEMPLATE})],
+        template_file="audit.html.j2",
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body

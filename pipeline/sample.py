@@ -1,0 +1,483 @@
+"""The embedded sample: a fictional municipality's school forms for several years.
+
+Deterministic: every random choice comes from `random.Random` seeded with the seed, the year
+and the school, so the same arguments give byte-identical files (workbook dates and zip entry
+times are fixed to a date derived from the year).
+
+Schools differ (a latent quality per school) and change across years (a trend per school).
+Each year also carries the defects real years have, on different schools each year; the list
+of what was injected, with the file, sheet and cell the pipeline must report, is returned by
+`planned_defects` so that tests can check the clean stage finds every one.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import forms
+from .errors import PipelineError
+from .methodology import Methodology, load_methodology
+from .storage import write_bytes_atomic
+
+DEFAULT_SEED = 20260615
+DEFAULT_METHODOLOGY = Path(__file__).resolve().parents[1] / "methodology" / "default.yaml"
+MIN_SCHOOLS = 14  # enough schools for every defect to land on a different one
+
+# Share of each school type in the registry (36 schools: 12 СОШ, 3 Гимназия, 3 Лицей, 3 ЦО,
+# 10 ООШ, 5 НОШ).
+TYPE_MIX = (("СОШ", 12), ("Гимназия", 3), ("Лицей", 3), ("ЦО", 3), ("ООШ", 10), ("НОШ", 5))
+
+VILLAGES = (
+    ("Ивановка", "ivanovka"), ("Берёзовка", "berezovka"), ("Сосновка", "sosnovka"), ("Михайловка", "mikhaylovka"),
+    ("Красный Яр", "krasny-yar"), ("Покровское", "pokrovskoe"), ("Никольское", "nikolskoe"), ("Александровка", "aleksandrovka"),
+    ("Луговое", "lugovoe"), ("Заречье", "zarechye"), ("Васильевка", "vasilyevka"), ("Ольховка", "olkhovka"),
+    ("Троицкое", "troitskoe"), ("Знаменка", "znamenka"), ("Каменка", "kamenka"), ("Дубровка", "dubrovka"),
+    ("Рождествено", "rozhdestveno"), ("Ключи", "klyuchi"), ("Малиновка", "malinovka"), ("Полевое", "polevoe"),
+)
+SURNAMES = ("Иванова", "Петрова", "Смирнова", "Кузнецова", "Соколова", "Попова", "Лебедева", "Козлова", "Новикова",
+            "Морозова", "Волкова", "Алексеева", "Фёдорова", "Никитина", "Орлова", "Захарова", "Белова", "Тарасова")
+NAMES = ("Марина", "Ольга", "Елена", "Татьяна", "Наталья", "Ирина", "Светлана", "Анна", "Юлия", "Галина", "Людмила")
+PATRONYMICS = ("Петровна", "Ивановна", "Сергеевна", "Александровна", "Викторовна", "Николаевна", "Владимировна", "Юрьевна")
+POSTS = ("заместитель директора по УВР", "заместитель директора по НМР", "руководитель методического совета", "методист")
+
+# Supporting documents per position: (kind, title, slug of the link).
+POSITION_DOCS: dict[str, tuple[str, str, str]] = {
+    "M1": ("Приказ", "Об утверждении плана методической работы", "plan-metod-raboty"),
+    "M1.1": ("План", "методической работы (раздел «Цели и задачи»)", "celi-metod-raboty"),
+    "M1.2": ("План", "методической работы (приложение «Показатели достижения целей»)", "pokazateli-celey"),
+    "M2": ("Приказ", "Об организации методического сопровождения педагогов", "metod-soprovozhdenie"),
+    "M2.1": ("Положение", "О системе наставничества педагогических работников", "nastavnichestvo"),
+    "M2.2": ("Приказ", "Об утверждении плана-графика аттестации педагогических работников", "attestaciya"),
+    "M2.4": ("Положение", "О методическом совете и школьных методических объединениях", "metodsovet-shmo"),
+    "M2.5": ("Приказ", "Об участии педагогов в работе районных методических объединений", "rmo"),
+    "M3": ("Справка", "Мониторинг качества методической работы", "monitoring-metod-raboty"),
+    "M4": ("План", "методической работы (раздел «Методы сбора информации»)", "metody-sbora"),
+    "M5": ("Приказ", "Об итогах мониторинга качества методической работы", "itogi-monitoringa"),
+    "M6": ("Справка", "Адресные рекомендации по результатам мониторинга", "adresnye-rekomendacii"),
+    "M7": ("Справка", "Анализ эффективности принятых управленческих решений", "effektivnost-resheniy"),
+    "M7.1": ("Приказ", "Об утверждении дорожной карты совершенствования методической работы", "dorozhnaya-karta"),
+    "M7.2": ("Приказ", "О работе школы молодого педагога", "shkola-molodogo-pedagoga"),
+    "M7.3": ("План", "методической помощи школьным методическим объединениям", "pomoshch-mo"),
+    "M7.4": ("Приказ", "О проведении методических семинаров и взаимопосещения уроков", "seminary"),
+    "M7.5": ("Справка", "О распространении лучших педагогических практик", "luchshie-praktiki"),
+    "M8": ("Справка", "О достижении показателей методической работы", "dostizhenie-pokazateley"),
+    "M9": ("Приказ", "О размещении на сайте ОО материалов о методической работе", "sayt-metod-rabota"),
+}
+
+BAD_LINKS = ("см. папку на диске «Методработа»", "ftp://192.168.1.10/metod/plan.docx", "javascript:alert(1)")
+SCORE_AS_WORD = {2: "есть", 1: "частично", 0: "нет"}
+
+
+@dataclass(frozen=True)
+class School:
+    code: str
+    name: str
+    type: str
+    host: str             # the school site's host name (without .example.ru)
+    pupils: int           # in the first year
+    quality: float        # latent quality of the methodological service, 0…1
+    trend: float          # change of quality per year
+    innovation: bool
+    low_results: bool
+    no_young: bool        # no young teachers (P7 = 0)
+
+
+@dataclass
+class YearBuild:
+    """One year of the sample, in memory: files (name → bytes) and what was injected."""
+
+    year: int
+    registry: list[School]
+    files: dict[str, bytes] = field(default_factory=dict)
+    expected_files: list[dict[str, str]] = field(default_factory=list)
+    expected_issues: list[dict[str, str]] = field(default_factory=list)
+    expected_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    defects: list[dict[str, str]] = field(default_factory=list)
+
+
+def academic_year(year: int) -> str:
+    return f"{year - 1}-{year}"
+
+
+def make_schools(n_schools: int, seed: int) -> list[School]:
+    """The municipality's schools (the same every year), sorted by code."""
+    rng = random.Random(f"{seed}:schools")
+    total = sum(n for _, n in TYPE_MIX)
+    counts = [(t, max(1, round(n * n_schools / total))) for t, n in TYPE_MIX]
+    while sum(n for _, n in counts) > n_schools:
+        i = max(range(len(counts)), key=lambda k: counts[k][1])
+        counts[i] = (counts[i][0], counts[i][1] - 1)
+    while sum(n for _, n in counts) < n_schools:
+        counts[0] = (counts[0][0], counts[0][1] + 1)
+    town_no, village_no = 0, 0
+    villages = list(VILLAGES)
+    rng.shuffle(villages)
+    schools = []
+    numbers = {"СОШ": 0, "Гимназия": 0, "Лицей": 0, "ЦО": 0}
+    for kind, n in counts:
+        for i in range(n):
+            quality = min(0.95, max(0.08, rng.betavariate(2.4, 1.9)))
+            trend = rng.choice((-1, 1)) * rng.uniform(0.0, 0.09)
+            if kind in numbers:
+                numbers[kind] += rng.choice((1, 1, 1, 2)) if kind == "СОШ" else 1  # numbering has gaps
+                number = numbers[kind]
+                town_no += 1
+                code = f"01{town_no:02d}"
+                legal = rng.choice(("МБОУ", "МБОУ", "МАОУ"))
+                name = f"{legal} {kind} № {number}"
+                host = {"СОШ": "school", "Гимназия": "gimnaziya", "Лицей": "licey", "ЦО": "co"}[kind] + str(number)
+                big = i % 2 == 0
+                pupils = rng.randint(520, 1350) if big else rng.randint(140, 490)
+                no_young = False
+            else:
+                village, slug = villages[village_no % len(villages)]
+                village_no += 1
+                code = f"02{village_no:02d}"
+                legal = rng.choice(("МБОУ", "МКОУ"))
+                place = "с." if village_no % 3 else "д."
+                name = f"{legal} {kind} {place} {village}"
+                host = f"{'oosh' if kind == 'ООШ' else 'nosh'}-{slug}"
+                pupils = rng.randint(45, 240) if kind == "ООШ" else rng.randint(12, 70)
+                no_young = kind == "НОШ" or rng.random() < 0.25
+            schools.append(School(code, name, kind, host, pupils, quality, trend,
+                                  innovation=rng.random() < 0.3 * (0.5 + quality),
+                                  low_results=False, no_young=no_young))
+    # the weakest schools are ШНОР (schools with low educational results)
+    weakest = sorted(schools, key=lambda s: s.quality)[: max(2, n_schools // 8)]
+    flagged = {s.code for s in weakest}
+    schools = [School(**{**s.__dict__, "low_results": s.code in flagged}) for s in schools]
+    return sorted(schools, key=lambda s: s.code)
+
+
+def _binom(rng: random.Random, n: int, p: float) -> int:
+    p = min(1.0, max(0.0, p))
+    return sum(1 for _ in range(n) if rng.random() < p)
+
+
+def _document(rng: random.Random, code: str, year: int) -> str:
+    kind, title, _ = POSITION_DOCS.get(code, ("Приказ", "Об организации методической работы", "metod-rabota"))
+    start = dt.date(year - 1, 8, 25) + dt.timedelta(days=rng.randint(0, 160))
+    number = rng.randint(12, 240)
+    date = start.strftime("%d.%m.%Y")
+    if kind == "Приказ":
+        return f"Приказ № {number} от {date} «{title}»"
+    if kind == "Положение":
+        return f"Положение «{title}», утверждено приказом № {number} от {date}"
+    if kind == "План":
+        return f"План {title} на {academic_year(year)} учебный год, утверждён приказом № {number} от {date}"
+    return f"Аналитическая справка «{title}» от {date}"
+
+
+def _link(school: School, code: str) -> str:
+    slug = POSITION_DOCS.get(code, ("", "", "metod-rabota"))[2]
+    return f"https://{school.host}.example.ru/metod/{slug}.pdf"
+
+
+def form_values(school: School, year: int, seed: int, methodology: Methodology) -> dict[str, Any]:
+    """A clean, consistent filled form of one school for one year (field → value)."""
+    rng = random.Random(f"{seed}:{year}:{school.code}:form")
+    q = min(0.97, max(0.05, school.quality + school.trend * (year - 2024)))
+    pupils = max(5, round(school.pupils * (1 + rng.uniform(-0.04, 0.04)) * (1 + 0.01 * (year - 2024))))
+    if school.type in ("ООШ",):
+        p0 = max(7, round(pupils / rng.uniform(7, 10)))
+    elif school.type == "НОШ":
+        p0 = max(3, round(pupils / rng.uniform(10, 14)) + 2)
+    else:
+        p0 = round(pupils / rng.uniform(11, 15)) + 4
+    p2 = _binom(rng, p0, 0.05 + 0.3 * q)
+    p7 = 0 if school.no_young else max(0, _binom(rng, p0, 0.13))
+    staff = {
+        "P0": p0,
+        "P1": _binom(rng, p0, 0.05 + 0.25 * q),
+        "P2": p2,
+        "P3": _binom(rng, p2, 0.2 + 0.4 * q),
+        "P4": _binom(rng, p0, 0.02 + 0.2 * q),
+        "P5": _binom(rng, p0, 0.15 + 0.5 * q),
+        "P6": _binom(rng, p0, 0.3 + 0.7 * q + 0.1 * (year - 2024)),
+        "P7": p7,
+        "P8": _binom(rng, p7, 0.45 + 0.6 * q),
+        "P9": _binom(rng, p0, 0.02 + 0.15 * q),
+    }
+    low = school.low_results and not (year >= 2026 and q > 0.35)
+    values: dict[str, Any] = {
+        "info.school_code": school.code,
+        "info.school_name": school.name,
+        "info.school_type": school.type,
+        "info.academic_year": academic_year(year),
+        "info.pupils": pupils,
+        "info.innovation_site": forms.YES if (school.innovation or (year >= 2026 and q > 0.8)) else forms.NO,
+        "info.low_results": forms.YES if low else forms.NO,
+        "info.low_results_support": forms.YES if low and rng.random() < 0.6 else forms.NO,
+        "info.staffing_monitoring": forms.YES if rng.random() < 0.55 + 0.45 * q else forms.NO,
+        "info.responsible": f"{rng.choice(SURNAMES)} {rng.choice(NAMES)} {rng.choice(PATRONYMICS)}, {rng.choice(POSTS)}",
+        "info.filled_date": dt.date(year, 3, 1) + dt.timedelta(days=rng.randint(0, 80)),
+    }
+    values.update({f"staff.{k}": v for k, v in staff.items()})
+    drng = random.Random(f"{seed}:difficulty")
+    difficulty = {p.code: drng.uniform(-0.15, 0.15) for p in methodology.positions}
+    for p in methodology.positions:
+        z = q + difficulty[p.code] + rng.gauss(0, 0.18)
+        top = max(p.scale)
+        if top >= 2:
+            score = 2 if z > 0.62 else 1 if z > 0.32 else 0
+        else:
+            score = 1 if z > 0.45 else 0
+        values[f"checklist.{p.code}.score"] = score
+        if score > 0:
+            values[f"checklist.{p.code}.document"] = _document(rng, p.code, year)
+            if rng.random() < 0.85:
+                values[f"checklist.{p.code}.link"] = _link(school, p.code)
+    return values
+
+
+def _file_name(school: School, year: int) -> str:
+    pattern = int(school.code[-2:]) % 3
+    if pattern == 0:
+        return f"{school.code}_самооценка_{year}.xlsx"
+    if pattern == 1:
+        return f"{school.code} {school.type} мониторинг метод. службы.xlsx"
+    return f"Форма_{school.code}.xlsx"
+
+
+def _stamp(year: int) -> dt.datetime:
+    return dt.datetime(year, 5, 31, 12, 0, 0)
+
+
+def _cell(cells: dict[str, str], name: str) -> tuple[str, str]:
+    sheet, cell = cells[name].split("!")
+    return sheet, cell
+
+
+def _lock_bytes(owner: str) -> bytes:
+    raw = owner.encode("utf-8")[:53]
+    return (bytes([len(raw)]) + raw).ljust(54, b" ") + b"\x00" * 111
+
+
+def build_year(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED, methodology: Methodology | None = None) -> YearBuild:
+    """The files of one year and the list of defects injected into them (nothing is written)."""
+    if n_schools < MIN_SCHOOLS:
+        raise PipelineError(f"Для учебных данных нужно не меньше {MIN_SCHOOLS} школ (указано {n_schools})",
+                            f"Запустите с --schools {MIN_SCHOOLS} или больше.")
+    methodology = methodology or load_methodology(DEFAULT_METHODOLOGY)
+    ay = academic_year(year)
+    schools = make_schools(n_schools, seed)
+    build = YearBuild(year, schools)
+    rng = random.Random(f"{seed}:{year}:defects")
+    kinds = ["missing", "wrong_year", "corrupt", "duplicate", "score_words", "text_numbers", "reordered",
+             "count_exceeds", "no_document", "bad_link", "code_as_number", "name_mismatch", "lock_file"]
+    chosen = dict(zip(kinds, rng.sample(schools, len(kinds))))
+    by_school = {s.code: k for k, s in chosen.items() if k != "lock_file"}
+    variant = year % 3  # which flavour of a defect this year gets
+    stamp = _stamp(year)
+
+    def issue(kind: str, school: str, file: str, sheet: str, cell: str, rule: str, severity: str) -> None:
+        build.expected_issues.append({"kind": kind, "school_code": school, "file": file, "sheet": sheet,
+                                      "cell": cell, "rule": rule, "severity": severity})
+
+    def expect_file(file: str, status: str, rule: str, school: str) -> None:
+        build.expected_files.append({"file": file, "status": status, "rule": rule, "school_code": school})
+
+    def write(values: dict[str, Any], orders: dict | None = None, protect: bool = True) -> tuple[bytes, dict[str, str], Any]:
+        wb, cells = forms.build_workbook(methodology, ay, values=values, orders=orders, protect=protect)
+        return forms.workbook_bytes(wb, stamp), cells, wb
+
+    def pick_positions(values: dict[str, Any], k: int, prng: random.Random, scored: bool | None = None) -> list[str]:
+        codes = [p.code for p in methodology.positions]
+        if scored is True:
+            codes = [c for c in codes if values[f"checklist.{c}.score"] > 0] or codes
+        return prng.sample(codes, k)
+
+    for school in schools:
+        kind = by_school.get(school.code)
+        values = form_values(school, year, seed, methodology)
+        name = _file_name(school, year)
+        prng = random.Random(f"{seed}:{year}:{school.code}:defect")
+        code = school.code
+
+        if kind == "missing":
+            build.defects.append({"kind": kind, "school_code": code, "file": ""})
+            issue(kind, code, "", "", "", "form.not_submitted", "error")
+            continue
+
+        if kind == "wrong_year":
+            values["info.academic_year"] = academic_year(year - 1)
+            values["info.filled_date"] = dt.date(year - 1, 5, 20)
+            data, cells, _ = write(values)
+            build.files[name] = data
+            sheet, cell = _cell(cells, "info.academic_year")
+            expect_file(name, "rejected", "form.wrong_year", code)
+            issue(kind, code, name, sheet, cell, "form.wrong_year", "error")
+            issue(kind, code, "", "", "", "form.not_submitted", "error")
+            build.defects.append({"kind": kind, "school_code": code, "file": name})
+            continue
+
+        if kind == "corrupt":
+            data, _, _ = write(values)
+            build.files[name] = data[: len(data) * 3 // 5]
+            expect_file(name, "rejected", "file.corrupt", "")
+            issue(kind, "", name, "", "", "file.corrupt", "error")
+            issue(kind, code, "", "", "", "form.not_submitted", "error")
+            build.defects.append({"kind": kind, "school_code": code, "file": name})
+            continue
+
+        if kind == "duplicate":
+            early = dict(values)
+            early["info.filled_date"] = values["info.filled_date"] - dt.timedelta(days=prng.randint(5, 20))
+            first = pick_positions(values, 1, prng)[0]
+            early[f"checklist.{first}.score"] = 0
+            early.pop(f"checklist.{first}.document", None)
+            early.pop(f"checklist.{first}.link", None)
+            stem = f"{code}_самооценка_{year}"
+            # in even years the later form's name sorts first: the date decides, not the name
+            later_name, early_name = ((f"{stem}.xlsx", f"{stem}_черновик.xlsx") if year % 2 == 0
+                                      else (f"{stem}_испр.xlsx", f"{stem}.xlsx"))
+            data, _, _ = write(values)
+            build.files[later_name] = data
+            data, cells, _ = write(early)
+            build.files[early_name] = data
+            sheet, cell = _cell(cells, "info.filled_date")
+            expect_file(early_name, "superseded", "form.superseded", code)
+            issue(kind, code, early_name, sheet, cell, "form.superseded", "warning")
+            build.defects.append({"kind": kind, "school_code": code, "file": early_name, "winner": later_name})
+            continue
+
+        orders = None
+        protect = True
+        planned: list[tuple[str, str, str]] = []  # (field, rule, severity) to locate after writing
+        if kind == "score_words":
+            for c in pick_positions(values, 5, prng):
+                values[f"checklist.{c}.score"] = SCORE_AS_WORD[values[f"checklist.{c}.score"]]
+                planned.append((f"checklist.{c}.score", "checklist.score_as_word", "warning"))
+        elif kind == "text_numbers":
+            for f in ("info.pupils", "staff.P0", "staff.P5"):
+                values[f] = str(values[f])
+                planned.append((f, "value.number_as_text", "warning"))
+        elif kind == "reordered":
+            protect = False
+            orders = {}
+            for sheet, keys in forms.default_orders(methodology).items():
+                keys = list(keys)
+                prng.shuffle(keys)
+                for _ in range(3):
+                    keys.insert(prng.randint(0, len(keys)), None)
+                orders[sheet] = keys
+            build.expected_values[code] = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
+        elif kind == "count_exceeds":
+            if variant == 0:
+                values["staff.P0"] = max(values["staff.P0"], values["staff.P2"] + 4)
+                values["staff.P3"] = values["staff.P2"] + 2
+                planned.append(("staff.P3", "staff.winners_exceed_participants", "error"))
+            elif variant == 1:
+                values["staff.P1"] = values["staff.P0"] + 3
+                planned.append(("staff.P1", "staff.exceeds_total", "error"))
+            else:
+                values["staff.P8"] = values["staff.P7"] + 2
+                planned.append(("staff.P8", "staff.mentored_exceed_young", "error"))
+        elif kind == "no_document":
+            c = pick_positions(values, 1, prng, scored=True)[0]
+            values[f"checklist.{c}.score"] = max(methodology.position(c).scale)
+            values.pop(f"checklist.{c}.document", None)
+            values.pop(f"checklist.{c}.link", None)
+            planned.append((f"checklist.{c}.document", "checklist.unconfirmed", "warning"))
+        elif kind == "bad_link":
+            c = pick_positions(values, 1, prng, scored=True)[0]
+            if values[f"checklist.{c}.score"] == 0:
+                values[f"checklist.{c}.score"] = 1
+                values[f"checklist.{c}.document"] = _document(prng, c, year)
+            values[f"checklist.{c}.link"] = BAD_LINKS[variant]
+            planned.append((f"checklist.{c}.link", "checklist.bad_link", "warning"))
+        elif kind == "code_as_number":
+            values["info.school_code"] = int(code)
+            planned.append(("info.school_code", "info.code_as_number", "warning"))
+        elif kind == "name_mismatch":
+            full = {"СОШ": "Средняя общеобразовательная школа", "Гимназия": "Гимназия", "Лицей": "Лицей",
+                    "ЦО": "Центр образования", "ООШ": "Основная общеобразовательная школа",
+                    "НОШ": "Начальная общеобразовательная школа"}[school.type]
+            rest = school.name.split(school.type, 1)[1].strip()
+            values["info.school_name"] = f"Муниципальное бюджетное общеобразовательное учреждение «{full} {rest}»"
+            planned.append(("info.school_name", "info.name_mismatch", "warning"))
+
+        data, cells, wb = write(values, orders, protect)
+        if kind == "reordered":
+            # a hand-made copy: labels retyped with odd case and spaces, Cyrillic «Р» in codes
+            ws = wb[forms.SHEET_INFO]
+            for f in forms.INFO_FIELDS:
+                cell = ws[cells[f"info.{f.key}"].split("!")[1]]
+                label = ws.cell(row=cell.row, column=1)
+                label.value = "  " + f.label.upper().replace("Ё", "Е") + " :" if cell.row % 2 else f.label.lower() + "  "
+            ws = wb[forms.SHEET_STAFF]
+            for code_p in forms.STAFF_CODES:
+                cell = ws[cells[f"staff.{code_p}"].split("!")[1]]
+                ws.cell(row=cell.row, column=1).value = code_p.replace("P", "Р") + " "  # Cyrillic Р
+            data = forms.workbook_bytes(wb, stamp)
+        build.files[name] = data
+        for f, rule, severity in planned:
+            sheet, cell = _cell(cells, f)
+            issue(kind, code, name, sheet, cell, rule, severity)
+        if kind:
+            build.defects.append({"kind": kind, "school_code": code, "file": name})
+        if school.code == chosen["lock_file"].code:
+            lock = "~$" + name
+            build.files[lock] = _lock_bytes(values["info.responsible"].split(",")[0])
+            expect_file(lock, "rejected", "file.lock", "")
+            issue("lock_file", "", lock, "", "", "file.lock", "warning")
+            build.defects.append({"kind": "lock_file", "school_code": code, "file": lock})
+
+    # a form from a school that is not in the registry (another district's school)
+    stranger = School(f"03{rng.randint(1, 40):02d}", "МБОУ СОШ № 21", "СОШ", "school21", 610, 0.5, 0.0, False, False, False)
+    values = form_values(stranger, year, seed, methodology)
+    name = f"{stranger.code}_самооценка_{year}.xlsx"
+    data, cells, _ = write(values)
+    build.files[name] = data
+    sheet, cell = _cell(cells, "info.school_code")
+    expect_file(name, "rejected", "form.unknown_school", stranger.code)
+    issue("unknown_code", stranger.code, name, sheet, cell, "form.unknown_school", "error")
+    build.defects.append({"kind": "unknown_code", "school_code": stranger.code, "file": name})
+
+    lines = ["code,name,type"] + [f"{s.code},{s.name},{s.type}" for s in schools]
+    build.files["registry.csv"] = ("\n".join(lines) + "\n").encode("utf-8")
+    build.expected_files.append({"file": "registry.csv", "status": "registry", "rule": "", "school_code": ""})
+    return build
+
+
+def planned_defects(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED) -> dict[str, Any]:
+    """What the sample of a year carries, for tests and the README.
+
+    files: every raw file that is not simply `accepted` (status, rule, school);
+    issues: every issue the clean stage must report (school, file, sheet, cell, rule, severity);
+    values: for the hand-made (reordered) forms, the values the pipeline must read back;
+    defects: one line per injected defect (kind, school, file);
+    file_names: every file of the year folder.
+    """
+    return copy.deepcopy(_planned(year, n_schools, seed))
+
+
+@functools.lru_cache(maxsize=8)
+def _planned(year: int, n_schools: int, seed: int) -> dict[str, Any]:
+    b = build_year(year, n_schools, seed)
+    return {"year": year, "files": b.expected_files, "issues": b.expected_issues,
+            "values": b.expected_values, "defects": b.defects, "file_names": sorted(b.files)}
+
+
+def generate(out_root: str | Path, years: list[int] | tuple[int, ...] = (2024, 2025, 2026), n_schools: int = 36,
+             seed: int = DEFAULT_SEED) -> list[Path]:
+    """Write data/raw/<year>/ (registry.csv and the forms) for each year; return the paths.
+
+    Files of a year folder that the sample does not produce are left alone (raw data is
+    never deleted); the sample's own files are rewritten atomically.
+    """
+    out_root = Path(out_root)
+    methodology = load_methodology(DEFAULT_METHODOLOGY)
+    written = []
+    for year in years:
+        build = build_year(year, n_schools, seed, methodology)
+        for name in sorted(build.files):
+            written.append(write_bytes_atomic(out_root / str(year) / name, build.files[name]))
+    return written
+

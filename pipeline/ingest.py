@@ -1,0 +1,243 @@
+"""Stage «ingest»: list every raw file of the year, read the forms, decide which form counts.
+
+`load_raw` is the I/O edge (reads the raw folder, read-only); `run` is pure: from the files'
+bytes, the methodology and the parameters it builds
+
+* files.csv — every file of raw_dir with sha256, size, kind and status
+  (registry | accepted | rejected | superseded) and, for the latter two, the reason;
+* forms.csv — one row per field of every readable form (long format: file, sheet, cell, row,
+  field, label, raw value and its type, school code), including forms that were then
+  rejected or superseded, so that an auditor sees what they held.
+
+Which form counts: the school code must be in the registry (a number 107 read for a
+registry code «0107» is matched when unambiguous), the academic year must be the year's; of
+two forms of one school the later «Дата заполнения» wins (equal or missing dates: the file
+whose name sorts last wins, and the reason says so).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from . import forms
+from .contract import columns
+from .errors import FormError, ParamsError
+from .methodology import Methodology
+from .params import YearParams
+from .storage import sha256_bytes, sha256_file
+
+REGISTRY_FILE = "registry.csv"
+FORM_SUFFIXES = (".xlsx", ".xlsm")
+
+# Extra columns of files.csv (after the contract's): the rule that decided the status, and
+# where in the form the deciding value sits.
+FILES_EXTRA = ("rule", "sheet", "cell", "value")
+
+
+@dataclass(frozen=True)
+class RawFile:
+    name: str              # path relative to raw_dir, with forward slashes
+    sha256: str
+    size: int
+    data: bytes | None     # None when the file is too large to be a form (not read)
+
+
+@dataclass(frozen=True)
+class RawInputs:
+    raw_dir: Path
+    files: tuple[RawFile, ...]
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.raw_dir / f.name for f in self.files]
+
+    def get(self, name: str) -> RawFile | None:
+        for f in self.files:
+            if f.name == name:
+                return f
+        return None
+
+
+def load_raw(params: YearParams) -> RawInputs:
+    """Every file under the year's raw_dir (sorted by relative path), read-only."""
+    raw_dir = Path(params.raw_dir)
+    if not raw_dir.is_dir():
+        raise ParamsError(str(params.source or ""), "raw_dir", f"папка «{raw_dir}» не найдена")
+    files = []
+    for path in sorted((p for p in raw_dir.rglob("*") if p.is_file()), key=lambda p: p.relative_to(raw_dir).as_posix()):
+        size = path.stat().st_size
+        if size <= forms.MAX_FILE_BYTES:
+            with open(path, "rb") as fh:
+                data = fh.read()
+            digest = sha256_bytes(data)
+        else:
+            data, digest = None, sha256_file(path)
+        files.append(RawFile(path.relative_to(raw_dir).as_posix(), digest, size, data))
+    return RawInputs(raw_dir, tuple(files))
+
+
+def registry_of(raw: RawInputs) -> pd.DataFrame:
+    """The registry of schools of the year (code, name, type)."""
+    f = raw.get(REGISTRY_FILE)
+    if f is None or f.data is None:
+        raise FormError(REGISTRY_FILE, f"реестр школ не найден в папке {raw.raw_dir}", rule="registry.missing",
+                        hint="Положите registry.csv (столбцы code, name, type) в папку сырых данных года.")
+    return forms.read_registry(f.data, name=REGISTRY_FILE)
+
+
+def match_school_code(value: str, codes: set[str]) -> tuple[str, bool]:
+    """(registry code, matched) for a form's «Код ОО». A code that lost its leading zeros
+    (107 for «0107») is matched when exactly one registry code fits."""
+    code = forms.normalize_school_code(value)
+    if code in codes:
+        return code, True
+    if code.isdigit():
+        fits = [c for c in codes if c.isdigit() and c.lstrip("0") == code.lstrip("0")]
+        if len(fits) == 1:
+            return fits[0], True
+    return code, False
+
+
+def _kind(name: str) -> str:
+    base = PurePosixPath(name).name
+    if name == REGISTRY_FILE:
+        return "registry"
+    if base.startswith("~$"):
+        return "lock"
+    if base.startswith("."):
+        return "hidden"
+    if base.lower().endswith(FORM_SUFFIXES):
+        return "xlsx"
+    return "other"
+
+
+def _fmt(d: dt.date | None) -> str:
+    return d.strftime("%d.%m.%Y") if d else "не указана"
+
+
+def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[str, pd.DataFrame]:
+    """files.csv and forms.csv of the year (pure: nothing is read or written here)."""
+    registry = registry_of(raw)
+    codes = set(registry["code"].astype(str))
+    records: list[dict[str, object]] = []
+    frames: list[pd.DataFrame] = []
+    candidates: dict[str, list[dict[str, object]]] = {}
+
+    for f in raw.files:
+        kind = _kind(f.name)
+        rec: dict[str, object] = {"file": f.name, "sha256": f.sha256, "size_bytes": f.size, "kind": kind, "status": "rejected",
+                                  "reason": "", "school_code": "", "filled_date": "", "rule": "", "sheet": "", "cell": "", "value": ""}
+        records.append(rec)
+        if kind == "registry":
+            rec.update(status="registry")
+            continue
+        if kind == "lock":
+            rec.update(rule="file.lock", reason="служебный файл блокировки Excel (создаётся, пока файл открыт), не форма")
+            continue
+        if kind == "hidden":
+            rec.update(rule="file.hidden", reason="скрытый служебный файл, не форма")
+            continue
+        if f.data is None:
+            rec.update(rule="file.too_large", reason=f"файл слишком большой ({f.size // 1024} КБ) — это не форма мониторинга")
+            continue
+        try:
+            form = forms.read_form(f.data, methodology, name=f.name)
+        except FormError as exc:
+            rec.update(rule=exc.rule, reason=exc.reason, sheet=exc.sheet or "", cell=exc.cell or "",
+                       value="" if exc.value is None else str(exc.value))
+            continue
+
+        code_v = form.get("info.school_code")
+        year_v = form.get("info.academic_year")
+        date_v = form.get("info.filled_date")
+        raw_code = code_v.value if code_v else ""
+        code, known = match_school_code(raw_code, codes)
+        filled = forms.parse_date(date_v.value, date_v.value_type) if date_v else None
+        rec.update(school_code=code, filled_date=filled.isoformat() if filled else "")
+        frames.append(form.to_frame(school_code=code))
+        year = forms.normalize_academic_year(year_v.value) if year_v else ""
+
+        if not code:
+            where = code_v or form.values[0]
+            rec.update(rule="form.no_school_code", sheet=where.sheet, cell=code_v.cell if code_v else "",
+                       reason="в форме не указан «Код ОО» — неизвестно, чья это форма")
+        elif year and year != params.academic_year:
+            rec.update(rule="form.wrong_year", sheet=year_v.sheet, cell=year_v.cell, value=year_v.value,
+                       reason=f"форма за {year} учебный год, а обрабатывается {params.academic_year}")
+        elif not known:
+            rec.update(rule="form.unknown_school", sheet=code_v.sheet, cell=code_v.cell, value=raw_code,
+                       reason=f"кода ОО «{raw_code}» нет в реестре школ года")
+        else:
+            rec.update(status="accepted")
+            candidates.setdefault(code, []).append({"rec": rec, "date": filled, "date_v": date_v})
+
+    for code, group in candidates.items():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda g: (g["date"] or dt.date.min, g["rec"]["file"]))
+        winner = group[-1]
+        wdate = winner["date"]
+        for g in group[:-1]:
+            rec = g["rec"]
+            if g["date"] is not None and wdate is not None and g["date"] < wdate:
+                why = (f"для школы {code} есть более поздняя форма «{winner['rec']['file']}» "
+                       f"(дата заполнения {_fmt(wdate)} позже {_fmt(g['date'])})")
+            elif wdate is not None and g["date"] is None:
+                why = (f"в форме не указана дата заполнения, а у формы «{winner['rec']['file']}» школы {code} "
+                       f"она есть ({_fmt(wdate)}); используется та форма")
+            else:
+                why = (f"у формы «{winner['rec']['file']}» школы {code} та же дата заполнения ({_fmt(wdate)}); "
+                       "при равных датах используется форма, последняя по имени файла")
+            dv = g["date_v"]
+            rec.update(status="superseded", rule="form.superseded", reason=why,
+                       sheet=dv.sheet if dv else "", cell=dv.cell if dv else "", value=dv.value if dv else "")
+
+    files = pd.DataFrame(records, columns=list(columns("ingest", "files.csv")) + list(FILES_EXTRA))
+    files["size_bytes"] = files["size_bytes"].astype("int64")
+    form_cols = list(columns("ingest", "forms.csv"))
+    forms_df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=form_cols)
+    forms_df = forms_df[form_cols].reset_index(drop=True)
+    forms_df["row"] = forms_df["row"].astype("int64")
+    return {"files.csv": files, "forms.csv": forms_df}
+
+
+def summary(files: pd.DataFrame) -> pd.DataFrame:
+    """Files by status, for the notebook (Russian headings)."""
+    names = {"registry": "реестр школ", "accepted": "принята", "rejected": "отклонена", "superseded": "заменена более поздней"}
+    counts = files["status"].value_counts().reindex(list(names), fill_value=0)
+    return pd.DataFrame({"статус": [names[s] for s in counts.index], "файлов": counts.to_numpy()})
+
+
+def findings(files: pd.DataFrame, registry: pd.DataFrame) -> str:
+    """One Russian paragraph of what ingest found."""
+    n = len(files)
+    accepted = int((files["status"] == "accepted").sum())
+    rejected = files[files["status"] == "rejected"]
+    superseded = int((files["status"] == "superseded").sum())
+    text = (f"В папке года файлов: {n}. Принято форм: {accepted} (школ в реестре: {len(registry)}). "
+            f"Отклонено файлов: {len(rejected)}")
+    if len(rejected):
+        reasons = rejected["rule"].value_counts().sort_index()
+        text += " (" + ", ".join(f"{RULE_NAMES.get(r, r)} — {c}" for r, c in reasons.items()) + ")"
+    text += f". Заменено более поздними формами той же школы: {superseded}."
+    return text
+
+
+RULE_NAMES = {
+    "file.lock": "файл блокировки Excel",
+    "file.hidden": "скрытый служебный файл",
+    "file.not_xlsx": "не книга Excel .xlsx",
+    "file.corrupt": "повреждённый файл",
+    "file.too_large": "слишком большой файл",
+    "file.unreadable": "файл не читается",
+    "form.not_a_form": "не форма мониторинга",
+    "form.missing_sheets": "нет нужных листов",
+    "form.unrecognized": "подписи формы не найдены",
+    "form.no_school_code": "не указан код ОО",
+    "form.unknown_school": "код ОО не из реестра",
+    "form.wrong_year": "форма другого учебного года",
+}

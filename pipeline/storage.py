@@ -17,6 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 
+_FILE_MODE = 0o644  # mkstemp creates 0600; outputs are meant to be read (and published)
+
+
 def sha256_file(path: str | Path) -> str:
     """Hex sha256 of a file's bytes."""
     h = hashlib.sha256()
@@ -52,6 +55,7 @@ def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame]) -> dict[st
                 fh.write(to_csv_bytes(tables[name]))
                 fh.flush()
                 os.fsync(fh.fileno())
+            os.chmod(tmp, _FILE_MODE)
             staged.append((Path(tmp), folder / name))
     except BaseException:
         for tmp, _ in staged:
@@ -82,6 +86,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
+    os.chmod(tmp, _FILE_MODE)
     os.replace(tmp, path)
     return path
 

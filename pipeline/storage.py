@@ -51,12 +51,12 @@ def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame]) -> dict[st
     try:
         for name in sorted(tables):
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+            staged.append((Path(tmp), folder / name))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(to_csv_bytes(tables[name]))
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, _FILE_MODE)
-            staged.append((Path(tmp), folder / name))
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)

@@ -677,7 +677,7 @@ def render_verify(report: VerifyReport, params: YearParams) -> list[str]:
         lines.append("Входные данные (сырые файлы, параметры, методика, блокноты, код) не менялись: "
                      "расчёт невоспроизводим — сообщите разработчикам.")
     lines.append(
-        f"Чтобы результаты соответствовали входам, выполните: python -m pipeline run --params {_shown(params.source)} --force"
+        f"Чтобы результаты соответствовали входам, выполните: python -m pipeline run --params {_shown(params.source)}"
     )
     return lines
 

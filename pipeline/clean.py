@@ -1,0 +1,595 @@
+"""Stage «clean»: typed, validated tables from the forms, and every problem found.
+
+Pure: `run` takes the ingest tables (forms.csv, files.csv), the registry, the methodology and
+the parameters, and returns checklist.csv, staff.csv, profile.csv and issues.csv. Nothing is
+lost and nothing is silent (SPEC §9): each problem becomes one row of issues.csv with the
+school, file, sheet, cell, raw value, a stable rule code, the severity («error» — the value
+or form is not used; «warning» — used, but look at it), a Russian message saying what is
+wrong and what to fix, and the action the pipeline took.
+
+Rules (issues.csv `rule`):
+
+| rule | severity | what |
+|---|---|---|
+| file.lock, file.hidden | warning | an Office lock file / a hidden system file in raw_dir, skipped |
+| file.not_xlsx, file.corrupt, file.too_large, file.unreadable | error | the file is not a readable .xlsx |
+| form.not_a_form, form.missing_sheets, form.unrecognized | error | the workbook is not the year's form |
+| form.no_school_code, form.unknown_school, form.wrong_year | error | the form cannot be matched to this year's registry |
+| form.superseded | warning | a school sent two forms; the earlier one is not used |
+| form.not_submitted | error | a registry school has no accepted form |
+| field.duplicate | warning | a field appears twice in a form; the first one is used |
+| info.missing | error/warning | a «Сведения» value is missing (warning where it does not affect results) |
+| info.code_as_number, info.code_normalized | warning | «Код ОО» lost its leading zeros; matched to the registry |
+| info.name_mismatch, info.type_mismatch | warning | name/type differ from the registry; the registry is used |
+| info.bad_type, info.bad_yesno, info.bad_date | error | a value that is not one of the allowed ones |
+| info.date_as_text, info.date_out_of_range | warning | a date written as text / outside the school year |
+| value.number_as_text | warning | a number stored as text; the value is used |
+| value.not_a_number, value.not_integer, value.negative | error | a count that is not an integer ≥ 0; not used |
+| staff.missing | error | a count of «Кадры» is empty or its row is missing |
+| staff.exceeds_total | error | P1…P7 or P9 greater than P0; that value is not used |
+| staff.winners_exceed_participants | error | P3 greater than P2; P3 is not used |
+| staff.mentored_exceed_young | error | P8 greater than P7; P8 is not used |
+| checklist.missing, checklist.score_missing | error | a position's row or score is missing; no points |
+| checklist.score_as_word | warning | a score written as a word (есть/частично/нет); converted |
+| checklist.score_out_of_range, checklist.score_invalid | error | a score not on the position's scale; not counted |
+| checklist.unconfirmed | warning | a score above 0 without a supporting document: «не подтверждено» |
+| checklist.bad_link | warning | a link that is not an http(s) address; never shown as a link |
+| checklist.unknown_position | warning | a row with a code that is not in the methodology; ignored |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from . import forms
+from .contract import columns
+from .methodology import Methodology
+from .params import YearParams
+
+ISSUE_COLUMNS = columns("clean", "issues.csv")
+
+# What the school should do, per file rule (message = reason + this).
+FILE_FIX = {
+    "file.lock": "Удалять его не обязательно: он пропускается. Проверьте, что рядом лежит сама форма.",
+    "file.hidden": "Удалять его не обязательно: он пропускается.",
+    "file.not_xlsx": "Попросите школу заполнить шаблон формы года и прислать его как книгу Excel (.xlsx).",
+    "file.corrupt": "Попросите школу сохранить форму заново и прислать файл ещё раз.",
+    "file.too_large": "Попросите школу заполнить шаблон формы года заново, без лишних листов и вложений.",
+    "file.unreadable": "Проверьте права доступа к файлу.",
+    "form.not_a_form": "Если это не форма — уберите файл из папки года; иначе попросите школу заполнить шаблон формы года.",
+    "form.missing_sheets": "Попросите школу заполнить шаблон формы года, не переименовывая и не удаляя листы.",
+    "form.unrecognized": "Попросите школу заполнить шаблон формы года, не меняя подписи в столбце A.",
+    "form.no_school_code": "Попросите школу указать «Код ОО» из реестра и прислать форму снова.",
+    "form.unknown_school": "Проверьте код: если школа есть в реестре под другим кодом — исправьте код в форме; если это новая школа — добавьте её в registry.csv.",
+    "form.wrong_year": "Попросите школу заполнить форму текущего учебного года.",
+}
+
+PLACEHOLDER_DOCS = {"-", "—", "–", "нет", "отсутствует", "н/д", "нет документа", "0"}
+TYPE_ALIASES = {
+    "средняя общеобразовательная школа": "СОШ",
+    "основная общеобразовательная школа": "ООШ",
+    "начальная общеобразовательная школа": "НОШ",
+    "центр образования": "ЦО",
+}
+
+
+@dataclass
+class Issues:
+    """Collects issues (lazy validation: every failure at once)."""
+
+    rows: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, school_code: str, file: str, sheet: str, cell: str, fld: str, value: Any, rule: str,
+            severity: str, message: str, action: str) -> None:
+        assert severity in ("error", "warning"), severity
+        self.rows.append({"school_code": school_code or "", "file": file or "", "sheet": sheet or "", "cell": cell or "",
+                          "field": fld or "", "value": "" if value is None else str(value), "rule": rule,
+                          "severity": severity, "message": message, "action": action})
+
+    def at(self, v: "Cell", school: str, rule: str, severity: str, message: str, action: str) -> None:
+        self.add(school, v.file, v.sheet, v.cell, v.field, v.value, rule, severity, message, action)
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.rows, columns=list(ISSUE_COLUMNS))
+        if df.empty:
+            return df.astype("string")
+        rc = df["cell"].map(forms.split_address)
+        df["_row"] = rc.map(lambda t: t[0])
+        df["_col"] = rc.map(lambda t: t[1])
+        df = df.sort_values(["school_code", "file", "sheet", "_row", "_col", "rule", "field", "message"], kind="stable")
+        return df[list(ISSUE_COLUMNS)].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One value of a form as ingest recorded it."""
+
+    file: str
+    sheet: str
+    cell: str
+    field: str
+    value: str
+    value_type: str
+    label: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return self.value_type == "empty" or not self.value.strip()
+
+    def where(self) -> str:
+        return f"лист «{self.sheet}», ячейка {self.cell}" if self.cell else f"лист «{self.sheet}»"
+
+
+# --------------------------------------------------------------------------------------------
+# Value parsers: return (value, problem) — problem is a rule code or None
+# --------------------------------------------------------------------------------------------
+
+_INT_TEXT = re.compile(r"[+]?\d+(?:[.,]0+)?")
+
+
+def parse_count(v: Cell) -> tuple[int | None, str | None]:
+    """An integer ≥ 0. Text holding a whole number is used, with «value.number_as_text»."""
+    if v.empty:
+        return None, "missing"
+    text = v.value.strip().replace("\u00a0", "").replace(" ", "")
+    if v.value_type == "number":
+        try:
+            x = float(text)
+        except ValueError:
+            return None, "value.not_a_number"
+        if not x.is_integer():
+            return None, "value.not_integer"
+        if x < 0:
+            return None, "value.negative"
+        return int(x), None
+    if v.value_type == "text":
+        if _INT_TEXT.fullmatch(text):
+            return int(float(text.replace(",", "."))), "value.number_as_text"
+        if re.fullmatch(r"-\d+(?:[.,]\d+)?", text):
+            return None, "value.negative"
+        if re.fullmatch(r"\d+[.,]\d+", text):
+            return None, "value.not_integer"
+    return None, "value.not_a_number"
+
+
+def parse_score(v: Cell, scale: list[int]) -> tuple[int | None, str | None]:
+    """A score on the position's scale; words есть/да = top, частично = 1, нет = 0."""
+    top = max(scale)
+    if v.empty:
+        return None, "checklist.score_missing"
+    text = forms.norm_text(v.value)
+    if v.value_type == "bool":
+        return (top if v.value == "true" else 0), "checklist.score_as_word"
+    word = forms.SCORE_WORDS.get(text)
+    if word is not None:
+        if word == "full":
+            return top, "checklist.score_as_word"
+        if word == "zero":
+            return 0, "checklist.score_as_word"
+        if 1 in scale and top > 1:
+            return 1, "checklist.score_as_word"
+        return None, "checklist.score_invalid"
+    note = None
+    if v.value_type == "text":
+        if not re.fullmatch(r"[+-]?\d+(?:[.,]\d+)?", text):
+            return None, "checklist.score_invalid"
+        note = "value.number_as_text"
+    try:
+        x = float(text.replace(",", "."))
+    except ValueError:
+        return None, "checklist.score_invalid"
+    if not x.is_integer() or int(x) not in scale:
+        return None, "checklist.score_out_of_range"
+    return int(x), note
+
+
+def parse_yesno(v: Cell) -> bool | None:
+    if v.value_type == "bool":
+        return v.value == "true"
+    t = forms.norm_text(v.value).rstrip(".")
+    if t in forms.YES_WORDS:
+        return True
+    if t in forms.NO_WORDS:
+        return False
+    return None
+
+
+def parse_type(text: str) -> str | None:
+    t = forms.norm_text(text)
+    for s in forms.SCHOOL_TYPES:
+        if t == forms.norm_text(s):
+            return s
+    return TYPE_ALIASES.get(t)
+
+
+def link_ok(text: str) -> bool:
+    """An absolute http(s) address without spaces."""
+    t = (text or "").strip()
+    if not t or any(c.isspace() for c in t):
+        return False
+    try:
+        parts = urlsplit(t)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc) and "." in parts.netloc
+
+
+def _same_name(a: str, b: str) -> bool:
+    def key(s: str) -> str:
+        return re.sub(r"[\s«»\"'„“”]", "", forms.norm_text(s))
+
+    return key(a) == key(b)
+
+
+# --------------------------------------------------------------------------------------------
+# The stage
+# --------------------------------------------------------------------------------------------
+
+NOT_USED = "значение не используется в расчётах"
+
+
+def _prepare(df: pd.DataFrame, text_cols: list[str]) -> pd.DataFrame:
+    df = df.copy()
+    for c in text_cols:
+        if c in df.columns:
+            df[c] = df[c].astype("string").fillna("").astype(str)
+    return df
+
+
+def _number_problem_text(problem: str, v: Cell) -> str:
+    return {
+        "value.not_a_number": f"вместо числа записано «{v.value}»",
+        "value.not_integer": f"число {v.value} не целое",
+        "value.negative": f"число {v.value} отрицательное",
+    }[problem]
+
+
+def run(forms_df: pd.DataFrame, files: pd.DataFrame, registry: pd.DataFrame, methodology: Methodology,
+        params: YearParams) -> dict[str, pd.DataFrame]:
+    """checklist.csv, staff.csv, profile.csv and issues.csv of the year."""
+    forms_df = _prepare(forms_df, ["file", "sheet", "cell", "field", "label", "value", "value_type", "school_code"])
+    files = _prepare(files, ["file", "kind", "status", "reason", "school_code", "filled_date", "rule", "sheet", "cell", "value"])
+    registry = _prepare(registry, ["code", "name", "type"])
+    issues = Issues()
+
+    # -- files: every rejected or superseded file is an issue too
+    for f in files.itertuples(index=False):
+        if f.status == "rejected":
+            severity = "warning" if f.rule in ("file.lock", "file.hidden") else "error"
+            action = "файл пропущен" if severity == "warning" else "форма отклонена, её данные не используются"
+            fix = FILE_FIX.get(f.rule, "Попросите школу исправить форму и прислать её снова.")
+            issues.add(f.school_code, f.file, f.sheet, f.cell, "", f.value, f.rule or "form.rejected", severity,
+                       f"Файл «{f.file}» отклонён: {f.reason}. {fix}", action)
+        elif f.status == "superseded":
+            issues.add(f.school_code, f.file, f.sheet, f.cell, "info.filled_date", f.value, "form.superseded", "warning",
+                       f"Школа прислала несколько форм; эта не используется: {f.reason}. "
+                       "Если действовать должна эта форма — исправьте в ней «Дата заполнения» или уберите лишний файл.",
+                       "форма не используется (заменена более поздней)")
+
+    accepted = {f.school_code: f.file for f in files.itertuples(index=False) if f.status == "accepted"}
+    rejected_by_school: dict[str, list[str]] = defaultdict(list)
+    for f in files.itertuples(index=False):
+        if f.status == "rejected" and f.school_code:
+            rejected_by_school[f.school_code].append(f.file)
+
+    accepted_files = set(accepted.values())
+    by_file: dict[str, dict[str, list[Cell]]] = defaultdict(lambda: defaultdict(list))
+    for r in forms_df.itertuples(index=False):
+        if r.file in accepted_files:
+            by_file[r.file][r.field].append(Cell(r.file, r.sheet, r.cell, r.field, r.value, r.value_type, r.label))
+
+    profile_rows, staff_rows, checklist_rows = [], [], []
+    for reg in registry.sort_values("code").itertuples(index=False):
+        code = reg.code
+        file = accepted.get(code)
+        if file is None:
+            others = rejected_by_school.get(code)
+            if others:
+                msg = (f"Форма школы не принята: отклонён файл {', '.join('«' + o + '»' for o in others)} "
+                       "(причина — в строке этого файла). Попросите школу прислать исправленную форму.")
+            else:
+                msg = "Форма школы не представлена. Напомните школе прислать форму года."
+            issues.add(code, "", "", "", "", "", "form.not_submitted", "error", msg,
+                       "школа не участвует в расчётах; в отчёте — «нет данных»")
+            profile_rows.append({"school_code": code, "school_name": reg.name, "school_type": reg.type, "submitted": False,
+                                 "file": "", "pupils": pd.NA, "innovation_site": pd.NA, "low_results": pd.NA,
+                                 "low_results_support": pd.NA, "staffing_monitoring": pd.NA, "responsible": "",
+                                 "filled_date": ""})
+            continue
+        fields = by_file[file]
+        cells = _first_of_each(fields, code, issues)
+        profile_rows.append(_profile(code, reg, file, cells, issues, params))
+        staff_rows.append(_staff(code, file, cells, issues))
+        checklist_rows += _checklist(code, file, cells, methodology, issues)
+
+    profile = pd.DataFrame(profile_rows, columns=list(columns("clean", "profile.csv")))
+    profile["submitted"] = profile["submitted"].astype(bool)
+    profile["pupils"] = profile["pupils"].astype("Int64")
+    for c in forms.INFO_FIELDS:
+        if c.kind == "yesno":
+            profile[c.key] = profile[c.key].astype("boolean")
+
+    staff = pd.DataFrame(staff_rows, columns=list(columns("clean", "staff.csv")))
+    for c in forms.STAFF_CODES:
+        staff[c] = staff[c].astype("Int64")
+
+    ck_cols = list(columns("clean", "checklist.csv")) + ["has_document", "document_cell", "link_cell"]
+    checklist = pd.DataFrame(checklist_rows, columns=ck_cols)
+    checklist["score"] = checklist["score"].astype("Int64")
+    checklist["link_ok"] = checklist["link_ok"].astype(bool)
+    checklist["has_document"] = checklist["has_document"].astype(bool)
+
+    return {
+        "checklist.csv": checklist.reset_index(drop=True),
+        "staff.csv": staff.reset_index(drop=True),
+        "profile.csv": profile.reset_index(drop=True),
+        "issues.csv": issues.frame(),
+    }
+
+
+def _first_of_each(fields: dict[str, list[Cell]], code: str, issues: Issues) -> dict[str, Cell]:
+    out = {}
+    for name, cells in fields.items():
+        out[name] = cells[0]
+        for dup in cells[1:]:
+            issues.at(dup, code, "field.duplicate", "warning",
+                      f"Поле «{dup.label or name}» встречается в форме дважды ({cells[0].where()} и {dup.where()}). "
+                      "Удалите лишнюю строку.",
+                      f"используется первое значение ({cells[0].sheet}!{cells[0].cell}); это значение не используется")
+    return out
+
+
+def _missing(code: str, file: str, sheet: str, fld: str, label: str, issues: Issues, rule: str, severity: str, action: str) -> None:
+    issues.add(code, file, sheet, "", fld, "", rule, severity,
+               f"На листе «{sheet}» нет строки «{label}». Заполните форму по шаблону года.", action)
+
+
+def _profile(code: str, reg: Any, file: str, cells: dict[str, Cell], issues: Issues, params: YearParams) -> dict[str, Any]:
+    row: dict[str, Any] = {"school_code": code, "school_name": reg.name, "school_type": reg.type, "submitted": True, "file": file,
+                           "pupils": pd.NA, "innovation_site": pd.NA, "low_results": pd.NA, "low_results_support": pd.NA,
+                           "staffing_monitoring": pd.NA, "responsible": "", "filled_date": ""}
+    sheet = forms.SHEET_INFO
+
+    def get(key: str, severity: str, action: str) -> Cell | None:
+        v = cells.get(f"info.{key}")
+        label = forms.INFO_LABELS[key]
+        if v is None:
+            _missing(code, file, sheet, f"info.{key}", label, issues, "info.missing", severity, action)
+            return None
+        if v.empty:
+            issues.at(v, code, "info.missing", severity, f"Не заполнено «{label}» ({v.where()}). Заполните значение.", action)
+            return None
+        return v
+
+    # Код ОО — ingest matched it; say so if it had lost its leading zeros
+    v = cells.get("info.school_code")
+    if v is not None and not v.empty and forms.normalize_school_code(v.value) != code:
+        rule = "info.code_as_number" if v.value_type == "number" else "info.code_normalized"
+        how = "записан числом" if v.value_type == "number" else "записан без ведущих нулей"
+        issues.at(v, code, rule, "warning",
+                  f"«Код ОО» {how} ({v.value}) — ведущие нули потеряны. Запишите код текстом, как в реестре: {code}.",
+                  f"форма сопоставлена с кодом {code} из реестра")
+
+    v = get("school_name", "warning", "используется наименование из реестра")
+    if v is not None and not _same_name(v.value, reg.name):
+        issues.at(v, code, "info.name_mismatch", "warning",
+                  f"Наименование ОО в форме («{v.value.strip()}») не совпадает с реестром («{reg.name}»). "
+                  "Проверьте, та ли это школа; при необходимости исправьте форму или реестр.",
+                  "используется наименование из реестра")
+
+    v = get("school_type", "warning", f"используется тип из реестра ({reg.type})")
+    if v is not None:
+        t = parse_type(v.value)
+        if t is None:
+            issues.at(v, code, "info.bad_type", "error",
+                      f"Тип ОО «{v.value}» не из списка ({', '.join(forms.SCHOOL_TYPES)}). Выберите тип из списка.",
+                      f"значение не используется; используется тип из реестра ({reg.type})")
+        elif t != reg.type:
+            issues.at(v, code, "info.type_mismatch", "warning",
+                      f"Тип ОО в форме ({t}) не совпадает с реестром ({reg.type}). Исправьте форму или реестр.",
+                      f"используется тип из реестра ({reg.type})")
+        if parse_type(reg.type) is None and t is not None:
+            row["school_type"] = t
+
+    get("academic_year", "warning", "форма принята: учебный год не проверен")
+
+    v = get("pupils", "error", NOT_USED + ": кластер школы не определяется")
+    if v is not None:
+        n, problem = parse_count(v)
+        if problem == "value.number_as_text":
+            issues.at(v, code, problem, "warning",
+                      f"Численность обучающихся записана как текст ({v.value}). Введите число в ячейку.", "значение использовано")
+        elif problem:
+            issues.at(v, code, problem, "error",
+                      f"Численность обучающихся: {_number_problem_text(problem, v)}. Укажите целое число не меньше 0.",
+                      NOT_USED + ": кластер школы не определяется")
+        row["pupils"] = n if n is not None else pd.NA
+
+    flags: dict[str, bool | None] = {}
+    for key in ("innovation_site", "low_results", "low_results_support", "staffing_monitoring"):
+        label = forms.INFO_LABELS[key]
+        optional = key == "low_results_support" and flags.get("low_results") is False
+        v = cells.get(f"info.{key}")
+        if optional and (v is None or v.empty):
+            flags[key] = False
+            row[key] = False
+            continue
+        v = get(key, "error", NOT_USED)
+        if v is None:
+            flags[key] = None
+            continue
+        b = parse_yesno(v)
+        if b is None:
+            issues.at(v, code, "info.bad_yesno", "error",
+                      f"«{label}»: ожидается «да» или «нет», записано «{v.value}». Выберите значение из списка.", NOT_USED)
+        flags[key] = b
+        row[key] = pd.NA if b is None else b
+
+    v = get("responsible", "warning", "замечание для школы; на расчёты не влияет")
+    if v is not None:
+        row["responsible"] = v.value.strip()
+
+    v = get("filled_date", "warning", "при нескольких формах школы эта считается самой ранней")
+    if v is not None:
+        d = forms.parse_date(v.value, v.value_type)
+        start, end = (int(x) for x in params.academic_year.split("-"))
+        if d is None:
+            issues.at(v, code, "info.bad_date", "error",
+                      f"«Дата заполнения» не распознана («{v.value}»). Введите дату в формате ДД.ММ.ГГГГ.", NOT_USED)
+        else:
+            row["filled_date"] = d.isoformat()
+            if v.value_type != "date":
+                issues.at(v, code, "info.date_as_text", "warning",
+                          f"«Дата заполнения» записана как текст ({v.value}). Введите дату в ячейку как дату.",
+                          "дата распознана и использована")
+            if not (dt.date(start, 9, 1) <= d <= dt.date(end, 12, 31)):
+                issues.at(v, code, "info.date_out_of_range", "warning",
+                          f"«Дата заполнения» {d.strftime('%d.%m.%Y')} вне {params.academic_year} учебного года. Проверьте дату.",
+                          "дата использована")
+    return row
+
+
+def _staff(code: str, file: str, cells: dict[str, Cell], issues: Issues) -> dict[str, Any]:
+    values: dict[str, int | None] = {}
+    where: dict[str, Cell] = {}
+    for p in forms.STAFF_CODES:
+        label = forms.STAFF_LABELS[p]
+        v = cells.get(f"staff.{p}")
+        if v is None:
+            _missing(code, file, forms.SHEET_STAFF, f"staff.{p}", f"{p} {label}", issues, "staff.missing", "error", NOT_USED)
+            values[p] = None
+            continue
+        where[p] = v
+        n, problem = parse_count(v)
+        if problem == "missing":
+            issues.at(v, code, "staff.missing", "error",
+                      f"{p} «{label}» не заполнено ({v.where()}). Укажите число педагогов (0, если таких нет).", NOT_USED)
+        elif problem == "value.number_as_text":
+            issues.at(v, code, problem, "warning", f"{p} записано как текст ({v.value}). Введите число в ячейку.",
+                      "значение использовано")
+        elif problem:
+            issues.at(v, code, problem, "error",
+                      f"{p} «{label}»: {_number_problem_text(problem, v)}. Укажите целое число не меньше 0.", NOT_USED)
+        values[p] = n
+
+    p0 = values.get("P0")
+    if p0 is not None:
+        for p in ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P9"):
+            if values.get(p) is not None and values[p] > p0:
+                issues.at(where[p], code, "staff.exceeds_total", "error",
+                          f"{p} ({values[p]}) больше общего числа педагогов P0 ({p0}). Исправьте {p} или P0.",
+                          f"значение {p} не используется в расчётах")
+                values[p] = None
+    for part, whole, rule, what in (("P3", "P2", "staff.winners_exceed_participants", "победителей и призёров больше, чем участников конкурсов"),
+                                    ("P8", "P7", "staff.mentored_exceed_young", "охваченных наставничеством больше, чем молодых педагогов")):
+        if values.get(part) is not None and values.get(whole) is not None and values[part] > values[whole]:
+            issues.at(where[part], code, rule, "error",
+                      f"{part} ({values[part]}) больше {whole} ({values[whole]}): {what}. Исправьте {part} или {whole}.",
+                      f"значение {part} не используется в расчётах")
+            values[part] = None
+    return {"school_code": code, **{p: (pd.NA if values[p] is None else values[p]) for p in forms.STAFF_CODES}}
+
+
+def _checklist(code: str, file: str, cells: dict[str, Cell], methodology: Methodology, issues: Issues) -> list[dict[str, Any]]:
+    rows = []
+    known = {p.code for p in methodology.positions}
+    for name, v in cells.items():
+        if name.startswith("checklist.") and name.endswith(".score"):
+            pos = name[len("checklist."):-len(".score")]
+            if pos not in known and not v.empty:
+                issues.at(v, code, "checklist.unknown_position", "warning",
+                          f"Строка с кодом «{pos}» не относится к позициям методики {methodology.version}. "
+                          "Проверьте код позиции.", "строка не учитывается")
+    for p in methodology.positions:
+        sv = cells.get(f"checklist.{p.code}.score")
+        dv = cells.get(f"checklist.{p.code}.document")
+        lv = cells.get(f"checklist.{p.code}.link")
+        scale_text = "/".join(str(s) for s in sorted(p.scale, reverse=True))
+        score = None
+        if sv is None:
+            _missing(code, file, forms.SHEET_CHECKLIST, f"checklist.{p.code}.score", f"{p.code} {p.short}", issues,
+                     "checklist.missing", "error", "позиция не засчитана (0 баллов)")
+        else:
+            score, problem = parse_score(sv, p.scale)
+            if problem == "checklist.score_missing":
+                issues.at(sv, code, problem, "error", f"Позиция {p.code}: балл не указан. Выберите балл ({scale_text}).",
+                          "позиция не засчитана (0 баллов)")
+            elif problem == "checklist.score_as_word":
+                issues.at(sv, code, problem, "warning",
+                          f"Позиция {p.code}: балл записан словом («{sv.value}»), засчитано {score}. Выберите балл из списка ({scale_text}).",
+                          f"слово переведено в балл {score}")
+            elif problem == "value.number_as_text":
+                issues.at(sv, code, problem, "warning", f"Позиция {p.code}: балл записан как текст ({sv.value}). Выберите балл из списка.",
+                          "значение использовано")
+            elif problem in ("checklist.score_out_of_range", "checklist.score_invalid"):
+                issues.at(sv, code, problem, "error",
+                          f"Позиция {p.code}: «{sv.value}» — не балл шкалы {scale_text}. Выберите балл из списка.",
+                          "балл не засчитан (0 баллов)")
+        doc_raw = dv.value.strip() if dv is not None and not dv.empty else ""
+        placeholder = forms.norm_text(doc_raw) in PLACEHOLDER_DOCS
+        document = "" if placeholder else doc_raw
+        if score is not None and score > 0 and not document and p.evidence_required:
+            target = dv or sv
+            extra = f" (записано «{doc_raw}»)" if placeholder else ""
+            issues.add(code, file, target.sheet, target.cell, f"checklist.{p.code}.document", doc_raw, "checklist.unconfirmed", "warning",
+                       f"Позиция {p.code}: балл {score} не подтверждён — не указан подтверждающий документ{extra}. "
+                       "Укажите название и реквизиты документа.",
+                       "не подтверждено: балл не засчитан (0 баллов)")
+        link = lv.value.strip() if lv is not None and not lv.empty else ""
+        ok = link_ok(link)
+        if link and not ok:
+            issues.at(lv, code, "checklist.bad_link", "warning",
+                      f"Позиция {p.code}: ссылка «{link}» — не адрес сайта (нужен адрес, начинающийся с http:// или https://). "
+                      "Укажите адрес страницы на сайте ОО.",
+                      "ссылка не выводится в отчёте как ссылка")
+        rows.append({"school_code": code, "position": p.code, "score": pd.NA if score is None else score,
+                     "score_raw": sv.value if sv is not None else "", "document": document, "link": link, "link_ok": ok,
+                     "file": file, "cell": sv.cell if sv is not None else "", "has_document": bool(document),
+                     "document_cell": dv.cell if dv is not None else "", "link_cell": lv.cell if lv is not None else ""})
+    return rows
+
+
+def summary(issues: pd.DataFrame) -> pd.DataFrame:
+    """Issues by rule and severity, most frequent first (for the notebook)."""
+    if issues.empty:
+        return pd.DataFrame({"правило": [], "важность": [], "замечаний": []})
+    g = issues.groupby(["rule", "severity"]).size().reset_index(name="n")
+    g = g.sort_values(["n", "rule"], ascending=[False, True], kind="stable")
+    return pd.DataFrame({"правило": g["rule"].to_numpy(), "важность": g["severity"].to_numpy(), "замечаний": g["n"].to_numpy()})
+
+
+def findings(issues: pd.DataFrame, profile: pd.DataFrame) -> str:
+    """One Russian paragraph of what the clean stage found."""
+    expected = len(profile)
+    submitted = int(profile["submitted"].sum()) if expected else 0
+    errors = int((issues["severity"] == "error").sum()) if not issues.empty else 0
+    warnings = int((issues["severity"] == "warning").sum()) if not issues.empty else 0
+    registry = set(profile["school_code"])
+    schools = issues.loc[issues["school_code"].isin(registry), "school_code"].nunique() if not issues.empty else 0
+    return (f"Ожидалось форм: {expected}, принято: {submitted}, не представлено или отклонено: {expected - submitted}. "
+            f"Замечаний к данным: {errors + warnings} (ошибок — {errors}, предупреждений — {warnings}), "
+            f"школ реестра с замечаниями: {schools}. Ошибочные значения в расчётах не используются; полный список — issues.csv.")
+
+
+def read_inputs(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """forms.csv and files.csv of the ingest stage, every text column kept as text.
+
+    (storage.read_table infers types, which would turn a value column holding only codes such
+    as «0340» into numbers and «NA» typed by a school into a missing value.)
+    """
+    folder = Path(folder)
+    out = []
+    for name, ints in (("forms.csv", ("row",)), ("files.csv", ("size_bytes",))):
+        df = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+        for c in ints:
+            df[c] = df[c].astype("int64")
+        out.append(df)
+    return out[0], out[1]

@@ -407,8 +407,10 @@ def history_svg(history: Sequence[dict], *, high: float = 75, medium: float = 50
     pw, ph = width - left - right, height - top - bottom
     n = len(pts)
 
+    inset = 30  # keep the first and last points (and their labels) off the axis labels
+
     def xy(i: int, v: float) -> tuple[float, float]:
-        x = left + (pw / 2 if n == 1 else pw * i / (n - 1))
+        x = left + (pw / 2 if n == 1 else inset + (pw - 2 * inset) * i / (n - 1))
         return x, top + ph * (1 - max(0.0, min(100.0, v)) / 100)
 
     style = "font-family:inherit"

@@ -73,6 +73,57 @@ FILE_STATUS_LABEL = {
     "registry": "реестр школ",
 }
 SEVERITY_LABEL = {"error": "ошибка", "warning": "предупреждение"}
+# What each data-quality rule (issues.csv `rule`) checks, in the words of the report.
+RULE_NAMES = {
+    "file.lock": "файл блокировки Excel",
+    "file.hidden": "скрытый служебный файл",
+    "file.not_xlsx": "не книга Excel .xlsx",
+    "file.corrupt": "повреждённый файл",
+    "file.too_large": "слишком большой файл",
+    "file.unreadable": "файл не читается",
+    "form.not_a_form": "не форма мониторинга",
+    "form.missing_sheets": "нет нужных листов",
+    "form.unrecognized": "подписи формы не найдены",
+    "form.no_school_code": "не указан код ОО",
+    "form.unknown_school": "код ОО не из реестра",
+    "form.wrong_year": "форма другого учебного года",
+    "form.superseded": "форма заменена более поздней",
+    "form.not_submitted": "форма не представлена",
+    "form.rejected": "форма отклонена",
+    "field.duplicate": "поле указано дважды",
+    "info.academic_year": "учебный год в форме",
+    "info.bad_date": "дата не распознана",
+    "info.bad_type": "недопустимый тип ОО",
+    "info.bad_yesno": "ответ не «да» / «нет»",
+    "info.code_as_number": "код ОО записан числом",
+    "info.code_normalized": "код ОО приведён к формату реестра",
+    "info.date_as_text": "дата записана текстом",
+    "info.date_out_of_range": "дата вне учебного года",
+    "info.filled_date": "дата заполнения",
+    "info.missing": "не заполнено поле листа «Сведения»",
+    "info.name_mismatch": "наименование ОО отличается от реестра",
+    "info.school_code": "код ОО",
+    "info.type_mismatch": "тип ОО отличается от реестра",
+    "staff.missing": "не заполнено значение листа «Кадры»",
+    "staff.exceeds_total": "значение больше общего числа педагогов (P0)",
+    "staff.winners_exceed_participants": "победителей больше, чем участников (P3 > P2)",
+    "staff.mentored_exceed_young": "наставляемых больше, чем молодых педагогов (P8 > P7)",
+    "value.number_as_text": "число записано текстом",
+    "checklist.missing": "нет строки позиции самооценки",
+    "checklist.score_missing": "балл не указан",
+    "checklist.score_invalid": "балл не распознан",
+    "checklist.score_as_word": "балл указан словом",
+    "checklist.score_out_of_range": "балл вне шкалы",
+    "checklist.unconfirmed": "балл без подтверждающего документа",
+    "checklist.unknown_position": "неизвестная позиция самооценки",
+    "checklist.bad_link": "ссылка не является адресом http(s)",
+}
+
+
+def rule_name(rule: Any) -> str:
+    """The Russian name of a data-quality rule (the code itself when unknown)."""
+    r = text(rule)
+    return RULE_NAMES.get(r, r)
 MONTHS_GEN = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
               "октября", "ноября", "декабря")
 # Profile fields that are personal data: never on a published page.
@@ -290,7 +341,7 @@ def small_label(n: int) -> str:
 def is_small(denominator: Any, n: int) -> bool:
     """A figure computed from fewer than n people (a known denominator below n, but above 0)."""
     d = num(denominator)
-    return d is not None and d < n
+    return d is not None and 0 < d < n
 
 
 def zone_of(value: Any, params: YearParams) -> str:
@@ -436,7 +487,9 @@ def section(anchor: str, number: str, title: str, *content: Any, lead: str | Non
 
 
 def sub(title: str, *content: Any, anchor: str | None = None) -> Markup:
-    return Markup("").join([h("h3", title, id=anchor)] + [_cell(c) for c in content])
+    """A titled part of a section; with an anchor it is a block the contents can link to."""
+    inner = Markup("").join([h("h3", title)] + [_cell(c) for c in content])
+    return h("div", inner, id=anchor, class_="subsection") if anchor else inner
 
 
 def para(*sentences: Any, cls: str | None = None) -> Markup:
@@ -863,8 +916,9 @@ def data_quality_html(ctx: ReportContext) -> Markup:
     rows = []
     for (rule, sev), grp in g.groupby(["rule", "severity"], sort=True):
         actions = "; ".join(sorted({a for a in grp["action"] if a}))
-        rows.append([rule, SEVERITY_LABEL.get(sev, sev), len(grp), grp.loc[grp["school_code"] != "", "school_code"].nunique(), actions])
-    rows.sort(key=lambda r: (r[1] != "ошибка", -r[2], r[0]))
+        rows.append([h("span", rule_name(rule), title=rule), SEVERITY_LABEL.get(sev, sev), len(grp),
+                     grp.loc[grp["school_code"] != "", "school_code"].nunique(), actions])
+    rows.sort(key=lambda r: (r[1] != "ошибка", -r[2], str(r[0])))
     n_err = int((g["severity"] == "error").sum())
     n_warn = int((g["severity"] == "warning").sum())
     return sub("Качество данных", para(
@@ -917,9 +971,9 @@ def ranking_html(ctx: ReportContext) -> Markup:
             classes.append("")
         n_sub = int(g["submitted"].sum())
         blocks.append(sub(f"Кластер «{cl}» — {n_sub} {plural(n_sub, 'школа', 'школы', 'школ')}", table(
-            ["Место", "ОО", "Итог", "", "Уровень", "Самооценка", "Индекс активности", f"Δ к {p.year - 1}"],
+            ["Место", "ОО", "Итог", "", "Уровень", "Само­оценка", "Индекс актив­ности", f"К {p.year - 1} г."],
             rows, num_cols=(0, 5, 6), cls="data ranking", row_classes=classes, nowrap=(2, 7),
-            widths=("7%", "31%", "10%", "17%", "9%", "10%", "8%", "8%"))))
+            widths=("6%", "29%", "9%", "16%", "9%", "11%", "10%", "10%"))))
     return sub("Кластеры и рейтинг", para(
         f"ОО сравниваются внутри кластера: «СОШ>500» — СОШ, гимназии, лицеи и ЦО с числом обучающихся более "
         f"{p.cluster_threshold}, «СОШ≤500» — те же типы ОО до {p.cluster_threshold} обучающихся, «ООШ» — ООШ и НОШ. "
@@ -1105,24 +1159,81 @@ def _school_list(codes: str, names: dict[str, str]) -> str:
     return ", ".join(names.get(c, c) for c in items)
 
 
+def _codes(v: Any) -> list[str]:
+    return [c.strip() for c in text(v).split(";") if c.strip()]
+
+
+def _school_links(codes: Sequence[str], names: dict[str, str]) -> Markup:
+    return Markup(", ").join(h("a", names.get(c, c), href=f"schools/{school_page(c)}") for c in codes)
+
+
+def _who_when(g: pd.DataFrame) -> tuple[Markup, bool]:
+    """«Ответственные: …; срок: …» once for a group whose rows share them."""
+    pairs = {(text(r), text(d)) for r, d in zip(g["responsible"], g["due"])}
+    if len(pairs) == 1:
+        r, d = pairs.pop()
+        return h("p", [h("span", "Ответственные: ", class_="label"), r, h("span", "; срок: ", class_="label"), d]), True
+    return Markup(""), False
+
+
 def measures_html(ctx: ReportContext) -> str:
-    """7. Меры — the municipal measures of decisions.csv."""
+    """7. Меры — the municipal measures of decisions.csv: seminar topics with the schools that
+    failed them, methodological visits, requests for forms, other municipal measures."""
     dec = ctx.data["decisions.csv"]
     names = _names(ctx)
+    ind = indicator_names(ctx.methodology)
+    thr = ctx.params.decisions.share_threshold
+    lead = para(f"Темой муниципального семинара (заседания РМО) становится позиция или целевой показатель, не "
+                f"выполненные не менее чем {fmt_num(thr, 0)} % ОО; каждая ОО с низким уровнем и каждая ШНОР без "
+                f"методической поддержки получает методический выезд; у ОО без принятой формы форма запрашивается.")
     if dec.empty:
-        return section("measures", "7", "Меры", para("Мер муниципального уровня не потребовалось."))
-    blocks = []
-    for kind in list(DECISION_KINDS) + sorted(set(dec["kind"].map(text)) - set(DECISION_KINDS)):
-        g = dec[dec["kind"].map(text) == kind]
+        return section("measures", "7", "Меры", lead, para("Мер муниципального уровня не потребовалось."))
+    kinds = dec["kind"].map(text)
+    blocks: list[Any] = []
+    sem = dec[kinds == "seminar"].copy()
+    if len(sem):
+        if "share_failed" in sem:
+            sem["_share"] = pd.to_numeric(sem["share_failed"], errors="coerce")
+            sem = sem.sort_values("_share", ascending=False, kind="mergesort")
+        who, same = _who_when(sem)
+        rows = []
+        for r in sem.to_dict("records"):
+            code = text(r.get("indicator_code", ""))
+            codes = _codes(r["schools"])
+            n, of = num(r.get("n_schools")), num(r.get("n_concerned"))
+            failed = (f"{fmt_int(n)} из {fmt_int(of)} ({fmt_pct(r.get('share_failed'), 0)})" if n is not None and of
+                      else str(len(codes)))
+            topic = Markup(f"<strong>{escape(code)}</strong> {escape(ind.get(code, ''))}") if code in ind else escape(text(r["topic"]))
+            schools = h("details", [h("summary", f"{len(codes)} {plural(len(codes), 'ОО', 'ОО', 'ОО')}"),
+                                    h("div", _school_links(codes, names), class_="school-links")]) if codes else "—"
+            row = [topic, failed, schools]
+            if not same:
+                row += [text(r["responsible"]), text(r["due"])]
+            rows.append(row)
+        head = ["Тема семинара", "Не выполнили", "ОО"] + ([] if same else ["Ответственные", "Срок"])
+        blocks.append(sub(f"{DECISION_KINDS['seminar']}: тем — {len(sem)}", who,
+                          table(head, rows, num_cols=(1,), nowrap=(1,))))
+    for kind in ("visit", "request"):
+        g = dec[kinds == kind]
         if g.empty:
             continue
-        rows = [[text(r.topic), _school_list(r.schools, names), text(r.responsible), text(r.due)] for r in g.itertuples()]
-        blocks.append(sub(f"{DECISION_KINDS.get(kind, kind)} — {len(g)}", table(["Тема / основание", "ОО", "Ответственные", "Срок"], rows)))
-    thr = ctx.params.decisions.share_threshold
-    return section("measures", "7", "Меры", para(
-        f"Темой муниципального семинара (заседания РМО) становится позиция или целевой показатель, не выполненные "
-        f"не менее чем {fmt_num(thr, 0)} % ОО; каждая ОО с низким уровнем и каждая ШНОР без методической поддержки "
-        f"получает методический выезд."), *blocks)
+        who, same = _who_when(g)
+        rows = []
+        for r in g.to_dict("records"):
+            codes = _codes(r["schools"])
+            basis = text(r.get("basis", "")) or text(r["topic"])
+            row = [_school_links(codes, names) if codes else "—", basis]
+            if not same:
+                row += [text(r["responsible"]), text(r["due"])]
+            rows.append(row)
+        head = ["ОО", "Основание"] + ([] if same else ["Ответственные", "Срок"])
+        blocks.append(sub(f"{DECISION_KINDS[kind]} — {len(g)}", who, table(head, rows)))
+    other = dec[~kinds.isin(["seminar", "visit", "request"])]
+    if len(other):
+        rows = [[DECISION_KINDS.get(text(r.kind), text(r.kind)), text(r.topic), text(r.responsible), text(r.due)]
+                for r in other.itertuples()]
+        blocks.append(sub("Другие меры муниципального уровня", table(["Вид", "Мера", "Ответственные", "Срок"], rows)))
+    return section("measures", "7", "Меры", lead, *blocks)
 
 
 def decisions_html(ctx: ReportContext) -> str:
@@ -1135,9 +1246,14 @@ def decisions_html(ctx: ReportContext) -> str:
     kinds = dec["kind"].map(text) if not dec.empty else pd.Series(dtype="object")
     sem = dec[kinds == "seminar"]
     if len(sem):
-        topics = "; ".join(f"«{short(names_of(ctx, text(r.indicator_code) if hasattr(r, 'indicator_code') else '', text(r.topic)), 90)}»" for r in sem.itertuples())
-        items.append(f"Провести муниципальные семинары (заседания РМО) по темам: {topics}. Ответственные: "
-                     f"{text(sem['responsible'].iloc[0])}; срок: {text(sem['due'].iloc[0])}.")
+        ind = indicator_names(ctx.methodology)
+        topics = Markup("").join(
+            h("li", f"{text(r.get('indicator_code', ''))} «{ind[text(r.get('indicator_code', ''))]}»"
+                    if text(r.get("indicator_code", "")) in ind else text(r["topic"]))
+            for r in sem.to_dict("records"))
+        items.append(Markup(escape(f"Провести муниципальные семинары (заседания РМО) по темам ({len(sem)}); ответственные: "
+                                   f"{text(sem['responsible'].iloc[0])}; срок: {text(sem['due'].iloc[0])}:"))
+                     + h("ul", topics, class_="cols topics"))
     vis = dec[kinds == "visit"]
     if len(vis):
         items.append(f"Организовать методические выезды в ОО: {_school_list(';'.join(vis['schools'].map(text)), names)}. "
@@ -1155,10 +1271,6 @@ def decisions_html(ctx: ReportContext) -> str:
     return section("decisions", "8", "Управленческие решения",
                    para("Предлагаемые управленческие решения по итогам мониторинга:"),
                    h("ol", Markup("").join(h("li", i) for i in items), class_="decisions"))
-
-
-def names_of(ctx: ReportContext, code: str, fallback: str) -> str:
-    return indicator_names(ctx.methodology).get(code, fallback) if code else fallback
 
 
 def effectiveness_html(ctx: ReportContext) -> str:
@@ -1386,7 +1498,8 @@ def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
     names = indicator_names(m)
     rank = {pr: i for i, pr in enumerate(PRIORITIES)}
     rlist = [{"priority": text(r.priority), "priority_class": "high" if text(r.priority) == PRIORITIES[0] else "medium",
-              "code": text(r.indicator_code), "name": names.get(text(r.indicator_code), text(r.indicator_code)), "text": text(r.text)}
+              "code": text(r.indicator_code), "name": names.get(text(r.indicator_code), text(r.indicator_code)), "text": text(r.text),
+              "reason": text(getattr(r, "reason", ""))}
              for r in recs.itertuples()]
     rlist.sort(key=lambda x: rank.get(x["priority"], 9))
     view["recommendations"] = rlist
@@ -1411,7 +1524,8 @@ def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
     iss = ctx.data["issues.csv"]
     iss = iss[(iss["school_code"].map(text) == code) & ~iss["field"].map(text).isin(PERSONAL_FIELDS)]
     view["issues"] = [{"sheet": text(r.sheet), "cell": text(r.cell), "severity": SEVERITY_LABEL.get(text(r.severity), text(r.severity)),
-                       "rule": text(r.rule), "action": text(r.action)} for r in iss.itertuples()]
+                       "rule": rule_name(r.rule), "message": text(r.message), "action": text(r.action)}
+                      for r in iss.itertuples()]
     # history of the total
     hist = []
     for hy in ctx.history:

@@ -11,6 +11,7 @@ from forms that try to become markup, a script link or an Excel formula.
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -284,3 +285,136 @@ def write_history(folder: Path, *, hostile: bool = False, years: tuple[int, ...]
         previous = path
     assert path is not None
     return path
+
+
+# ---------------------------------------------------------------------------- building a site
+
+
+def fake_executed_notebook(params_path: Path, out: Path) -> Path:
+    """An executed 05_report notebook as papermill would leave it, built in-process (no kernel):
+    code inputs, an injected-parameters cell, stdout/stderr streams, an audit cell whose output
+    carries paths and personal data, and one display_data output per report section."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from pipeline import report
+    from pipeline.params import load_params
+
+    params = load_params(params_path, check_files=False)
+    ctx = report.build_context(params)
+    cells = [new_markdown_cell("# Этап 5 (для аудитора)"), new_code_cell('params_file = "x"'),
+             new_code_cell(f'params_file = "{params_path}"')]
+    cells[0].metadata["tags"] = ["audit"]
+    cells[1].metadata["tags"] = ["parameters"]
+    cells[2].metadata["tags"] = ["injected-parameters"]
+    audit = new_code_cell("display(stage_header(params, 'report'))", execution_count=3)
+    audit.metadata["tags"] = ["audit"]
+    audit.outputs = [new_output("display_data", data={"text/html": f"<table><tr><td>{params.processed_dir}</td>"
+                                                                    f"<td>{RESPONSIBLE}</td></tr></table>",
+                                                       "text/plain": "table"})]
+    cells.append(audit)
+    noisy = new_code_cell("import warnings; print('x')", execution_count=4)
+    noisy.outputs = [new_output("stream", name="stdout", text="отладочный вывод\n"),
+                     new_output("stream", name="stderr", text="UserWarning: шум\n")]
+    cells.append(noisy)
+    for n, html in enumerate(report.all_sections(ctx), start=5):
+        c = new_code_cell(f"display(HTML(report.section_{n}(ctx)))", execution_count=n)
+        c.outputs = [new_output("display_data", data={"text/html": html, "text/plain": "<IPython.core.display.HTML object>"})]
+        cells.append(c)
+    tail = new_code_cell("x = 1\nx", execution_count=99)
+    tail.outputs = [new_output("execute_result", data={"text/plain": "1"}, execution_count=99)]
+    cells.append(tail)
+    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                                             "papermill": {"start_time": "2026-06-01T10:00:00"}})
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(out))
+    return out
+
+
+def build_site(folder: Path, *, hostile: bool = True, execute: bool = False) -> Path:
+    """Two processed years → every year's report (index.html, schools/, results.xlsx) and the
+    site index, as the runner builds them. execute=True runs 05_report through papermill,
+    otherwise a fake executed notebook is exported. Returns the site folder (reports/)."""
+    from pipeline import excel, report, site
+    from pipeline.params import load_params
+
+    folder = Path(folder)
+    newest = write_history(folder, hostile=hostile)
+    for path in sorted((folder / "params").glob("*.yaml")):
+        params = load_params(path, check_files=False)
+        out = params.reports_dir
+        if execute:
+            from conftest import execute_notebook
+
+            nb = execute_notebook("05_report.ipynb", path, folder / "executed" / str(params.year))
+        else:
+            ctx = report.build_context(params)
+            site.write_school_pages(ctx, out)
+            excel.write_results(ctx, out / "results.xlsx")
+            nb = fake_executed_notebook(path, folder / "executed" / str(params.year) / "05_report.ipynb")
+        report.export_html(nb, out / "index.html", params)
+        (out / "audit").mkdir(exist_ok=True)
+        (out / "audit" / "05_report.ipynb").write_bytes(nb.read_bytes())
+        (out / "manifest.json").write_text("{}", encoding="utf-8")
+    assert newest is not None
+    site.build_index(folder / "reports")
+    return folder / "reports"
+
+
+def page_problems(page: Path, site_root: Path) -> list[str]:
+    """What is wrong with one published page: a link or resource that does not resolve, an
+    external resource, a script, code or a prompt."""
+    from urllib.parse import unquote, urlsplit
+
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    problems = []
+    ids = {el.get("id") for el in soup.find_all(id=True)}
+    for tag in soup.find_all("script"):
+        problems.append(f"script: {str(tag)[:80]}")
+    for tag in soup.find_all(["link", "img", "iframe", "embed", "object", "source", "video", "audio"]):
+        for attr in ("href", "src", "data"):
+            v = tag.get(attr)
+            if v is None:
+                continue
+            if not v.startswith("data:"):
+                problems.append(f"{tag.name} {attr}={v[:80]} is not embedded")
+    for tag in soup.find_all(style=True):
+        if "url(" in tag["style"]:
+            problems.append(f"style with url(): {tag['style'][:80]}")
+    for style in soup.find_all("style"):
+        if "url(" in style.text or "@import" in style.text:
+            problems.append("stylesheet loads something")
+    for a in soup.find_all("a", href=True):
+        href = a["href"]
+        parts = urlsplit(href)
+        if parts.scheme in ("http", "https"):
+            if "evidence-link" not in (a.get("class") or []) and not a.find_parent("td", class_="link"):
+                problems.append(f"external link outside the evidence table: {href}")
+            rel = set(a.get("rel") or [])
+            if not {"noopener", "noreferrer"} <= rel:
+                problems.append(f"external link without rel=noopener noreferrer: {href}")
+            continue
+        if parts.scheme:
+            problems.append(f"link with scheme {parts.scheme}: {href}")
+            continue
+        if href.startswith("/"):
+            problems.append(f"absolute link: {href}")
+            continue
+        if href.startswith("#"):
+            if href[1:] not in ids:
+                problems.append(f"anchor {href} has no target")
+            continue
+        target = (page.parent / unquote(parts.path)).resolve()
+        if not target.is_file():
+            problems.append(f"broken link {href}")
+        elif site_root.resolve() not in target.parents:
+            problems.append(f"link leaves the site: {href}")
+    for cls in ("input", "input_area", "input_prompt", "output_prompt", "prompt", "jp-InputArea", "highlight"):
+        if soup.find(class_=cls):
+            problems.append(f"notebook code or prompt element .{cls}")
+    if re.search(r"\bIn&nbsp;\[|\bIn \[\d*\]:|\bOut\[\d*\]:", page.read_text(encoding="utf-8")):
+        problems.append("prompt text In [..]/Out[..]")
+    return problems

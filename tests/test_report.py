@@ -1,0 +1,165 @@
+"""Report assembly: formatting, zones, trends, suppression, escaping, the sections and the
+school view, on a hand-built processed history."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+
+from pipeline import report
+from pipeline.params import load_params
+from report_data import HOSTILE_LINK, HOSTILE_SCRIPT, RESPONSIBLE, write_history
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    return report.build_context(load_params(write_history(folder, hostile=True), check_files=False))
+
+
+@pytest.fixture(scope="module")
+def first_year(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("first")
+    return report.build_context(load_params(write_history(folder, years=(2025,)), check_files=False))
+
+
+def test_russian_number_formats():
+    assert report.fmt_num(72.45) == "72,5"
+    assert report.fmt_num(-3.0) == "−3,0"
+    assert report.fmt_num(None) == "—" and report.fmt_num(float("nan")) == "—"
+    assert report.fmt_pct(45) == "45,0\u00a0%"
+    assert report.fmt_int(12345) == "12\u00a0345"
+    assert [report.plural(n, "школа", "школы", "школ") for n in (1, 2, 5, 11, 21, 22, 25)] == [
+        "школа", "школы", "школ", "школ", "школа", "школы", "школ"]
+
+
+def test_zones_follow_the_level_thresholds(ctx):
+    p = ctx.params
+    assert report.zone_of(p.levels.high, p) == "зелёная"
+    assert report.zone_of(p.levels.high - 0.01, p) == "жёлтая"
+    assert report.zone_of(p.levels.medium, p) == "жёлтая"
+    assert report.zone_of(p.levels.medium - 0.01, p) == "красная"
+    assert report.zone_of(None, p) == ""
+
+
+def test_trend_marks_only_beyond_the_threshold():
+    assert report.trend(5.01, 5)[0] == "▲"
+    assert report.trend(-5.01, 5)[0] == "▼"
+    assert report.trend(5.0, 5)[0] == "→" and report.trend(-5.0, 5)[0] == "→"
+    assert report.trend(None, 5)[0] == ""
+
+
+@pytest.mark.parametrize("url, ok", [
+    ("https://school.example.ru/doc", True), ("http://a.ru", True), (" https://a.ru/x ", True),
+    (HOSTILE_LINK, False), ("JaVaScRiPt:alert(1)", False), ("java\tscript:alert(1)", False),
+    ("data:text/html,<b>", False), ("ftp://a.ru", False), ("школа.рф/док", False), ("//evil.ru", False),
+    ("https://", False), ("", False), (None, False), ('https://a.ru/"><script>', True),
+])
+def test_only_http_links_are_links(url, ok):
+    assert (report.safe_link(url) is not None) == ok
+
+
+def test_small_groups(ctx):
+    assert report.is_small(4, 5) and not report.is_small(5, 5)
+    assert not report.is_small(0, 5)  # not applicable, not small
+    assert report.small_label(5) == "н/д (менее 5)"
+    st = report.school_table(ctx).set_index("school_code")
+    assert bool(st.loc["008", "small"]) and not bool(st.loc["001", "small"])
+
+
+def test_school_table_and_trends(ctx):
+    st = report.school_table(ctx)
+    assert len(st) == 9
+    assert list(st["cluster"].drop_duplicates()) == ["СОШ>500", "СОШ≤500", "ООШ"]
+    row = st.set_index("school_code").loc["001"]
+    assert row["delta"] == pytest.approx(row["total_score"] - row["prev_total"])
+    assert not bool(st.set_index("school_code").loc["009", "submitted"])
+
+
+def test_history_follows_previous_params(ctx, first_year):
+    assert [h.year for h in ctx.history] == [2025, 2026]
+    assert all(h.data is not None for h in ctx.history)
+    assert [h.year for h in first_year.history] == [2025]
+
+
+def test_history_says_when_a_year_has_no_data(tmp_path):
+    import shutil
+
+    params = load_params(write_history(tmp_path), check_files=False)
+    shutil.rmtree(tmp_path / "processed" / "2025")
+    ctx = report.build_context(params)
+    assert ctx.history[0].data is None and "не найдены" in ctx.history[0].note
+    html = report.dynamics_html(ctx)
+    assert "2025 год — обработанные данные не найдены" in str(html)
+    assert "не выполнен" in report.effectiveness_html(ctx)
+
+
+def test_every_section_renders_and_escapes(ctx):
+    html = "".join(report.all_sections(ctx))
+    soup = BeautifulSoup(html, "html.parser")
+    assert not soup.find("script")
+    assert HOSTILE_SCRIPT not in html  # the issue message carrying it is not published
+    assert RESPONSIBLE not in html
+    ids = {s.get("id") for s in soup.find_all("section")}
+    assert {a for a, _ in report.CYCLE} <= ids
+
+
+def test_header_carries_the_order(ctx):
+    html = report.header_html(ctx.params)
+    hd = ctx.params.header
+    for part in (hd.organization, hd.order_number, "15.06.2026", hd.approved_by, "УТВЕРЖДАЮ", *hd.executors):
+        assert str(report.escape(part)) in html or part in html, part
+
+
+def test_first_year_says_so(first_year):
+    html = report.effectiveness_html(first_year)
+    assert "первый год мониторинга" in html
+    assert "появится" in str(report.dynamics_html(first_year))
+
+
+def test_followup_summary(ctx):
+    summ = report.followup_summary(ctx)
+    total = summ.iloc[-1]
+    assert total["indicator_code"] == "всего" and total["n"] == len(ctx.data["followup.csv"])
+    assert sum(total[s] for s in report.FOLLOWUP_STATUSES) == pytest.approx(100)
+
+
+def test_school_view(ctx):
+    v = report.school_view(ctx, "004")
+    assert v["submitted"] and v["zone"] in ("зелёная", "жёлтая", "красная")
+    assert [c["code"] for c in v["criteria"]] == [c.code for c in ctx.methodology.criteria]
+    first = v["positions"][0]
+    assert first["link"] == HOSTILE_LINK and first["href"] is None
+    assert all(p["href"] is None or p["href"].startswith("https://") for p in v["positions"])
+    assert v["recommendations"] and v["recommendations"][0]["priority"] == "высокий"
+    assert "responsible" not in {i.get("field") for i in v["issues"]}
+    missing = report.school_view(ctx, "009")
+    assert not missing["submitted"] and missing["level"] == "нет данных" and not missing["positions"]
+    small = report.school_view(ctx, "008")
+    assert small["total"] == "н/д (менее 5)" and small["activity"] == "н/д (менее 5)"
+    assert all(h["total"] is None for h in small["history"])
+
+
+def test_municipal_values_are_ratios_of_sums(ctx):
+    tm = report.municipal_targets(ctx).set_index("target")
+    st = ctx.data["staff.csv"]
+    assert tm.loc["T1", "numerator"] == st["P6"].sum() and tm.loc["T1", "denominator"] == st["P0"].sum()
+
+
+def test_redact():
+    assert report.redact("<p>Иванова Мария</p>", ["Иванова Мария"]) == "<p>[скрыто]</p>"
+    assert report.redact("A &amp; B", ["A & B"]) == "[скрыто]"
+
+
+def test_binary_methodology_renders(tmp_path):
+    """A {0,1} methodology: the report still renders (no «частично», max 1 per position)."""
+    from pathlib import Path
+
+    binary = Path(__file__).resolve().parents[1] / "methodology" / "binary.yaml"
+    if not binary.is_file():
+        pytest.skip("no binary methodology in this checkout")
+    from pipeline.methodology import load_methodology
+
+    params = load_params(write_history(tmp_path), check_files=False)
+    ctx = report.build_context(params, load_methodology(binary))
+    assert "Приложение" in report.appendix_html(ctx)

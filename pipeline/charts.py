@@ -55,6 +55,7 @@ def _style() -> Iterator[None]:
         "ytick.color": INK,
         "legend.frameon": False,
         "svg.hashsalt": "report",
+        "text.parse_math": False,   # a «$» in a school's name is text, not a formula
         "figure.facecolor": "white",
     }
     with plt.rc_context(rc):
@@ -200,7 +201,7 @@ def heatmap_chart(pos: pd.DataFrame, schools: pd.DataFrame, methodology: Any) ->
                         fontsize=9, color=MUTED, rotation=90, annotation_clip=False)
         handles = [Patch(color=GREEN, label="максимальный балл"), Patch(color=YELLOW, label="частично"),
                    Patch(color=RED, label="0 баллов"), Patch(color=EMPTY, label="нет данных"),
-                   plt.Line2D([], [], marker="$×$", color=INK, ls="", markersize=8, label="не подтверждено документом")]
+                   plt.Line2D([], [], marker="x", color=INK, ls="", markersize=7, markeredgewidth=2, label="не подтверждено документом")]
         ax.set_title("Карта дефицитов: засчитанные баллы ОО по позициям самооценки", pad=22)
         _bottom_legend(fig, handles, 5, height, fontsize=8.5)
         return to_data_uri(fig), height

@@ -221,6 +221,8 @@ class ReportContext:
     methodology: Methodology
     data: YearData
     history: list[HistoryYear] = field(default_factory=list)
+    # derived tables, computed once per context (the school pages ask for them per school)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_small(self) -> int:
@@ -509,6 +511,20 @@ def figure(uri: str, alt: str, caption: str | None = None, width: int | None = N
 # ============================================================================ derived tables
 
 
+def _cached(fn):
+    """Compute a derived table once per context; callers get a copy they may change."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx: ReportContext) -> pd.DataFrame:
+        key = fn.__name__
+        if key not in ctx.cache:
+            ctx.cache[key] = fn(ctx)
+        return ctx.cache[key].copy()
+
+    return wrapper
+
+
 def _names(ctx: ReportContext) -> dict[str, str]:
     prof = ctx.data["profile.csv"]
     names = dict(zip(prof["school_code"].map(text), prof["school_name"].map(text)))
@@ -523,6 +539,7 @@ def indicator_names(m: Methodology) -> dict[str, str]:
         c.code: c.name for c in m.criteria}
 
 
+@_cached
 def staff_denominators(ctx: ReportContext) -> pd.DataFrame:
     """Per school: every share's value and its denominator (from staff.csv)."""
     st = ctx.data["staff.csv"]
@@ -538,6 +555,30 @@ def staff_denominators(ctx: ReportContext) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def cluster_shares(ctx: ReportContext) -> dict[str, dict[str, str]]:
+    """Per cluster and share: the ratio of sums over the cluster's schools, as shown (or
+    «н/д (менее N)» when the cluster's denominator is small)."""
+    key = "cluster_shares"
+    if key in ctx.cache:
+        return ctx.cache[key]
+    sc = ctx.data["scores.csv"]
+    clusters = dict(zip(sc["school_code"].map(text), sc["cluster"].map(text)))
+    st = ctx.data["staff.csv"].copy()
+    st["_cluster"] = st["school_code"].map(text).map(clusters)
+    out: dict[str, dict[str, str]] = {}
+    for cl, g in st.groupby("_cluster"):
+        row = {}
+        for s in ctx.methodology.shares:
+            both = pd.to_numeric(g[s.numerator], errors="coerce").notna() & pd.to_numeric(g[s.denominator], errors="coerce").notna()
+            cn = pd.to_numeric(g.loc[both, s.numerator], errors="coerce").sum()
+            cd = pd.to_numeric(g.loc[both, s.denominator], errors="coerce").sum()
+            row[s.code] = small_label(ctx.n_small) if 0 < cd < ctx.n_small else (fmt_pct(cn * 100 / cd) if cd else "—")
+        out[str(cl)] = row
+    ctx.cache[key] = out
+    return out
+
+
+@_cached
 def school_table(ctx: ReportContext) -> pd.DataFrame:
     """One row per registry school: the scores with zone, previous total, change and trend,
     the number of teachers (for suppression) and the number of recommendations."""
@@ -575,6 +616,7 @@ def school_table(ctx: ReportContext) -> pd.DataFrame:
     return sc.drop(columns="_c").reset_index(drop=True)
 
 
+@_cached
 def criteria_table(ctx: ReportContext) -> pd.DataFrame:
     """criteria.csv with cluster, the cluster mean per criterion and last year's pct."""
     cr = ctx.data["criteria.csv"].copy()
@@ -607,6 +649,7 @@ def cluster_profile(ctx: ReportContext) -> pd.DataFrame:
     return out
 
 
+@_cached
 def position_matrix(ctx: ReportContext) -> pd.DataFrame:
     """positions.csv as schools × positions: points, claimed, max, confirmed (long, ordered)."""
     pos = ctx.data["positions.csv"].copy()
@@ -732,6 +775,18 @@ def followup_summary(ctx: ReportContext) -> pd.DataFrame:
 
 
 # ============================================================================ sections (HTML)
+
+
+def summary_line(ctx: ReportContext) -> str:
+    """One line for the site index: the order, participation, mean score and levels."""
+    hd = ctx.params.header
+    part = participation(ctx)
+    st = school_table(ctx)
+    sub_ = st[st["submitted"]]
+    levels = {lv: int((sub_["level"].map(text) == lv).sum()) for lv in LEVELS}
+    return (f"Приказ {hd.order_number} от {hd.order_date:%d.%m.%Y} · формы представили {part['schools_submitted']} из "
+            f"{part['expected']} ОО · средний итоговый балл {fmt_num(sub_['total_score'].mean())} · высокий уровень — "
+            f"{levels['высокий']}, средний — {levels['средний']}, зона риска — {levels['низкий']}")
 
 
 def header_html(params: YearParams) -> str:
@@ -1425,8 +1480,7 @@ def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
     shares = []
     if not srow.empty:
         sr = srow.iloc[0]
-        clusters = dict(zip(st["school_code"], st["cluster"].map(text)))
-        same = dens[dens["school_code"].map(clusters) == view["cluster"]]
+        cshares = cluster_shares(ctx).get(view["cluster"], {})
         for s in m.shares:
             den = num(sr[f"{s.code}_den"])
             if den is None:
@@ -1437,12 +1491,7 @@ def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
                 value = small
             else:
                 value = fmt_pct(sr[s.code])
-            # cluster value: ratio of sums over the cluster (suppressed when the sum is small)
-            st_ = ctx.data["staff.csv"]
-            st_ = st_[st_["school_code"].map(text).isin(set(same["school_code"]))]
-            cn, cd = pd.to_numeric(st_[s.numerator], errors="coerce").sum(), pd.to_numeric(st_[s.denominator], errors="coerce").sum()
-            cval = small if 0 < cd < n else (fmt_pct(cn * 100 / cd) if cd else "—")
-            shares.append({"code": s.code, "name": s.name, "value": value, "cluster": cval})
+            shares.append({"code": s.code, "name": s.name, "value": value, "cluster": cshares.get(s.code, "—")})
     view["shares"] = shares
     # targets
     ts = ctx.data["targets_school.csv"]
@@ -1618,13 +1667,12 @@ def export_html(executed_notebook: Path, out_html: Path, params: YearParams) -> 
     body, _ = exporter.from_notebook_node(nb)
     body = re.sub(r'\s*id="cell-id=[^"]*"', "", body)
     body = re.sub(r"\n\s*\n+", "\n", body)
-    html = site.render_report_page(body, params)
     try:
-        ctx_names = personal_names(ReportContext(params, load_methodology(params.methodology), load_year(params) or
-                                                 YearData(params, {}), load_history(params)))
-    except Exception:  # noqa: BLE001 - no data, nothing to redact
-        ctx_names = []
-    html = redact(html, ctx_names)
+        ctx: ReportContext | None = build_context(params)
+    except Exception:  # noqa: BLE001 - the notebook ran, so this only fails without data: nothing to add
+        ctx = None
+    html = site.render_report_page(body, params, summary=summary_line(ctx) if ctx else "")
+    html = redact(html, personal_names(ctx) if ctx else [])
     out_html = Path(out_html)
     write_bytes_atomic(out_html, html.encode("utf-8"))
     return out_html

@@ -163,3 +163,37 @@ def test_binary_methodology_renders(tmp_path):
     params = load_params(write_history(tmp_path), check_files=False)
     ctx = report.build_context(params, load_methodology(binary))
     assert "Приложение" in report.appendix_html(ctx)
+
+
+def test_charts_take_names_as_plain_text(ctx):
+    """A «$» or markup in a school's name must not break a chart (no mathtext, no HTML)."""
+    from pipeline import charts
+
+    pos = report.position_matrix(ctx)
+    st = report.school_table(ctx)
+    st.loc[0, "school_name"] = "Школа $x^2$ <b>«№ 1»</b> \\frac"
+    uri, _ = charts.heatmap_chart(pos, st, ctx.methodology)
+    assert uri.startswith("data:image/png;base64,")
+
+
+def test_charts_are_reproducible(ctx):
+    from pipeline import charts
+
+    st = report.school_table(ctx)
+    sub = st[st["submitted"]]
+    assert charts.distribution_chart(sub, ctx.params) == charts.distribution_chart(sub, ctx.params)
+
+
+def test_notebook_parameters_cell_and_clean_storage():
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "05_report.ipynb").read_text(encoding="utf-8"))
+    params = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1
+    assert "".join(params[0]["source"]) == (
+        'params_file = "../params/2026.yaml"  # файл параметров года\n'
+        'output_dir = ""  # куда записать отчёт года; пусто — reports_dir года')
+    for c in nb["cells"]:
+        if c["cell_type"] == "code":
+            assert c["outputs"] == [] and c["execution_count"] is None

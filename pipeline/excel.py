@@ -67,7 +67,7 @@ SHEETS: dict[str, tuple[str, list[Column]]] = {
         ("recommendation_id", "Идентификатор", "text", 14), ("school_code", "Код ОО", "text", 9),
         ("school_name", "Наименование ОО", "text", 34), ("indicator_code", "Показатель", "text", 10),
         ("indicator_name", "Наименование показателя", "text", 40), ("priority", "Приоритет", "text", 11),
-        ("text", "Рекомендация", "text", 80),
+        ("text", "Рекомендация", "text", 80), ("reason", "Основание", "text", 30),
     ]),
     "Решения": ("decisions", [
         ("decision_id", "Идентификатор", "text", 16), ("kind_name", "Вид", "text", 30),
@@ -82,7 +82,8 @@ SHEETS: dict[str, tuple[str, list[Column]]] = {
     "Замечания к данным": ("issues", [
         ("school_code", "Код ОО", "text", 9), ("file", "Файл", "text", 28), ("sheet", "Лист", "text", 12),
         ("cell", "Ячейка", "text", 8), ("field", "Поле", "text", 12), ("value", "Значение", "text", 24),
-        ("rule", "Правило", "text", 16), ("severity", "Вид", "text", 14), ("message", "Сообщение", "text", 60),
+        ("rule", "Правило", "text", 16), ("rule_name", "Что проверяется", "text", 30), ("severity", "Вид", "text", 14),
+        ("message", "Сообщение", "text", 60),
         ("action", "Принятые меры", "text", 30),
     ]),
     "Файлы": ("files", [
@@ -185,6 +186,10 @@ def results_tables(ctx: "ReportContext") -> dict[str, pd.DataFrame]:
     st = report.school_table(ctx).sort_values("school_code", kind="mergesort")
     thr = ctx.params.report.trend_threshold
     st = st.assign(trend=[report.trend(x, thr)[0] for x in st["delta"]])
+    shares = report.staff_denominators(ctx)
+    if not shares.empty:
+        keep = ["school_code"] + [s.code for s in ctx.methodology.shares]
+        st = st.drop(columns=[c for c in keep[1:] if c in st.columns]).merge(shares[keep], on="school_code", how="left")
     cr = report.criteria_table(ctx).assign(
         school_name=lambda x: x["school_code"].map(names),
         criterion_name=lambda x: x["criterion"].map(ind),
@@ -210,7 +215,8 @@ def results_tables(ctx: "ReportContext") -> dict[str, pd.DataFrame]:
     files = d["files.csv"].copy()
     files = files.assign(status=files["status"].map(lambda s: report.FILE_STATUS_LABEL.get(report.text(s), report.text(s))))
     issues = d["issues.csv"].copy()
-    issues = issues.assign(severity=issues["severity"].map(lambda s: report.SEVERITY_LABEL.get(report.text(s), report.text(s))))
+    issues = issues.assign(severity=issues["severity"].map(lambda s: report.SEVERITY_LABEL.get(report.text(s), report.text(s))),
+                           rule_name=issues["rule"].map(report.rule_name))
     return {"scores": st, "criteria": cr, "targets": targets, "recommendations": recs, "decisions": dec,
             "followup": fu, "issues": issues, "files": files, "profile": d["profile.csv"]}
 
@@ -223,6 +229,8 @@ def workbook_bytes(ctx: "ReportContext") -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     for title, (key, columns) in SHEETS.items():
+        if key == "scores":  # every share of the methodology, in %
+            columns = columns + [(s.code, f"{s.code}, %", "pct", 8) for s in ctx.methodology.shares]
         _write_sheet(wb, title, columns, tables[key])
     stamp = dt.datetime.combine(ctx.params.header.order_date, dt.time(0, 0))
     wb.properties.created = stamp

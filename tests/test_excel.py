@@ -37,7 +37,7 @@ def test_sheets_headers_and_layout(workbook):
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
         headers = [c.value for c in ws[1]]
         assert all(isinstance(h, str) and h for h in headers), ws.title
-        assert all(any("а" <= ch.lower() <= "я" or ch in "ё" for ch in h) or h == "SHA-256" for h in headers), headers
+        assert all(any("а" <= ch.lower() <= "я" or ch in "ё" for ch in h) or h == "SHA-256" or h.endswith(", %") for h in headers), headers
         assert ws.column_dimensions["A"].width >= 7
 
 

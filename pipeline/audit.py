@@ -11,6 +11,28 @@ from .params import YearParams
 from .storage import sha256_file
 
 
+class AuditTable(pd.DataFrame):
+    """A DataFrame that always shows its values in full.
+
+    Paths and checksums are what an auditor reads here; pandas would cut them at
+    display.max_colwidth (50 characters by default), and where it cuts would depend on how
+    long the folder names of the run are — so two runs of the same year in different folders
+    would show different text.
+    """
+
+    @property
+    def _constructor(self):
+        return AuditTable
+
+    def _repr_html_(self) -> str | None:
+        with pd.option_context("display.max_colwidth", None):
+            return super()._repr_html_()
+
+    def __repr__(self) -> str:
+        with pd.option_context("display.max_colwidth", None):
+            return super().__repr__()
+
+
 def stage_header(params: YearParams, stage: str, inputs: list[Path] | None = None, output_dir: Path | None = None) -> pd.DataFrame:
     """A small table: what this stage ran on (files with sha256) and where it writes."""
     rows = [
@@ -24,4 +46,4 @@ def stage_header(params: YearParams, stage: str, inputs: list[Path] | None = Non
         path = Path(path)
         if path.is_file():
             rows.append({"что": f"Вход: {path.name}", "значение": f"sha256 {sha256_file(path)}"})
-    return pd.DataFrame(rows)
+    return AuditTable(rows)

@@ -8,8 +8,10 @@ no timestamps): the same inputs and code give the same manifest.
 Outputs are named by location keys, `processed_dir/<file>` and `reports_dir/<path>`, so two
 runs of a year in different folders can be compared. Processed tables are compared byte for
 byte. Report files and executed notebooks also carry `sha256_normalized`: the hash after the
-run's own folders are replaced by placeholders ({processed_dir}, {params_file}, …), memory
-addresses are blanked and Excel's creation time is dropped — what `verify` compares for them.
+run's own folders (and the parameter file's checksum, which names them) are replaced by
+placeholders ({processed_dir}, {params_file}, …), memory addresses are blanked, runs of spaces
+become one, a notebook's plain-text copies of rich outputs (tables reflowed to the console
+width) are left out and Excel's creation time is dropped — what `verify` compares for them.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ ROOTS = ("processed_dir", "reports_dir")
 # Report files whose text may mention the run's folders; compared after normalisation.
 TEXT_SUFFIXES = {".ipynb", ".html", ".htm", ".json", ".md", ".txt", ".svg", ".css", ".js", ".csv", ".xml"}
 _ADDRESS = re.compile(rb"0x[0-9a-fA-F]{6,16}")
+_SPACES = re.compile(rb"[ \t]+")
 _XLSX_TIMES = re.compile(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:\1>")
 
 
@@ -87,6 +90,10 @@ def placeholders(params: YearParams, notebooks_dir: Path | None = None) -> list[
         "notebooks_dir": notebooks_dir,
     }
     out = [(str(Path(p)).encode("utf-8"), f"{{{name}}}".encode()) for name, p in pairs.items() if p]
+    if params.source and Path(params.source).is_file():
+        # the parameter file names the run's folders, so its checksum differs with them too
+        sha = sha256_file(params.source)
+        out += [(sha[:n].encode(), b"{params_sha256}") for n in (64, 16, 12)]
     return sorted(out, key=lambda pair: len(pair[0]), reverse=True)
 
 
@@ -94,13 +101,34 @@ def normalize_bytes(data: bytes, subst: Iterable[tuple[bytes, bytes]]) -> bytes:
     """Text with the run's own paths replaced by placeholders and memory addresses blanked."""
     for path, token in subst:
         data = data.replace(path, token)
-    return _ADDRESS.sub(b"0x?", data)
+    # a longer or shorter folder name shifts the padding of text tables
+    return _SPACES.sub(b" ", _ADDRESS.sub(b"0x?", data))
+
+
+def _without_plain_reprs(data: bytes) -> bytes:
+    """A notebook without the text/plain copy of outputs that also have a rich form.
+
+    A table's plain-text form is padded and wrapped to the console width, so a longer folder
+    name reflows it; the HTML form (what the audit page shows) carries the same content.
+    """
+    try:
+        nb = json.loads(data)
+        for cell in nb.get("cells", []):
+            for output in cell.get("outputs", []):
+                bundle = output.get("data")
+                if isinstance(bundle, dict) and len(bundle) > 1:
+                    bundle.pop("text/plain", None)
+    except (ValueError, AttributeError, TypeError):
+        return data
+    return json.dumps(nb, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
 
 
 def normalized_sha256(path: Path, subst: Iterable[tuple[bytes, bytes]]) -> str | None:
     """The comparison hash of a report file, or None when its bytes are compared as they are."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix == ".ipynb":
+        return sha256_bytes(normalize_bytes(_without_plain_reprs(path.read_bytes()), subst))
     if suffix in TEXT_SUFFIXES:
         return sha256_bytes(normalize_bytes(path.read_bytes(), subst))
     if suffix == ".xlsx":

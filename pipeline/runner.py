@@ -13,6 +13,8 @@ A year runs its stages in order. Each stage
   previous outputs intact;
 - leaves its executed notebook, made deterministic, and its HTML in `reports/<year>/audit/`
   (a failed one as `<name>.failed.ipynb`: the executed notebook is the error report).
+The report stage's executed notebook also becomes the year's published `index.html`
+(pipeline.report.export_html), and the site index `reports/index.html` is rebuilt.
 
 Two runs of the same year never overlap: `processed_dir/.lock` holds the running pid.
 `verify` re-runs a year in a temporary folder and compares with `reports/<year>/manifest.json`.
@@ -46,6 +48,14 @@ LOCK_NAME = ".lock"
 STAGING = ".staging"
 AUDIT = "audit"
 KERNEL = "python3"
+# The kernel keeps its start-up chatter to itself, and shows table values in full: pandas
+# would cut paths and checksums at 50 characters, at a place that depends on how long the
+# run's folder names are — an auditor could not read them, and a re-run elsewhere (verify)
+# would show other text.
+KERNEL_ARGUMENTS = [
+    "--IPKernelApp.log_level=CRITICAL",
+    "--IPKernelApp.exec_lines=import pandas; pandas.set_option('display.max_colwidth', 100000)",
+]
 ALL_YEARS = -1
 
 
@@ -60,6 +70,7 @@ class Stage:
     raw: bool = False               # reads the year's raw folder
     history: int = 0                # earlier years it reads: 1 = previous year, ALL_YEARS = all
     target: str = "processed_dir"   # where its outputs go
+    publishes: bool = False         # its executed notebook becomes the year's published index.html
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -74,7 +85,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("recommendations", "04_recommendations.ipynb", "рекомендации",
           reads=("ingest", "clean", "score"), history=1),
     Stage("report", "05_report.ipynb", "отчёт",
-          reads=("ingest", "clean", "score", "recommendations"), history=ALL_YEARS, target="reports_dir"),
+          reads=("ingest", "clean", "score", "recommendations"), history=ALL_YEARS, target="reports_dir",
+          publishes=True),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
 
@@ -372,7 +384,7 @@ def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path) -> dict
             cwd=str(notebooks_dir),
             progress_bar=False,
             log_output=False,
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            extra_arguments=KERNEL_ARGUMENTS,
         )
     except PapermillExecutionError as exc:
         kept = _keep_executed(params, stage, executed, notebooks_dir, failed=True)
@@ -389,6 +401,16 @@ def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path) -> dict
             label, _shown(kept), ename="нет результатов",
             evalue=f"блокнот не записал в output_dir {', '.join(missing)}",
         )
+    if stage.publishes:
+        # the published page is the executed notebook without code (pipeline.report.export_html)
+        try:
+            from . import report
+
+            report.export_html(executed, staging / "index.html", params)
+        except Exception as exc:  # noqa: BLE001 - reported as the stage's failure, notebook kept
+            kept = _keep_executed(params, stage, executed, notebooks_dir, failed=True)
+            raise StageError(label, _shown(kept), ename=type(exc).__name__,
+                             evalue=_short(f"страница отчёта не построена: {exc}")) from None
 
     written: dict[str, str] = {}
     for rel, path in mf.tree_files(staging).items():
@@ -404,6 +426,10 @@ def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path) -> dict
     for suffix in (".ipynb", ".html"):
         (kept.parent / f"{stem}.failed{suffix}").unlink(missing_ok=True)
     shutil.rmtree(staging, ignore_errors=True)
+    if stage.publishes:
+        from . import site
+
+        site.build_index(params.site_dir)  # reports/index.html lists every built year
     return written
 
 

@@ -81,7 +81,10 @@ def test_run_writes_outputs_audit_copies_and_manifest(year):
     for stage in runner.STAGES[:-1]:
         for name in stage.outputs:
             assert (year.processed / name).is_file(), name
-    assert (year.reports / "index.html").is_file() and (year.reports / "schools" / "0101.html").is_file()
+    assert (year.reports / "schools" / "0101.html").is_file()
+    # the report's executed notebook is published as the year's page, and the site lists the year
+    assert "0101" in (year.reports / "index.html").read_text(encoding="utf-8")
+    assert 'href="2026/index.html"' in (year.root / "reports" / "index.html").read_text(encoding="utf-8")
     assert (year.reports / "manifest.json").is_file()
     for stage in runner.STAGES:
         nb_path = year.reports / "audit" / stage.notebook
@@ -308,3 +311,39 @@ def test_cli_all_runs_years_oldest_first(tmp_path, make_params, stable_code, cap
     assert out.index("2025 · загрузка") < out.index("2026 · загрузка")
     assert (tmp_path / "reports" / "2025" / "manifest.json").is_file()
     assert json.loads((tmp_path / "reports" / "2026" / "manifest.json").read_text())["year"] == 2026
+
+
+# --- end to end on the embedded sample -----------------------------------------------------
+
+@pytest.mark.slow
+def test_end_to_end_run_skip_and_verify_on_the_sample(tmp_path, make_params):
+    """`python -m pipeline run` on the real notebooks and data/raw/2026, then again (nothing
+    changed: every stage skipped), then `verify` (a re-run elsewhere gives the same results)."""
+    root = Path(__file__).resolve().parents[1]
+    params = make_params()
+    base = [sys.executable, "-m", "pipeline"]
+    done = subprocess.run(base + ["run", "--params", str(params)], cwd=root, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and done.stdout.count("готово за") == len(runner.STAGES)
+
+    reports = tmp_path / "reports" / "2026"
+    for stage in runner.STAGES:
+        nb = nbformat.read(reports / "audit" / stage.notebook, as_version=4)
+        assert any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"), stage.notebook
+        assert "start_time" not in nb.metadata.papermill
+        assert (reports / "audit" / stage.notebook).with_suffix(".html").is_file()
+    data = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
+    assert [s["name"] for s in data["stages"]] == list(runner.STAGE_NAMES)
+    assert {"processed_dir/scores.csv", "processed_dir/issues.csv", "reports_dir/index.html"} <= set(data["outputs"])
+    raw = {r["file"]: r for r in data["raw_files"]}
+    assert set(raw) == set(mf.tree_files(root / "data" / "raw" / "2026"))
+    assert any(r["status"] == "accepted" for r in raw.values())
+    assert all(r["status"] for r in raw.values())
+
+    again = subprocess.run(base + ["run", "--params", str(params)], cwd=root, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and again.stdout.count("без изменений — пропущен") == len(runner.STAGES), again.stdout
+
+    check = subprocess.run(base + ["verify", "--params", str(params), "--quiet"], cwd=root, capture_output=True,
+                           text=True, timeout=1200)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "всё совпадает" in check.stdout

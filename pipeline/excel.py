@@ -242,16 +242,24 @@ def workbook_bytes(ctx: "ReportContext") -> bytes:
     return _normalise_zip(buf.getvalue(), (stamp.year, stamp.month, stamp.day, 0, 0, 0))
 
 
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
 def _normalise_zip(data: bytes, date_time: tuple[int, int, int, int, int, int]) -> bytes:
-    """The same zip with fixed entry times, so equal content gives equal bytes."""
+    """The same zip with fixed entry times and a fixed «modified» date (openpyxl stamps the
+    time of saving), so equal content gives equal bytes."""
+    stamp = "%04d-%02d-%02dT%02d:%02d:%02dZ" % date_time
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = _MODIFIED.sub(lambda m: m.group(1) + stamp.encode() + m.group(2), body)
             zi = zipfile.ZipInfo(info.filename, date_time=date_time)
             zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o600 << 16
-            dst.writestr(zi, src.read(info.filename))
+            zi.external_attr = 0o644 << 16
+            dst.writestr(zi, body)
     return out.getvalue()
 
 

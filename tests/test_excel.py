@@ -107,3 +107,24 @@ def test_control_characters_are_removed(tmp_path):
 
 def test_bytes_are_reproducible(ctx):
     assert excel.workbook_bytes(ctx) == excel.workbook_bytes(ctx)
+
+
+def test_saving_time_is_not_in_the_file(ctx, monkeypatch):
+    """openpyxl stamps the time of saving into docProps/core.xml; the file must not carry it."""
+    import datetime as dt
+    import io
+    import zipfile
+
+    import openpyxl.writer.excel as writer
+
+    class Later(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime(2031, 1, 2, 3, 4, 5, tzinfo=tz)
+
+    first = excel.workbook_bytes(ctx)
+    monkeypatch.setattr(writer.datetime, "datetime", Later)
+    second = excel.workbook_bytes(ctx)
+    assert first == second
+    core = zipfile.ZipFile(io.BytesIO(first)).read("docProps/core.xml").decode()
+    assert "2031" not in core and str(ctx.params.header.order_date) in core

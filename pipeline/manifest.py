@@ -1,7 +1,7 @@
 """reports/<year>/manifest.json: what a year's results were made from and what they are.
 
 The manifest holds the parameters as loaded, every raw file with its sha256 and status, the
-methodology's sha256, the code revision, the Python and package versions, each stage's
+earlier years' parameter files and processed tables it builds on, the methodology's sha256, the code revision, the Python and package versions, each stage's
 executed notebook, and every output with its sha256. It is deterministic JSON (sorted keys,
 no timestamps): the same inputs and code give the same manifest.
 
@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import PipelineError
-from .params import YearParams
+from .contract import OUTPUTS
+from .params import YearParams, load_params
 from .storage import sha256_bytes, sha256_file, write_bytes_atomic
 
 MANIFEST_NAME = "manifest.json"
@@ -40,6 +41,7 @@ KEY_PACKAGES = (
     "openpyxl", "python-calamine", "pydantic", "pyyaml", "tqdm",
 )
 ROOTS = ("processed_dir", "reports_dir")
+ALL_YEARS = -1
 # Report files whose text may mention the run's folders; compared after normalisation.
 TEXT_SUFFIXES = {".ipynb", ".html", ".htm", ".json", ".md", ".txt", ".svg", ".css", ".js", ".csv", ".xml"}
 _ADDRESS = re.compile(rb"0x[0-9a-fA-F]{6,16}")
@@ -195,6 +197,30 @@ def raw_files(params: YearParams) -> list[dict[str, Any]]:
     return out
 
 
+def earlier_years(params: YearParams, depth: int = ALL_YEARS) -> dict[str, Any]:
+    """The earlier years a year builds on (following previous_params; depth 1 = the previous
+    year only): each one's parameter file and processed tables, with sha256."""
+    out: dict[str, Any] = {}
+    seen = {params.source}
+    current = params
+    while current.previous_params is not None and (depth == ALL_YEARS or len(out) < depth):
+        path = Path(current.previous_params)
+        if path in seen:
+            break
+        seen.add(path)
+        prev = load_params(path, check_files=False)
+        folder = Path(prev.processed_dir)
+        files = {
+            name: sha256_file(folder / name)
+            for outputs in OUTPUTS.values()
+            for name in outputs
+            if (folder / name).is_file()
+        }
+        out[str(prev.year)] = {"params_file": str(path), "params_sha256": sha256_file(path), "processed": files}
+        current = prev
+    return out
+
+
 def code_revision(repo: Path = REPO_ROOT) -> dict[str, Any]:
     """git HEAD and whether the working tree differs from it; None/None without git."""
     def git(*args: str) -> str | None:
@@ -239,6 +265,7 @@ def build(
         "params_file": {"path": str(params.source), "sha256": sha256_file(params.source)},
         "methodology": {"path": str(params.methodology), "sha256": sha256_file(params.methodology)},
         "raw_files": raw_files(params),
+        "earlier_years": earlier_years(params),
         "code": {**(code if code is not None else code_revision()), "pipeline_sha256": source_sha256()},
         "environment": {
             "python": platform.python_version(),
@@ -289,7 +316,7 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 def input_changes(manifest: dict[str, Any], params: YearParams, stage_notebooks: dict[str, Path]) -> list[str]:
     """Russian lines naming every input that differs from the manifest: raw files, parameters,
-    methodology, notebooks, the pipeline's code."""
+    earlier years' data, methodology, notebooks, the pipeline's code."""
     lines: list[str] = []
     before = {r["file"]: r["sha256"] for r in manifest.get("raw_files", [])}
     now = {rel: sha256_file(p) for rel, p in tree_files(params.raw_dir).items()}
@@ -307,6 +334,21 @@ def input_changes(manifest: dict[str, Any], params: YearParams, stage_notebooks:
         lines.append(f"параметр «{k}»: {old_p.get(k)!r} → {new_p.get(k)!r}")
     if not changed and manifest.get("params_file", {}).get("sha256") != sha256_file(params.source):
         lines.append(f"файл параметров {params.source} изменён (значения те же: комментарии или оформление)")
+
+    before_years, now_years = manifest.get("earlier_years", {}), earlier_years(params)
+    for year in sorted(before_years.keys() | now_years.keys()):
+        old_y, new_y = before_years.get(year), now_years.get(year)
+        if old_y is None or new_y is None:
+            lines.append(f"цепочка предыдущих лет (previous_params) изменилась: год {year}")
+            continue
+        if old_y["params_sha256"] != new_y["params_sha256"]:
+            lines.append(f"файл параметров {year} года изменён")
+        changed_files = sorted(
+            name for name in old_y["processed"].keys() | new_y["processed"].keys()
+            if old_y["processed"].get(name) != new_y["processed"].get(name)
+        )
+        if changed_files:
+            lines.append(f"обработанные данные {year} года изменились: {', '.join(changed_files)}")
 
     if manifest.get("methodology", {}).get("sha256") != sha256_file(params.methodology):
         lines.append(f"файл методики {params.methodology} изменён")

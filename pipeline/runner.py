@@ -56,7 +56,7 @@ KERNEL_ARGUMENTS = [
     "--IPKernelApp.log_level=CRITICAL",
     "--IPKernelApp.exec_lines=import pandas; pandas.set_option('display.max_colwidth', 100000)",
 ]
-ALL_YEARS = -1
+ALL_YEARS = mf.ALL_YEARS
 
 
 @dataclass(frozen=True)
@@ -214,29 +214,6 @@ def save_state(params: YearParams, state: dict[str, Any]) -> None:
     write_bytes_atomic(_state_path(params), text.encode("utf-8"))
 
 
-def _history(params: YearParams, depth: int) -> dict[str, Any]:
-    """Parameter file and processed outputs of earlier years (following previous_params)."""
-    out: dict[str, Any] = {}
-    seen = {params.source}
-    current = params
-    while current.previous_params is not None and (depth == ALL_YEARS or len(out) < depth):
-        path = Path(current.previous_params)
-        if path in seen:
-            break
-        seen.add(path)
-        prev = load_params(path, check_files=False)
-        folder = Path(prev.processed_dir)
-        files = {
-            name: sha256_file(folder / name)
-            for outputs in OUTPUTS.values()
-            for name in outputs
-            if (folder / name).is_file()
-        }
-        out[str(prev.year)] = {"params": sha256_file(path), "processed": files}
-        current = prev
-    return out
-
-
 def stage_inputs(params: YearParams, stage: Stage, notebooks_dir: Path, code_sha: str) -> dict[str, Any]:
     """Everything the stage's result depends on, each as a hash."""
     inputs: dict[str, Any] = {
@@ -255,7 +232,7 @@ def stage_inputs(params: YearParams, stage: Stage, notebooks_dir: Path, code_sha
             for name in OUTPUTS.get(earlier, {})
         })
     if stage.history:
-        inputs["history"] = _digest(_history(params, stage.history))
+        inputs["history"] = _digest(mf.earlier_years(params, stage.history))
     return inputs
 
 
@@ -700,7 +677,7 @@ def render_verify(report: VerifyReport, params: YearParams) -> list[str]:
         lines.append("Изменились входные данные:")
         lines += [f"  - {line}" for line in report.inputs]
     elif any(report.rerun.values()):
-        lines.append("Входные данные (сырые файлы, параметры, методика, блокноты, код) не менялись: "
+        lines.append("Входные данные (сырые файлы, параметры, данные прошлых лет, методика, блокноты, код) не менялись: "
                      "расчёт невоспроизводим — сообщите разработчикам.")
     lines.append(
         f"Чтобы результаты соответствовали входам, выполните: python -m pipeline run --params {_shown(params.source)}"

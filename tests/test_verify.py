@@ -93,3 +93,17 @@ def test_verify_a_full_year_with_report_and_audit_copies(tmp_path, make_params, 
     report = runner.verify_year(year.params, notebooks_dir=year.notebooks)
     assert report.ok, report
     assert "reports_dir/index.html" in mf.read(load_params(year.params))["outputs"]
+
+
+def test_input_changes_name_earlier_years_data(tmp_path, make_params):
+    raw = write_raw(tmp_path / "raw")
+    p2025 = make_params(2025, raw_dir=raw)
+    params = load_params(make_params(2026, raw_dir=raw, previous_params=str(p2025)))
+    previous = tmp_path / "processed" / "2025"
+    previous.mkdir(parents=True)
+    (previous / "scores.csv").write_text("school_code\n0101\n", encoding="utf-8")
+    manifest = mf.build(params, stages=[], outputs=[], code={"revision": None, "dirty": None})
+    assert manifest["earlier_years"]["2025"]["processed"].keys() == {"scores.csv"}
+    assert mf.input_changes(manifest, params, {}) == []
+    (previous / "scores.csv").write_text("school_code\n0102\n", encoding="utf-8")
+    assert mf.input_changes(manifest, params, {}) == ["обработанные данные 2025 года изменились: scores.csv"]

@@ -1564,10 +1564,15 @@ def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
     # decisions concerning the school
     dec = ctx.data["decisions.csv"]
     dlist = []
-    for r in dec.itertuples():
-        if code in [c.strip() for c in text(r.schools).split(";")]:
-            dlist.append({"kind": DECISION_KINDS.get(text(r.kind), text(r.kind)), "topic": text(r.topic),
-                          "responsible": text(r.responsible), "due": text(r.due)})
+    for r in dec.to_dict("records"):
+        if code in _codes(r["schools"]):
+            kind, ind = text(r["kind"]), text(r.get("indicator_code", ""))
+            if kind == "seminar" and ind in names:
+                topic = f"{ind} «{names[ind]}»"
+            else:
+                topic = text(r.get("basis", "")) or text(r["topic"])
+            dlist.append({"kind": DECISION_KINDS.get(kind, kind), "topic": topic,
+                          "responsible": text(r["responsible"]), "due": text(r["due"])})
     view["decisions"] = dlist
     # issues (no values; no personal fields)
     iss = ctx.data["issues.csv"]

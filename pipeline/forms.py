@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
+from xml.parsers import expat
 
 import pandas as pd
 
@@ -103,11 +105,13 @@ SCORE_WORDS: dict[str, str] = {
 YES_WORDS = {"да", "yes", "true", "1", "есть", "+"}
 NO_WORDS = {"нет", "no", "false", "0", "-", "—"}
 
-# Guards against huge files and zip bombs: a real form is about 10 KB.
+# Guards against huge files and zip bombs: a real form is about 10 KB. The sheet limits are
+# checked on the package's XML before the reader builds its (dense) grid of cells, and are far
+# above a real form so that blank rows a school inserted do not cost it its form.
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 MAX_ZIP_ENTRIES = 500
-MAX_SHEET_ROWS = 2000
+MAX_SHEET_ROWS = 20_000
 MAX_SHEET_COLS = 60
 
 VALUE_TYPES = ("text", "number", "date", "bool", "empty")
@@ -118,6 +122,11 @@ VALUE_TYPES = ("text", "number", "date", "bool", "empty")
 
 _WS = re.compile(r"\s+")
 _LATIN_LOOKALIKE = str.maketrans({"Р": "P", "р": "P", "М": "M", "м": "M", "p": "P", "m": "M"})
+# Latin letters that look like Cyrillic ones (after lower-casing): «Код OO» typed with Latin O,
+# «Kaдры» with Latin K and a. Labels, headers and sheet names of the form are all Cyrillic.
+_CYRILLIC_LOOKALIKE = str.maketrans("abcehkmoptxy", "авсенкмортху")
+# In a code, a letter O (Latin or Cyrillic) after the first character is a zero: «PО» → P0.
+_ZERO_LOOKALIKE = str.maketrans({"O": "0", "О": "0"})
 
 
 def norm_text(value: Any) -> str:
@@ -128,13 +137,18 @@ def norm_text(value: Any) -> str:
     return text.rstrip(":*").strip()
 
 
+def norm_label(value: Any) -> str:
+    """A label, header or sheet name as compared: norm_text with Latin look-alikes made Cyrillic."""
+    return norm_text(value).translate(_CYRILLIC_LOOKALIKE)
+
+
 def norm_code(value: Any) -> str:
-    """A staff or position code: «р0» → P0, «М 1.1.» → M1.1, 1.1 (a number) → 1.1."""
+    """A staff or position code: «р0» → P0, «РО» → P0, «М 1.1.» → M1.1, 1.1 (a number) → 1.1."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = _WS.sub("", str(value if value is not None else "").replace("\u00a0", ""))
     text = text.translate(_LATIN_LOOKALIKE).upper().rstrip(".")
-    return text
+    return text[:1] + text[1:].translate(_ZERO_LOOKALIKE)
 
 
 def normalize_school_code(value: str) -> str:
@@ -265,10 +279,16 @@ def canonical(value: Any) -> tuple[str, str]:
         return value.isoformat(sep=" "), "date"
     if isinstance(value, dt.date):
         return value.isoformat(), "date"
-    text = str(value)
+    text = clean_str(str(value))
     if not text.strip():
         return "", "empty"
     return text, "text"
+
+
+def clean_str(text: str) -> str:
+    """Line breaks as «\\n»: a carriage return (Excel's _x000D_, text pasted from Windows) would
+    otherwise end a row of the processed CSV files when they are read back."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _check_container(data: bytes, name: str) -> None:
@@ -277,8 +297,13 @@ def _check_container(data: bytes, name: str) -> None:
         raise FormError(name, f"файл слишком большой ({len(data) // 1024} КБ; допускается до {MAX_FILE_BYTES // 1024 // 1024} МБ)",
                         rule="file.too_large", hint="Сохраните форму заново из шаблона года, без вложенных картинок и лишних листов.")
     if data[:4] == b"\xd0\xcf\x11\xe0":
-        raise FormError(name, "файл в старом формате .xls или защищён паролем, а нужна книга Excel .xlsx",
-                        rule="file.not_xlsx", hint="Попросите школу снять пароль и сохранить форму как «Книга Excel (*.xlsx)».")
+        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+            raise FormError(name, "книга Excel защищена паролем на открытие (зашифрована) — её нельзя прочитать",
+                            rule="file.not_xlsx",
+                            hint="Попросите школу снять пароль (Файл → Сведения → Защита книги → Зашифровать с "
+                                 "использованием пароля → пустой пароль) и прислать форму снова; защита листов не мешает.")
+        raise FormError(name, "файл в старом формате Excel 97–2003 (.xls) или другой документ Office, а нужна книга Excel .xlsx",
+                        rule="file.not_xlsx", hint="Попросите школу сохранить форму как «Книга Excel (*.xlsx)».")
     if not data.startswith(b"PK"):
         raise FormError(name, "файл не является книгой Excel .xlsx", rule="file.not_xlsx",
                         hint="Попросите школу заполнить шаблон формы года и прислать его как файл .xlsx.")
@@ -293,8 +318,135 @@ def _check_container(data: bytes, name: str) -> None:
                         hint="Попросите школу заполнить шаблон формы года.")
     names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names:
-        raise FormError(name, "файл не является книгой Excel .xlsx (это другой документ в формате zip)", rule="file.not_xlsx",
-                        hint="Попросите школу заполнить шаблон формы года и прислать его как файл .xlsx.")
+        what = "другой документ в формате zip"
+        if "mimetype" in names:
+            what = "документ OpenDocument (.ods/.odt), переименованный в .xlsx"
+        elif "word/document.xml" in names:
+            what = "документ Word (.docx), переименованный в .xlsx"
+        elif "xl/workbook.bin" in names:
+            what = "двоичная книга Excel (.xlsb)"
+        raise FormError(name, f"файл не является книгой Excel .xlsx (это {what})", rule="file.not_xlsx",
+                        hint="Попросите школу заполнить шаблон формы года и сохранить его как «Книга Excel (*.xlsx)».")
+
+
+class _BadXml(Exception):
+    """A part of the package is not well-formed XML, or declares a DTD (never in a workbook)."""
+
+
+def _parse_xml(stream: Any, start: Any, end: Any = None, chars: Any = None) -> None:
+    """Stream one XML part of the package through expat (DTDs refused: no entity expansion)."""
+    parser = expat.ParserCreate()
+
+    def refuse(*_: Any) -> None:
+        raise _BadXml("DTD")
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.StartElementHandler = lambda n, a: start(n.rpartition(":")[2], a)
+    if end is not None:
+        parser.EndElementHandler = lambda n: end(n.rpartition(":")[2])
+    if chars is not None:
+        parser.CharacterDataHandler = chars
+    try:
+        while chunk := stream.read(1 << 20):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError:
+        raise _BadXml("syntax") from None
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → path of its XML part, from xl/workbook.xml and its relationships."""
+    sheets: dict[str, str] = {}
+    targets: dict[str, str] = {}
+
+    def on_sheet(tag: str, attrs: dict[str, str]) -> None:
+        if tag == "sheet":
+            rid = next((v for k, v in attrs.items() if k.rpartition(":")[2] == "id" and k != "sheetId"), "")
+            sheets[attrs.get("name", "")] = rid
+
+    def on_rel(tag: str, attrs: dict[str, str]) -> None:
+        if tag == "Relationship":
+            targets[attrs.get("Id", "")] = attrs.get("Target", "")
+
+    with zf.open("xl/workbook.xml") as fh:
+        _parse_xml(fh, on_sheet)
+    if "xl/_rels/workbook.xml.rels" in zf.namelist():
+        with zf.open("xl/_rels/workbook.xml.rels") as fh:
+            _parse_xml(fh, on_rel)
+    out = {}
+    for sheet, rid in sheets.items():
+        target = targets.get(rid, "")
+        if target:
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            out[sheet] = path
+    return out
+
+
+def _sheet_extent(zf: zipfile.ZipFile, part: str) -> tuple[int, int]:
+    """(last row, last column), 1-based, of the cells holding a value in one sheet's XML part,
+    counted as a spreadsheet reader places them (cells and rows without an address follow the
+    previous one). Streams the XML: nothing is built in memory."""
+    pos = {"row": 0, "col": 0, "cell": (0, 0), "value": False, "in_v": False, "rows": 0, "cols": 0}
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag == "row":
+            r = attrs.get("r", "")
+            pos["row"] = int(r) if r.isdigit() else pos["row"] + 1
+            pos["col"] = 0
+        elif tag == "c":
+            row, col = split_address(attrs.get("r", ""))
+            if row:
+                pos["row"], pos["col"] = row, col
+            else:
+                pos["row"], pos["col"] = max(pos["row"], 1), pos["col"] + 1
+            pos["cell"], pos["value"] = (pos["row"], pos["col"]), False
+        elif tag == "is":
+            pos["value"] = True
+        elif tag == "v":
+            pos["in_v"] = True
+
+    def end(tag: str) -> None:
+        if tag == "v":
+            pos["in_v"] = False
+        elif tag == "c" and pos["value"]:
+            pos["rows"] = max(pos["rows"], pos["cell"][0])
+            pos["cols"] = max(pos["cols"], pos["cell"][1])
+
+    def chars(text: str) -> None:
+        if pos["in_v"] and text.strip():
+            pos["value"] = True
+
+    with zf.open(part) as fh:
+        _parse_xml(fh, start, end, chars)
+    return pos["rows"], pos["cols"]
+
+
+def _check_sheet_sizes(data: bytes, name: str, wanted: list[str]) -> None:
+    """Refuse a form sheet whose cells reach beyond MAX_SHEET_ROWS × MAX_SHEET_COLS before the
+    reader is asked for it: the reader allocates the whole rectangle up to the last cell, so one
+    value typed into cell XFD1048576 of a 10 KB file would need hundreds of gigabytes."""
+    broken = (_BadXml, zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError, NotImplementedError, RuntimeError)
+    sheet = None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            parts = _sheet_parts(zf)
+            members = set(zf.namelist())
+            for sheet in wanted:
+                part = parts.get(sheet)
+                candidates = [part] if part in members else sorted(m for m in members if m.startswith("xl/worksheets/"))
+                for p in candidates:
+                    rows, cols = _sheet_extent(zf, p)
+                    if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLS:
+                        raise FormError(name, f"лист слишком большой ({rows} строк × {cols} столбцов; допускается до "
+                                              f"{MAX_SHEET_ROWS} строк и {MAX_SHEET_COLS} столбцов)", sheet=sheet,
+                                        rule="file.too_large",
+                                        hint="Удалите лишние данные с листа (в том числе далеко внизу или справа) "
+                                             "или заполните шаблон формы года заново.")
+    except broken:
+        reason = "лист не удаётся прочитать (файл повреждён)" if sheet else "файл повреждён: книгу Excel не удаётся прочитать"
+        raise FormError(name, reason, sheet=sheet, rule="file.corrupt",
+                        hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
 
 
 def _load_rows(data: bytes, name: str) -> tuple[dict[str, list[list[Any]]], dict[str, str]]:
@@ -308,11 +460,17 @@ def _load_rows(data: bytes, name: str) -> tuple[dict[str, list[list[Any]]], dict
     except Exception:  # calamine raises several types for broken packages
         raise FormError(name, "файл повреждён: книгу Excel не удаётся прочитать", rule="file.corrupt",
                         hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
-    wanted = {norm_text(s): s for s in SHEETS}
+    wanted = {norm_label(s): s for s in SHEETS}
+    chosen: dict[str, str] = {}
+    for sheet_name in sheet_names:
+        key = norm_label(sheet_name)
+        if key in wanted and wanted[key] not in chosen:
+            chosen[wanted[key]] = sheet_name
+    _check_sheet_sizes(data, name, list(chosen.values()))
     out: dict[str, list[list[Any]]] = {}
     real: dict[str, str] = {}
     for sheet_name in sheet_names:
-        key = norm_text(sheet_name)
+        key = norm_label(sheet_name)
         if key not in wanted or wanted[key] in out:
             continue
         try:
@@ -327,8 +485,8 @@ def _load_rows(data: bytes, name: str) -> tuple[dict[str, list[list[Any]]], dict
         except Exception:
             raise FormError(name, "лист не удаётся прочитать (файл повреждён)", sheet=sheet_name, rule="file.corrupt",
                             hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
-        out[wanted[key]] = [list(r) for r in rows]
-        real[wanted[key]] = sheet_name
+        out[wanted[key]] = [[clean_str(v) if isinstance(v, str) else v for v in r] for r in rows]
+        real[wanted[key]] = clean_str(sheet_name)
     missing = [s for s in SHEETS if s not in out]
     if missing:
         found = ", ".join(f"«{s}»" for s in sheet_names) or "нет"
@@ -353,20 +511,20 @@ def _cell(row: list[Any], i: int) -> Any:
 
 
 def _match_info_label(text: str) -> str | None:
-    t = norm_text(text)
+    t = norm_label(text)
     if not t:
         return None
     for f in sorted(INFO_FIELDS, key=lambda f: -len(f.label)):
-        lab = norm_text(f.label)
+        lab = norm_label(f.label)
         if t == lab or (t.startswith(lab) and not t[len(lab)].isalnum()):
             return f.key
     return None
 
 
 def _match_staff_label(text: str) -> str | None:
-    t = norm_text(text)
+    t = norm_label(text)
     for code, lab in STAFF_LABELS.items():
-        if t == norm_text(lab):
+        if t == norm_label(lab):
             return code
     return None
 
@@ -424,11 +582,11 @@ def _read_staff(sheet: str, rows: list[list[Any]]) -> list[FormValue]:
 
 def _checklist_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
     """The header row (0-based) and the column index of each part, found by header text."""
-    wanted = {k: norm_text(v) for k, v in CHECKLIST_COLUMNS.items()}
+    wanted = {k: norm_label(v) for k, v in CHECKLIST_COLUMNS.items()}
     for r, row in enumerate(rows):
         cols: dict[str, int] = {}
         for i, v in enumerate(row):
-            t = norm_text(v)
+            t = norm_label(v)
             if not t:
                 continue
             for key, head in wanted.items():

@@ -18,6 +18,7 @@ whose name sorts last wins, and the reason says so).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -40,10 +41,11 @@ FILES_EXTRA = ("rule", "sheet", "cell", "value")
 
 @dataclass(frozen=True)
 class RawFile:
-    name: str              # path relative to raw_dir, with forward slashes
+    name: str              # path relative to raw_dir, with forward slashes (as text, see display_name)
     sha256: str
     size: int
-    data: bytes | None     # None when the file is too large to be a form (not read)
+    data: bytes | None     # None when the file is too large to be a form, or cannot be read
+    error: str = ""        # why it could not be read ('' when it was, or was too large)
 
 
 @dataclass(frozen=True)
@@ -62,22 +64,36 @@ class RawInputs:
         return None
 
 
+def display_name(rel: str) -> str:
+    """A raw file's relative path as text that every output can hold: bytes of a name that are
+    not UTF-8 (a Windows archive unpacked on Linux) shown as \\xNN, a carriage return as \\r."""
+    text = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text.replace("\r", "\\r")
+
+
+def _read_raw(path: Path, name: str) -> RawFile:
+    """One raw file, read-only; a file that cannot be read is kept with the reason."""
+    try:
+        if not path.is_file():  # a dangling link, or a link to a device or a pipe: never opened
+            return RawFile(name, "", 0, None, "ссылка никуда не ведёт или указывает не на файл")
+        size = path.stat().st_size
+        if size <= forms.MAX_FILE_BYTES:
+            with open(path, "rb") as fh:
+                data = fh.read()
+            return RawFile(name, sha256_bytes(data), size, data)
+        return RawFile(name, sha256_file(path), size, None)
+    except OSError as exc:
+        return RawFile(name, "", 0, None, f"файл не читается ({exc.strerror or type(exc).__name__})")
+
+
 def load_raw(params: YearParams) -> RawInputs:
     """Every file under the year's raw_dir (sorted by relative path), read-only."""
     raw_dir = Path(params.raw_dir)
     if not raw_dir.is_dir():
         raise ParamsError(str(params.source or ""), "raw_dir", f"папка «{raw_dir}» не найдена")
-    files = []
-    for path in sorted((p for p in raw_dir.rglob("*") if p.is_file()), key=lambda p: p.relative_to(raw_dir).as_posix()):
-        size = path.stat().st_size
-        if size <= forms.MAX_FILE_BYTES:
-            with open(path, "rb") as fh:
-                data = fh.read()
-            digest = sha256_bytes(data)
-        else:
-            data, digest = None, sha256_file(path)
-        files.append(RawFile(path.relative_to(raw_dir).as_posix(), digest, size, data))
-    return RawInputs(raw_dir, tuple(files))
+    entries = [p for p in raw_dir.rglob("*") if p.is_file() or p.is_symlink()]
+    entries.sort(key=lambda p: p.relative_to(raw_dir).as_posix())
+    return RawInputs(raw_dir, tuple(_read_raw(p, display_name(p.relative_to(raw_dir).as_posix())) for p in entries))
 
 
 def registry_of(raw: RawInputs) -> pd.DataFrame:
@@ -95,6 +111,11 @@ def match_school_code(value: str, codes: set[str]) -> tuple[str, bool]:
     code = forms.normalize_school_code(value)
     if code in codes:
         return code, True
+    zeros = re.sub(r"[OoОо]", "0", code)  # the letter O typed for a zero: «О1О7»
+    if zeros != code and zeros.isdigit():
+        matched, ok = match_school_code(zeros, codes)
+        if ok:
+            return matched, True
     if code.isdigit():
         fits = [c for c in codes if c.isdigit() and c.lstrip("0") == code.lstrip("0")]
         if len(fits) == 1:
@@ -140,6 +161,9 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
             continue
         if kind == "hidden":
             rec.update(rule="file.hidden", reason="скрытый служебный файл, не форма")
+            continue
+        if f.error:
+            rec.update(rule="file.unreadable", reason=f.error)
             continue
         if f.data is None:
             rec.update(rule="file.too_large", reason=f"файл слишком большой ({f.size // 1024} КБ) — это не форма мониторинга")

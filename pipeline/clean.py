@@ -25,6 +25,7 @@ Rules (issues.csv `rule`):
 | info.date_as_text, info.date_out_of_range | warning | a date written as text / outside the school year |
 | value.number_as_text | warning | a number stored as text; the value is used |
 | value.not_a_number, value.not_integer, value.negative | error | a count that is not an integer ≥ 0; not used |
+| value.too_large | error | a count above MAX_COUNT (no school has a million teachers or pupils); not used |
 | staff.missing | error | a count of «Кадры» is empty or its row is missing |
 | staff.exceeds_total | error | P1…P7 or P9 greater than P0; that value is not used |
 | staff.winners_exceed_participants | error | P3 greater than P2; P3 is not used |
@@ -133,10 +134,13 @@ class Cell:
 # --------------------------------------------------------------------------------------------
 
 _INT_TEXT = re.compile(r"[+]?\d+(?:[.,]0+)?")
+# The largest count of people a form may hold: far above any school, far below what the
+# nullable 64-bit integer columns of the processed tables can hold.
+MAX_COUNT = 1_000_000
 
 
 def parse_count(v: Cell) -> tuple[int | None, str | None]:
-    """An integer ≥ 0. Text holding a whole number is used, with «value.number_as_text»."""
+    """An integer ≥ 0 and ≤ MAX_COUNT. Text holding a whole number is used, with «value.number_as_text»."""
     if v.empty:
         return None, "missing"
     text = v.value.strip().replace("\u00a0", "").replace(" ", "")
@@ -145,14 +149,21 @@ def parse_count(v: Cell) -> tuple[int | None, str | None]:
             x = float(text)
         except ValueError:
             return None, "value.not_a_number"
+        if x != x or x in (float("inf"), float("-inf")):
+            return None, "value.not_a_number"
         if not x.is_integer():
             return None, "value.not_integer"
         if x < 0:
             return None, "value.negative"
+        if x > MAX_COUNT:
+            return None, "value.too_large"
         return int(x), None
     if v.value_type == "text":
         if _INT_TEXT.fullmatch(text):
-            return int(float(text.replace(",", "."))), "value.number_as_text"
+            x = float(text.replace(",", "."))
+            if x > MAX_COUNT:
+                return None, "value.too_large"
+            return int(x), "value.number_as_text"
         if re.fullmatch(r"-\d+(?:[.,]\d+)?", text):
             return None, "value.negative"
         if re.fullmatch(r"\d+[.,]\d+", text):
@@ -249,6 +260,7 @@ def _number_problem_text(problem: str, v: Cell) -> str:
         "value.not_a_number": f"вместо числа записано «{v.value}»",
         "value.not_integer": f"число {v.value} не целое",
         "value.negative": f"число {v.value} отрицательное",
+        "value.too_large": f"число {v.value} слишком большое (допускается не больше {MAX_COUNT:,})".replace(",", "\u00a0"),
     }[problem]
 
 
@@ -266,8 +278,9 @@ def run(forms_df: pd.DataFrame, files: pd.DataFrame, registry: pd.DataFrame, met
             severity = "warning" if f.rule in ("file.lock", "file.hidden") else "error"
             action = "файл пропущен" if severity == "warning" else "форма отклонена, её данные не используются"
             fix = FILE_FIX.get(f.rule, "Попросите школу исправить форму и прислать её снова.")
+            where = f" (лист «{f.sheet}»" + (f", ячейка {f.cell})" if f.cell else ")") if f.sheet else ""
             issues.add(f.school_code, f.file, f.sheet, f.cell, "", f.value, f.rule or "form.rejected", severity,
-                       f"Файл «{f.file}» отклонён: {f.reason}. {fix}", action)
+                       f"Файл «{f.file}»{where} отклонён: {f.reason}. {fix}", action)
         elif f.status == "superseded":
             issues.add(f.school_code, f.file, f.sheet, f.cell, "info.filled_date", f.value, "form.superseded", "warning",
                        f"Школа прислала несколько форм; эта не используется: {f.reason}. "
@@ -372,10 +385,15 @@ def _profile(code: str, reg: Any, file: str, cells: dict[str, Cell], issues: Iss
     # Код ОО — ingest matched it; say so if it had lost its leading zeros
     v = cells.get("info.school_code")
     if v is not None and not v.empty and forms.normalize_school_code(v.value) != code:
-        rule = "info.code_as_number" if v.value_type == "number" else "info.code_normalized"
-        how = "записан числом" if v.value_type == "number" else "записан без ведущих нулей"
+        written = forms.normalize_school_code(v.value)
+        if v.value_type == "number":
+            rule, how = "info.code_as_number", "записан числом — ведущие нули потеряны"
+        elif written.isdigit():
+            rule, how = "info.code_normalized", "записан без ведущих нулей"
+        else:
+            rule, how = "info.code_normalized", "записан с буквой «О» вместо нуля"
         issues.at(v, code, rule, "warning",
-                  f"«Код ОО» {how} ({v.value}) — ведущие нули потеряны. Запишите код текстом, как в реестре: {code}.",
+                  f"«Код ОО» {how} ({v.value}). Запишите код текстом, как в реестре: {code}.",
                   f"форма сопоставлена с кодом {code} из реестра")
 
     v = get("school_name", "warning", "используется наименование из реестра")

@@ -243,7 +243,7 @@ def test_parse_count_never_raises(text):
     assert n is None or n >= 0
 
 
-@given(st.integers(min_value=0, max_value=10**9))
+@given(st.integers(min_value=0, max_value=clean.MAX_COUNT))
 def test_whole_numbers_as_text_are_used(n):
     assert clean.parse_count(clean.Cell("f", "s", "A1", "x", str(n), "text")) == (n, "value.number_as_text")
     assert clean.parse_count(clean.Cell("f", "s", "A1", "x", str(n), "number")) == (n, None)

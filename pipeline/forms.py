@@ -285,10 +285,17 @@ def canonical(value: Any) -> tuple[str, str]:
     return text, "text"
 
 
+# Invisible characters no form text needs: C0 controls other than tab and line feed (Excel
+# keeps them as _x0007_ escapes), DEL, and the bidirectional embeddings, overrides and isolates
+# that make text display as something else («\u202eexe.cod» shows as «doc.exe»).
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
 def clean_str(text: str) -> str:
-    """Line breaks as «\\n»: a carriage return (Excel's _x000D_, text pasted from Windows) would
-    otherwise end a row of the processed CSV files when they are read back."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    """Cell text as every output can carry it: line breaks as «\\n» (a carriage return — Excel's
+    _x000D_, text pasted from Windows — would end a row of a processed CSV file when it is read
+    back), invisible control and bidirectional-override characters removed."""
+    return _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _check_container(data: bytes, name: str) -> None:

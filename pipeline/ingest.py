@@ -64,11 +64,15 @@ class RawInputs:
         return None
 
 
+_INVISIBLE_IN_NAME = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
 def display_name(rel: str) -> str:
     """A raw file's relative path as text that every output can hold: bytes of a name that are
-    not UTF-8 (a Windows archive unpacked on Linux) shown as \\xNN, a carriage return as \\r."""
+    not UTF-8 (a Windows archive unpacked on Linux) shown as \\xNN, control and bidirectional-
+    override characters as \\xNN / \\uNNNN (visible: the name must still identify the file)."""
     text = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text.replace("\r", "\\r")
+    return _INVISIBLE_IN_NAME.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _read_raw(path: Path, name: str) -> RawFile:

@@ -152,7 +152,9 @@ def heatmap_chart(pos: pd.DataFrame, schools: pd.DataFrame, methodology: Any) ->
     subm = schools[schools["submitted"]]
     codes = [c for c in subm["school_code"] if c in set(pos["school_code"])]
     names = dict(zip(subm["school_code"], subm["school_name"]))
-    clusters = dict(zip(subm["school_code"], subm["cluster"]))
+    # a submitted school can lack a cluster (no pupil count or type in its form): its own group
+    clusters = {code: (cl if isinstance(cl, str) and cl else "без кластера")
+                for code, cl in zip(subm["school_code"], subm["cluster"])}
     pts = pos.pivot_table(index="school_code", columns="position", values="points", aggfunc="first")
     mx = pos.pivot_table(index="school_code", columns="position", values="max_points", aggfunc="first")
     unc = pos.pivot_table(index="school_code", columns="position", values="unconfirmed", aggfunc="first")

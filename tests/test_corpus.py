@@ -208,10 +208,6 @@ def test_all_cases_in_one_folder(tmp_path, methodology):
     (raw / next(c.file for c in CASES if c.placement == "big")).unlink()
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason=(
-    "charts.heatmap_chart: IndexError when a submitted school has no cluster (a form without "
-    "«Численность обучающихся», or with an unusable one) — the report stage fails for the whole year. "
-    "Remove this mark once charts.py handles schools without a cluster."))
 def test_report_stage_over_the_corpus(tmp_path, methodology):
     """The report stage's public functions over every accepted mess (many of them without
     pupils, so without a cluster): pages free of markup from the forms, results.xlsx of formulas."""
@@ -334,9 +330,8 @@ def test_cli_run_with_the_corpus_mixed_into_the_sample_year(tmp_path, methodolog
     base_params, mixed_params, placed = mixed_year(tmp_path, methodology)
     base = subprocess.Popen(pipeline_cmd("run", "--params", str(base_params), "--until", "score", "--quiet"),
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # up to recommendations: the report stage over forms without pupils is
-    # test_report_stage_over_the_corpus (it fails in charts.heatmap_chart for now)
-    mixed = cli_run("run", "--params", str(mixed_params), "--until", "recommendations")
+    # every stage, the report included (forms without pupils give schools without a cluster)
+    mixed = cli_run("run", "--params", str(mixed_params))
     base_out, base_err = base.communicate(timeout=600)
     assert_clean_exit(subprocess.CompletedProcess(base.args, base.returncode, base_out, base_err))
     assert_clean_exit(mixed)

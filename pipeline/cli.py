@@ -14,6 +14,17 @@ from .contract import STAGES as STAGE_NAMES
 from .errors import PipelineError
 
 
+def _save_traceback() -> Path:
+    """Write the current exception's traceback to a log file and return its path."""
+    import tempfile
+    import traceback
+
+    fd, name = tempfile.mkstemp(prefix="pipeline-error-", suffix=".log")
+    with open(fd, "w", encoding="utf-8") as fh:
+        fh.write(traceback.format_exc())
+    return Path(name)
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m pipeline",
@@ -104,4 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Прервано пользователем. Результаты предыдущего запуска сохранены.", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for a person
+        log = _save_traceback()
+        print(
+            f"Непредвиденная ошибка ({type(exc).__name__}): {exc}. Подробности для разработчиков "
+            f"сохранены в {log}; сообщите о ней, приложив этот файл.",
+            file=sys.stderr,
+        )
+        return 3
     return 1

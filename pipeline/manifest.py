@@ -1,8 +1,9 @@
 """reports/<year>/manifest.json: what a year's results were made from and what they are.
 
 The manifest holds the parameters as loaded, every raw file with its sha256 and status, the
-earlier years' parameter files and processed tables it builds on, the methodology's sha256, the code revision, the Python and package versions, each stage's
-executed notebook, and every output with its sha256. It is deterministic JSON (sorted keys,
+earlier years' parameter files and processed tables it builds on, the methodology's sha256,
+the code revision, the Python and package versions, each stage's executed notebook, and
+every output with its sha256. It is deterministic JSON (sorted keys,
 no timestamps): the same inputs and code give the same manifest.
 
 Outputs are named by location keys, `processed_dir/<file>` and `reports_dir/<path>`, so two
@@ -27,8 +28,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import PipelineError
 from .contract import OUTPUTS
+from .errors import PipelineError
 from .params import YearParams, load_params
 from .storage import sha256_bytes, sha256_file, write_bytes_atomic
 
@@ -392,10 +393,3 @@ def on_disk(params: YearParams, expected: dict[str, dict[str, str]]) -> dict[str
             out["differ"].append(key)
     return out
 
-
-def csv_rows(path: Path) -> int:
-    """Data rows of a CSV file (0 when absent), without pandas."""
-    if not Path(path).is_file():
-        return 0
-    with open(path, encoding="utf-8", newline="") as fh:
-        return max(sum(1 for _ in csv.reader(fh)) - 1, 0)

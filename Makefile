@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PARAMS ?= params/2026.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report run year template sample test test-fast bench publish strip clean-processed
+.PHONY: help setup report year template sample test test-fast bench publish strip clean-processed
 
 help: ## list the targets with what they do
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'

@@ -73,11 +73,14 @@ def path_for(params: YearParams, key: str) -> Path:
 
 
 def tree_files(root: Path) -> dict[str, Path]:
-    """Every file under root by its POSIX path relative to root, sorted."""
+    """Every file under root by its POSIX path relative to root, sorted; a name that is not
+    UTF-8 is keyed as ingest shows it in files.csv (\\xNN), so it can be hashed and written."""
+    from .ingest import display_name
+
     root = Path(root)
     if not root.is_dir():
         return {}
-    return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*")) if p.is_file()}
+    return {display_name(p.relative_to(root).as_posix()): p for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 # --- hashing -----------------------------------------------------------------------------

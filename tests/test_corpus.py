@@ -365,10 +365,6 @@ def test_cli_run_with_the_corpus_mixed_into_the_sample_year(tmp_path, methodolog
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "runner.stage_inputs/_digest (and manifest.raw_files) encode raw file names as UTF-8: a name that "
-    "is not UTF-8 raises UnicodeEncodeError with a traceback before ingest runs. Ingest itself lists "
-    "it (test_case_alone[non_utf8_name]). Remove this mark once the runner handles such names."))
 def test_cli_with_a_file_name_that_is_not_utf8(tmp_path, methodology):
     raw = raw_folder(tmp_path / "raw", {})
     next(c for c in CASES if c.placement == "bytes_name").place(raw, methodology)

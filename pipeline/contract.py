@@ -60,6 +60,13 @@ LEVELS = ("высокий", "средний", "низкий")          # level i
 ZONES = ("зелёная", "жёлтая", "красная")            # zone per level
 TARGET_STATUSES = ("met", "not_met", "not_applicable", "not_submitted")
 PRIORITIES = ("высокий", "средний")
+# kind of a municipal decision (decisions.csv) → how a person reads it
+DECISION_KINDS = {
+    "seminar": "Муниципальный семинар (заседание РМО)",
+    "measure": "Муниципальная мера",
+    "visit": "Методический выезд",
+    "request": "Запрос формы мониторинга",
+}
 FOLLOWUP_STATUSES = ("устранён", "улучшение", "без изменений", "ухудшение", "нет данных")
 
 STAGES: tuple[str, ...] = ("ingest", "clean", "score", "recommendations", "report")

@@ -48,7 +48,7 @@ from typing import Any
 
 import pandas as pd
 
-from .contract import FOLLOWUP_STATUSES, OUTPUTS, PRIORITIES
+from .contract import DECISION_KINDS, FOLLOWUP_STATUSES, OUTPUTS, PRIORITIES
 from .errors import PipelineError
 from .methodology import Methodology
 from .params import YearParams, load_params
@@ -58,12 +58,6 @@ HIGH, MEDIUM = PRIORITIES  # "высокий", "средний"
 FIXED, IMPROVED, UNCHANGED, WORSE, NO_DATA = FOLLOWUP_STATUSES
 
 # Decision kinds (decisions.csv `kind`) and how a person reads them.
-DECISION_KINDS = {
-    "seminar": "Муниципальный семинар (заседание РМО)",
-    "measure": "Муниципальная мера",
-    "visit": "Методический выезд",
-    "request": "Запрос формы мониторинга",
-}
 
 # Follow-up availability (RecommendationsResult.followup_state / PreviousYear.state).
 FIRST_YEAR = "first_year"

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 from markupsafe import Markup, escape
 
-from .contract import CLUSTERS, FOLLOWUP_STATUSES, LEVELS, OUTPUTS, PRIORITIES, ZONES
+from .contract import CLUSTERS, DECISION_KINDS, FOLLOWUP_STATUSES, LEVELS, OUTPUTS, PRIORITIES, ZONES
 from .methodology import Methodology, load_methodology
 from .params import YearParams, load_params
 from .storage import read_table
@@ -60,12 +60,6 @@ TARGET_STATUS_LABEL = {
     "not_submitted": "форма не представлена",
 }
 TARGET_STATUS_MARK = {"met": "✓", "not_met": "✗", "not_applicable": "—", "not_submitted": "·"}
-DECISION_KINDS = {
-    "seminar": "Муниципальный семинар (заседание РМО)",
-    "measure": "Муниципальная мера",
-    "visit": "Методический выезд",
-    "request": "Запрос формы мониторинга",
-}
 FILE_STATUS_LABEL = {
     "accepted": "принята",
     "rejected": "отклонена",

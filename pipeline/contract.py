@@ -69,6 +69,57 @@ DECISION_KINDS = {
 }
 FOLLOWUP_STATUSES = ("устранён", "улучшение", "без изменений", "ухудшение", "нет данных")
 
+# What each data-quality rule (issues.csv `rule`) checks, in the words of the report and notebooks.
+RULE_NAMES = {
+    "file.lock": "файл блокировки Excel",
+    "file.hidden": "скрытый служебный файл",
+    "file.not_xlsx": "не книга Excel .xlsx",
+    "file.corrupt": "повреждённый файл",
+    "file.too_large": "слишком большой файл",
+    "file.unreadable": "файл не читается",
+    "form.not_a_form": "не форма мониторинга",
+    "form.missing_sheets": "нет нужных листов",
+    "form.unrecognized": "подписи формы не найдены",
+    "form.no_school_code": "не указан код ОО",
+    "form.unknown_school": "код ОО не из реестра",
+    "form.wrong_year": "форма другого учебного года",
+    "form.superseded": "форма заменена более поздней",
+    "form.not_submitted": "форма не представлена",
+    "form.rejected": "форма отклонена",
+    "field.duplicate": "поле указано дважды",
+    "info.academic_year": "учебный год в форме",
+    "info.bad_date": "дата не распознана",
+    "info.bad_type": "недопустимый тип ОО",
+    "info.bad_yesno": "ответ не «да» / «нет»",
+    "info.code_as_number": "код ОО записан числом",
+    "info.code_normalized": "код ОО приведён к формату реестра",
+    "info.date_as_text": "дата записана текстом",
+    "info.date_out_of_range": "дата вне учебного года",
+    "info.filled_date": "дата заполнения",
+    "info.missing": "не заполнено поле листа «Сведения»",
+    "info.name_mismatch": "наименование ОО отличается от реестра",
+    "info.school_code": "код ОО",
+    "info.type_mismatch": "тип ОО отличается от реестра",
+    "staff.missing": "не заполнено значение листа «Кадры»",
+    "staff.exceeds_total": "значение больше общего числа педагогов (P0)",
+    "staff.winners_exceed_participants": "победителей больше, чем участников (P3 > P2)",
+    "staff.mentored_exceed_young": "наставляемых больше, чем молодых педагогов (P8 > P7)",
+    "value.number_as_text": "число записано текстом",
+    "value.not_a_number": "вместо числа — текст или не число",
+    "value.not_integer": "число не целое",
+    "value.negative": "отрицательное число",
+    "value.too_large": "неправдоподобно большое число",
+    "checklist.missing": "нет строки позиции самооценки",
+    "checklist.score_missing": "балл не указан",
+    "checklist.score_invalid": "балл не распознан",
+    "checklist.score_as_word": "балл указан словом",
+    "checklist.score_out_of_range": "балл вне шкалы",
+    "checklist.unconfirmed": "балл без подтверждающего документа",
+    "checklist.unknown_position": "неизвестная позиция самооценки",
+    "checklist.bad_link": "ссылка не является адресом http(s)",
+}
+
+
 STAGES: tuple[str, ...] = ("ingest", "clean", "score", "recommendations", "report")
 
 

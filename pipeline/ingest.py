@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from . import forms
-from .contract import columns
+from .contract import RULE_NAMES, columns
 from .errors import FormError, ParamsError
 from .methodology import Methodology
 from .params import YearParams
@@ -255,17 +255,3 @@ def findings(files: pd.DataFrame, registry: pd.DataFrame) -> str:
     return text
 
 
-RULE_NAMES = {
-    "file.lock": "файл блокировки Excel",
-    "file.hidden": "скрытый служебный файл",
-    "file.not_xlsx": "не книга Excel .xlsx",
-    "file.corrupt": "повреждённый файл",
-    "file.too_large": "слишком большой файл",
-    "file.unreadable": "файл не читается",
-    "form.not_a_form": "не форма мониторинга",
-    "form.missing_sheets": "нет нужных листов",
-    "form.unrecognized": "подписи формы не найдены",
-    "form.no_school_code": "не указан код ОО",
-    "form.unknown_school": "код ОО не из реестра",
-    "form.wrong_year": "форма другого учебного года",
-}

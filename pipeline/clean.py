@@ -51,7 +51,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from . import forms
-from .contract import columns
+from .contract import RULE_NAMES, columns
 from .methodology import Methodology
 from .params import YearParams
 
@@ -578,10 +578,15 @@ def _checklist(code: str, file: str, cells: dict[str, Cell], methodology: Method
 def summary(issues: pd.DataFrame) -> pd.DataFrame:
     """Issues by rule and severity, most frequent first (for the notebook)."""
     if issues.empty:
-        return pd.DataFrame({"правило": [], "важность": [], "замечаний": []})
+        return pd.DataFrame({"правило": [], "что проверяется": [], "важность": [], "замечаний": []})
     g = issues.groupby(["rule", "severity"]).size().reset_index(name="n")
     g = g.sort_values(["n", "rule"], ascending=[False, True], kind="stable")
-    return pd.DataFrame({"правило": g["rule"].to_numpy(), "важность": g["severity"].to_numpy(), "замечаний": g["n"].to_numpy()})
+    return pd.DataFrame({
+        "правило": g["rule"].to_numpy(),
+        "что проверяется": [RULE_NAMES.get(r, r) for r in g["rule"]],
+        "важность": g["severity"].to_numpy(),
+        "замечаний": g["n"].to_numpy(),
+    })
 
 
 def findings(issues: pd.DataFrame, profile: pd.DataFrame) -> str:

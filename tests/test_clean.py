@@ -429,3 +429,16 @@ def test_notebooks_01_02_find_every_planned_defect(make_params, tmp_path):
     execute_notebook("02_clean.ipynb", params_file, tmp_path / "executed2", output_dir=str(again))
     for name in ("checklist.csv", "staff.csv", "profile.csv", "issues.csv"):
         assert (again / name).read_bytes() == (out / name).read_bytes()
+
+
+def test_summary_names_rules_in_russian():
+    import pandas as pd
+
+    from pipeline.clean import summary
+
+    issues = pd.DataFrame({"rule": ["staff.exceeds_total", "staff.exceeds_total", "checklist.bad_link"],
+                           "severity": ["error", "error", "warning"]})
+    s = summary(issues)
+    assert s["правило"].tolist() == ["staff.exceeds_total", "checklist.bad_link"]
+    assert s["что проверяется"].tolist()[0].startswith("значение больше общего числа педагогов")
+    assert s["замечаний"].tolist() == [2, 1]

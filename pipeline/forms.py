@@ -17,6 +17,7 @@ matter. Every value found keeps where it came from: sheet and A1 cell address.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import posixpath
 import re
@@ -129,6 +130,22 @@ _CYRILLIC_LOOKALIKE = str.maketrans("abcehkmoptxy", "авсенкмортху")
 _ZERO_LOOKALIKE = str.maketrans({"O": "0", "О": "0"})
 
 
+def _memo(fn):
+    """Remember a normaliser's answers: a form's labels, hints and codes repeat in every form
+    of a year, so thousands of forms need only a few hundred distinct normalisations. Values
+    of different types stay apart (1, 1.0 and True are normalised differently)."""
+    cached = functools.lru_cache(maxsize=1 << 16, typed=True)(fn)
+
+    @functools.wraps(fn)
+    def wrapper(value: Any) -> Any:
+        try:
+            return cached(value)
+        except TypeError:  # an unhashable value: normalised without the cache
+            return fn(value)
+
+    return wrapper
+
+
 def norm_text(value: Any) -> str:
     """Label comparison form: lower case, «ё» as «е», one space, no trailing colon/asterisk."""
     text = "" if value is None else str(value)
@@ -137,11 +154,13 @@ def norm_text(value: Any) -> str:
     return text.rstrip(":*").strip()
 
 
+@_memo
 def norm_label(value: Any) -> str:
     """A label, header or sheet name as compared: norm_text with Latin look-alikes made Cyrillic."""
     return norm_text(value).translate(_CYRILLIC_LOOKALIKE)
 
 
+@_memo
 def norm_code(value: Any) -> str:
     """A staff or position code: «р0» → P0, «РО» → P0, «М 1.1.» → M1.1, 1.1 (a number) → 1.1."""
     if isinstance(value, float) and value.is_integer():
@@ -429,6 +448,37 @@ def _sheet_extent(zf: zipfile.ZipFile, part: str) -> tuple[int, int]:
     return pos["rows"], pos["cols"]
 
 
+_ANY_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_ADDRESSED_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?(?<=\s)r=\"\$?([A-Za-z]{1,3})\$?(\d+)\"")
+
+
+def _sheet_extent_quick(zf: zipfile.ZipFile, part: str) -> tuple[int, int] | None:
+    """The extent of a sheet in which every cell carries its address (what Excel and openpyxl
+    write), found without a Python call per element: expat only checks the XML (no DTD), a
+    regular expression reads the addresses. The extent of every addressed cell bounds that of
+    the cells holding a value. None when a cell has no address: _sheet_extent decides then."""
+    data = zf.read(part)
+    parser = expat.ParserCreate()
+
+    def refuse(*_: Any) -> None:
+        raise _BadXml("DTD")
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError:
+        raise _BadXml("syntax") from None
+    addresses = _ADDRESSED_CELL.findall(data)
+    if len(addresses) != len(_ANY_CELL.findall(data)):
+        return None
+    if not addresses:
+        return 0, 0
+    rows = max(int(digits) for _, digits in addresses)
+    cols = max(split_address(f"{letters.decode('ascii')}1")[1] for letters in {a for a, _ in addresses})
+    return rows, cols
+
+
 def _check_sheet_sizes(data: bytes, name: str, wanted: list[str]) -> None:
     """Refuse a form sheet whose cells reach beyond MAX_SHEET_ROWS × MAX_SHEET_COLS before the
     reader is asked for it: the reader allocates the whole rectangle up to the last cell, so one
@@ -443,7 +493,7 @@ def _check_sheet_sizes(data: bytes, name: str, wanted: list[str]) -> None:
                 part = parts.get(sheet)
                 candidates = [part] if part in members else sorted(m for m in members if m.startswith("xl/worksheets/"))
                 for p in candidates:
-                    rows, cols = _sheet_extent(zf, p)
+                    rows, cols = _sheet_extent_quick(zf, p) or _sheet_extent(zf, p)
                     if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLS:
                         raise FormError(name, f"лист слишком большой ({rows} строк × {cols} столбцов; допускается до "
                                               f"{MAX_SHEET_ROWS} строк и {MAX_SHEET_COLS} столбцов)", sheet=sheet,
@@ -517,6 +567,7 @@ def _cell(row: list[Any], i: int) -> Any:
     return row[i] if 0 <= i < len(row) else None
 
 
+@_memo
 def _match_info_label(text: str) -> str | None:
     t = norm_label(text)
     if not t:
@@ -528,6 +579,7 @@ def _match_info_label(text: str) -> str | None:
     return None
 
 
+@_memo
 def _match_staff_label(text: str) -> str | None:
     t = norm_label(text)
     for code, lab in STAFF_LABELS.items():

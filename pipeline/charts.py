@@ -144,13 +144,18 @@ def distribution_chart(scores: pd.DataFrame, params: Any) -> str:
         return to_data_uri(fig)
 
 
+HEATMAP_NAMED_ROWS = 150
+HEATMAP_DENSE_HEIGHT = 14.0  # inches
+
+
 def heatmap_chart(pos: pd.DataFrame, schools: pd.DataFrame, methodology: Any) -> tuple[str, float]:
     """Schools (rows, by cluster and rank) × positions (columns, grouped by criterion): counted
     points in zone colours; × marks a claim without a document."""
     order_pos = [p.code for c in methodology.criteria for p in methodology.positions if p.criterion == c.code]
     crit_of = {p.code: p.criterion for p in methodology.positions}
     subm = schools[schools["submitted"]]
-    codes = [c for c in subm["school_code"] if c in set(pos["school_code"])]
+    with_positions = set(pos["school_code"])
+    codes = [c for c in subm["school_code"] if c in with_positions]
     names = dict(zip(subm["school_code"], subm["school_name"]))
     # a submitted school can lack a cluster (no pupil count or type in its form): its own group
     clusters = {code: (cl if isinstance(cl, str) and cl else "без кластера")
@@ -163,20 +168,30 @@ def heatmap_chart(pos: pd.DataFrame, schools: pd.DataFrame, methodology: Any) ->
     unc = unc.reindex(index=codes, columns=order_pos)
     cat = np.where(pts.isna(), 0, np.where(pts <= 0, 1, np.where(pts >= mx, 3, 2)))
     n_rows, n_cols = cat.shape
-    height = 0.27 * n_rows + 2.3
+    # up to HEATMAP_NAMED_ROWS schools each row is named and marked; beyond (a region, a
+    # country) the schools become a dense image of fixed height, one pixel row or less each
+    named = n_rows <= HEATMAP_NAMED_ROWS
+    height = 0.27 * n_rows + 2.3 if named else HEATMAP_DENSE_HEIGHT
     with _style():
         fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
         cmap = ListedColormap([EMPTY, RED, YELLOW, GREEN])
-        ax.pcolormesh(np.arange(n_cols + 1), np.arange(n_rows + 1), cat, cmap=cmap, vmin=0, vmax=3,
-                      edgecolors="white", linewidth=1.2)
-        for i in range(n_rows):
-            for j in range(n_cols):
-                if bool(unc.iat[i, j]) is True and unc.iat[i, j] == unc.iat[i, j]:
-                    ax.text(j + 0.5, i + 0.5, "×", ha="center", va="center", color=INK, fontsize=10, fontweight="bold")
+        if named:
+            ax.pcolormesh(np.arange(n_cols + 1), np.arange(n_rows + 1), cat, cmap=cmap, vmin=0, vmax=3,
+                          edgecolors="white", linewidth=1.2)
+            marked = unc.to_numpy(dtype=object)
+            for i, j in zip(*np.nonzero([[bool(v) and v == v for v in row] for row in marked])):
+                ax.text(j + 0.5, i + 0.5, "×", ha="center", va="center", color=INK, fontsize=10, fontweight="bold")
+        else:
+            ax.imshow(cat, cmap=cmap, vmin=0, vmax=3, aspect="auto", interpolation="nearest",
+                      extent=(0, n_cols, n_rows, 0))
         ax.set_ylim(n_rows, 0)
         ax.set_xlim(0, n_cols)
         ax.set_xticks(np.arange(n_cols) + 0.5, order_pos, rotation=90, fontsize=8.5)
-        ax.set_yticks(np.arange(n_rows) + 0.5, [f"{c}  {_short(names.get(c, ''), 30)}" for c in codes], fontsize=8.5)
+        if named:
+            ax.set_yticks(np.arange(n_rows) + 0.5, [f"{c}  {_short(names.get(c, ''), 30)}" for c in codes], fontsize=8.5)
+        else:
+            ax.set_yticks([])
+            ax.set_ylabel(f"ОО ({n_rows}) по кластерам и месту в рейтинге; названия — в разделе «Рейтинг»")
         ax.tick_params(length=0)
         for s in ax.spines.values():
             s.set_visible(False)
@@ -202,8 +217,10 @@ def heatmap_chart(pos: pd.DataFrame, schools: pd.DataFrame, methodology: Any) ->
             ax.annotate(cl, xy=(n_cols + 0.3, (idx[0] + idx[-1] + 1) / 2), xycoords="data", ha="left", va="center",
                         fontsize=9, color=MUTED, rotation=90, annotation_clip=False)
         handles = [Patch(color=GREEN, label="максимальный балл"), Patch(color=YELLOW, label="частично"),
-                   Patch(color=RED, label="0 баллов"), Patch(color=EMPTY, label="нет данных"),
-                   plt.Line2D([], [], marker="x", color=INK, ls="", markersize=7, markeredgewidth=2, label="не подтверждено документом")]
+                   Patch(color=RED, label="0 баллов"), Patch(color=EMPTY, label="нет данных")]
+        if named:
+            handles.append(plt.Line2D([], [], marker="x", color=INK, ls="", markersize=7, markeredgewidth=2,
+                                      label="не подтверждено документом"))
         ax.set_title("Карта дефицитов: засчитанные баллы ОО по позициям самооценки", pad=22)
         _bottom_legend(fig, handles, 5, height, fontsize=8.5)
         return to_data_uri(fig), height

@@ -19,6 +19,7 @@ Published figures follow three rules (SPEC §7):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import textwrap
@@ -472,6 +473,13 @@ def _cached(fn):
         return ctx.cache[key].copy()
 
     return wrapper
+
+
+def _shared(ctx: ReportContext, fn) -> pd.DataFrame:
+    """The context's one copy of a derived table of @_cached, for reading only."""
+    if fn.__name__ not in ctx.cache:
+        fn(ctx)
+    return ctx.cache[fn.__name__]
 
 
 def _names(ctx: ReportContext) -> dict[str, str]:
@@ -1138,10 +1146,13 @@ def recommendations_html(ctx: ReportContext) -> str:
     rows = [[r["indicator_code"], names.get(r["indicator_code"], r["indicator_code"]), int(r["высокий"]), int(r["средний"]), int(r["всего"])]
             for _, r in top.iterrows()]
     st = school_table(ctx)
+    high: dict[str, list[str]] = {}
+    for c, pr, ind in zip(recs["school_code"].map(text), recs["priority"], recs["indicator_code"]):
+        if pr == "высокий":
+            high.setdefault(c, []).append(text(ind))
     srows = []
     for r in st[st["submitted"]].itertuples():
-        mine = recs[recs["school_code"].map(text) == r.school_code]
-        hi = [text(c) for c in mine.loc[mine["priority"] == "высокий", "indicator_code"]]
+        hi = high.get(r.school_code, [])
         srows.append([h("a", text(r.school_name), href=f"schools/{r.page}"), r.rec_высокий, r.rec_средний,
                       ", ".join(hi[:8]) + (" …" if len(hi) > 8 else "") or "—"])
     return section(
@@ -1379,13 +1390,62 @@ def all_sections(ctx: ReportContext) -> list[str]:
 # ============================================================================ school view
 
 
+def _school_records(ctx: ReportContext, key: str, df: pd.DataFrame, code: str) -> list[dict[str, Any]]:
+    """The rows of a table for one school code (compared as text), in file order, as dicts.
+    The table is split by school once per context: each school's page then costs its own
+    rows, not a scan of every school's (10,000 schools: 10,000 scans of 200,000 rows)."""
+    cache_key = f"by_school:{key}"
+    if cache_key not in ctx.cache:
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for c, record in zip(df["school_code"].map(text), df.to_dict("records")):
+            groups.setdefault(c, []).append(record)
+        ctx.cache[cache_key] = groups
+    return ctx.cache[cache_key].get(code, [])
+
+
+def _first_by(records: list[dict[str, Any]], column: str) -> dict[str, dict[str, Any]]:
+    """The first record of each value (as text) of column."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in records:
+        out.setdefault(text(r.get(column)), r)
+    return out
+
+
+def _decisions_by_school(ctx: ReportContext) -> dict[str, list[dict[str, Any]]]:
+    """decisions.csv records per school code they name, in file order (split once)."""
+    key = "decisions_by_school"
+    if key not in ctx.cache:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for r in ctx.data["decisions.csv"].to_dict("records"):
+            for code in dict.fromkeys(_codes(r["schools"])):
+                out.setdefault(code, []).append(r)
+        ctx.cache[key] = out
+    return ctx.cache[key]
+
+
+def _history_totals(ctx: ReportContext) -> list[tuple[int, dict[str, Any]]]:
+    """(year, {school code: total_score}) of every history year with data (built once)."""
+    key = "history_totals"
+    if key not in ctx.cache:
+        out = []
+        for hy in ctx.history:
+            if hy.data is None:
+                continue
+            sc = hy.data["scores.csv"]
+            totals: dict[str, Any] = {}
+            for c, v in zip(sc["school_code"].map(text), sc["total_score"]):
+                totals.setdefault(c, v)  # the first row of a code, as before
+            out.append((hy.year, totals))
+        ctx.cache[key] = out
+    return ctx.cache[key]
+
+
 def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
     """Everything a school's page shows, as plain values (the template escapes them)."""
     p, m = ctx.params, ctx.methodology
     n = ctx.n_small
     small = small_label(n)
-    st = school_table(ctx)
-    row = st[st["school_code"] == code].iloc[0]
+    row = _school_records(ctx, "school_table", _shared(ctx, school_table), code)[0]
     submitted = bool(row["submitted"])
     is_small_staff = bool(row["small"])
     view: dict[str, Any] = {
@@ -1409,13 +1469,12 @@ def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
             prev_total=fmt_num(row["prev_total"]) if not is_small_staff else "",
         )
     # criteria
-    cr = criteria_table(ctx)
-    mine = cr[cr["school_code"] == code].set_index("criterion")
+    mine = _first_by(_school_records(ctx, "criteria", _shared(ctx, criteria_table), code), "criterion")
     crit = []
     for c in m.criteria:
-        if c.code not in mine.index:
+        if c.code not in mine:
             continue
-        r = mine.loc[c.code]
+        r = mine[c.code]
         z = zone_of(r["pct"], p)
         crit.append({"code": c.code, "name": c.name, "pct": num(r["pct"]), "pct_text": fmt_pct(r["pct"], 0),
                      "mean": num(r["cluster_mean"]), "mean_text": fmt_pct(r["cluster_mean"], 0),
@@ -1424,11 +1483,10 @@ def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
                      "trend": trend_chip(num(r["pct"]) - num(r["prev_pct"]) if num(r["prev_pct"]) is not None and num(r["pct"]) is not None else None, thr)})
     view["criteria"] = crit
     # shares
-    dens = staff_denominators(ctx)
-    srow = dens[dens["school_code"] == code]
+    srow = _school_records(ctx, "staff", _shared(ctx, staff_denominators), code)
     shares = []
-    if not srow.empty:
-        sr = srow.iloc[0]
+    if srow:
+        sr = srow[0]
         cshares = cluster_shares(ctx).get(view["cluster"], {})
         for s in m.shares:
             den = num(sr[f"{s.code}_den"])
@@ -1443,14 +1501,12 @@ def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
             shares.append({"code": s.code, "name": s.name, "value": value, "cluster": cshares.get(s.code, "—")})
     view["shares"] = shares
     # targets
-    ts = ctx.data["targets_school.csv"]
-    ts = ts[ts["school_code"].map(text) == code]
+    ts = _first_by(_school_records(ctx, "targets", ctx.data["targets_school.csv"], code), "target")
     targets = []
     for t in m.targets:
-        g = ts[ts["target"].map(text) == t.code]
-        if g.empty:
+        if t.code not in ts:
             continue
-        r = g.iloc[0]
+        r = ts[t.code]
         status = text(r["status"])
         value = num(r["value"])
         kind = t.measure.kind
@@ -1458,7 +1514,7 @@ def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
             vtext = "—"
         elif kind == "share":
             sh = m.share(t.measure.share)
-            den = num(srow.iloc[0][f"{sh.code}_den"]) if not srow.empty else None
+            den = num(srow[0][f"{sh.code}_den"]) if srow else None
             vtext = small if is_small(den, n) else fmt_pct(value)
         elif kind == "count":
             vtext = small if value < n and value > 0 else fmt_int(value)
@@ -1471,18 +1527,18 @@ def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
                         "status_label": TARGET_STATUS_LABEL.get(status, status), "mark": TARGET_STATUS_MARK.get(status, "")})
     view["targets"] = targets
     # positions and evidence
-    pos = position_matrix(ctx)
-    pos = pos[pos["school_code"] == code].set_index("position")
-    cl = ctx.data["checklist.csv"]
-    cl = cl[cl["school_code"].map(text) == code].set_index(cl.loc[cl["school_code"].map(text) == code, "position"].map(text))
+    pos = _first_by(_school_records(ctx, "positions", _shared(ctx, position_matrix), code), "position")
+    cl = _first_by(_school_records(ctx, "checklist", ctx.data["checklist.csv"], code), "position")
+    has_link_ok = "link_ok" in ctx.data["checklist.csv"].columns
     plist = []
     for x in m.positions:
-        if x.code not in pos.index:
+        if x.code not in pos:
             continue
-        r = pos.loc[x.code]
-        doc = text(cl.loc[x.code, "document"]) if x.code in cl.index else ""
-        link = text(cl.loc[x.code, "link"]) if x.code in cl.index else ""
-        link_ok = as_bool(cl.loc[x.code, "link_ok"]) if x.code in cl.index and "link_ok" in cl.columns else None
+        r = pos[x.code]
+        evidence = cl.get(x.code)
+        doc = text(evidence["document"]) if evidence else ""
+        link = text(evidence["link"]) if evidence else ""
+        link_ok = as_bool(evidence["link_ok"]) if evidence and has_link_ok else None
         href = safe_link(link) if link_ok is not False else None
         pts, mx = num(r["points"]), num(r["max_points"])
         state = "full" if pts is not None and mx and pts >= mx else ("zero" if not pts else "part")
@@ -1491,53 +1547,45 @@ def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
                       "unconfirmed": bool(r["unconfirmed"]), "document": doc, "link": link, "href": href})
     view["positions"] = plist
     # recommendations
-    recs = ctx.data["recommendations.csv"]
-    recs = recs[recs["school_code"].map(text) == code]
+    recs = _school_records(ctx, "recommendations", ctx.data["recommendations.csv"], code)
     names = indicator_names(m)
     rank = {pr: i for i, pr in enumerate(PRIORITIES)}
-    rlist = [{"priority": text(r.priority), "priority_class": "high" if text(r.priority) == PRIORITIES[0] else "medium",
-              "code": text(r.indicator_code), "name": names.get(text(r.indicator_code), text(r.indicator_code)), "text": text(r.text),
-              "reason": text(getattr(r, "reason", ""))}
-             for r in recs.itertuples()]
+    rlist = [{"priority": text(r["priority"]), "priority_class": "high" if text(r["priority"]) == PRIORITIES[0] else "medium",
+              "code": text(r["indicator_code"]), "name": names.get(text(r["indicator_code"]), text(r["indicator_code"])),
+              "text": text(r["text"]), "reason": text(r.get("reason", ""))}
+             for r in recs]
     rlist.sort(key=lambda x: rank.get(x["priority"], 9))
     view["recommendations"] = rlist
     # follow-up of last year's recommendations
-    fu = ctx.data["followup.csv"]
-    fu = fu[fu["school_code"].map(text) == code]
+    fu = _school_records(ctx, "followup", ctx.data["followup.csv"], code)
     order = {c: i for i, c in enumerate([x.code for x in m.positions] + [t.code for t in m.targets])}
-    fu = fu.assign(_o=fu["indicator_code"].map(lambda c: order.get(text(c), 999))).sort_values("_o", kind="mergesort")
-    view["followup"] = [{"code": text(r.indicator_code), "name": names.get(text(r.indicator_code), text(r.indicator_code)),
-                         "status": text(r.status), "status_class": _fu_class(text(r.status))} for r in fu.itertuples()]
+    fu = sorted(fu, key=lambda r: order.get(text(r["indicator_code"]), 999))  # stable, as before
+    view["followup"] = [{"code": text(r["indicator_code"]), "name": names.get(text(r["indicator_code"]), text(r["indicator_code"])),
+                         "status": text(r["status"]), "status_class": _fu_class(text(r["status"]))} for r in fu]
     view["followup_note"] = ("Первый год мониторинга: рекомендаций прошлого года нет." if p.previous_params is None
                              else "Данных прошлого года нет." if ctx.previous is None else "")
     # decisions concerning the school
-    dec = ctx.data["decisions.csv"]
     dlist = []
-    for r in dec.to_dict("records"):
-        if code in _codes(r["schools"]):
-            kind, ind = text(r["kind"]), text(r.get("indicator_code", ""))
-            if kind == "seminar" and ind in names:
-                topic = f"{ind} «{names[ind]}»"
-            else:
-                topic = text(r.get("basis", "")) or text(r["topic"])
-            dlist.append({"kind": DECISION_KINDS.get(kind, kind), "topic": topic,
-                          "responsible": text(r["responsible"]), "due": text(r["due"])})
+    for r in _decisions_by_school(ctx).get(code, []):
+        kind, ind = text(r["kind"]), text(r.get("indicator_code", ""))
+        if kind == "seminar" and ind in names:
+            topic = f"{ind} «{names[ind]}»"
+        else:
+            topic = text(r.get("basis", "")) or text(r["topic"])
+        dlist.append({"kind": DECISION_KINDS.get(kind, kind), "topic": topic,
+                      "responsible": text(r["responsible"]), "due": text(r["due"])})
     view["decisions"] = dlist
     # issues (no values; no personal fields)
-    iss = ctx.data["issues.csv"]
-    iss = iss[(iss["school_code"].map(text) == code) & ~iss["field"].map(text).isin(PERSONAL_FIELDS)]
-    view["issues"] = [{"sheet": text(r.sheet), "cell": text(r.cell), "severity": SEVERITY_LABEL.get(text(r.severity), text(r.severity)),
-                       "rule": rule_name(r.rule), "message": text(r.message), "action": text(r.action)}
-                      for r in iss.itertuples()]
+    iss = [r for r in _school_records(ctx, "issues", ctx.data["issues.csv"], code) if text(r["field"]) not in PERSONAL_FIELDS]
+    view["issues"] = [{"sheet": text(r["sheet"]), "cell": text(r["cell"]),
+                       "severity": SEVERITY_LABEL.get(text(r["severity"]), text(r["severity"])),
+                       "rule": rule_name(r["rule"]), "message": text(r["message"]), "action": text(r["action"])}
+                      for r in iss]
     # history of the total
     hist = []
-    for hy in ctx.history:
-        if hy.data is None:
-            continue
-        sc = hy.data["scores.csv"]
-        g = sc[sc["school_code"].map(text) == code]
-        v = num(g["total_score"].iloc[0]) if len(g) else None
-        hist.append({"year": hy.year, "total": None if is_small_staff else v})
+    for year, totals in _history_totals(ctx):
+        v = num(totals[code]) if code in totals else None
+        hist.append({"year": year, "total": None if is_small_staff else v})
     view["history"] = hist
     return view
 
@@ -1562,12 +1610,45 @@ def personal_names(ctx: ReportContext) -> list[str]:
     return sorted(names, key=len, reverse=True)
 
 
+REDACTED = "[скрыто]"
+_TRIE_MAX = 200  # longer names (never real ones) are replaced one by one
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """One regular expression matching any of the words, longest first, as a trie: the
+    engine follows one branch per character instead of trying every word at every place."""
+    trie: dict[str, dict] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
+
+
+@functools.lru_cache(maxsize=4)
+def _name_matcher(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    forms = {f for n in names for f in (n, str(escape(n))) if f}
+    short = sorted(f for f in forms if len(f) <= _TRIE_MAX)
+    long = tuple(sorted((f for f in forms if len(f) > _TRIE_MAX), key=len, reverse=True))
+    return (re.compile(_trie_regex(short)) if short else None), long
+
+
 def redact(html: str, names: Iterable[str]) -> str:
-    """Replace every occurrence of a personal name (raw or HTML-escaped) with «[скрыто]»."""
-    for n in names:
-        for form in {n, str(escape(n))}:
-            html = html.replace(form, "[скрыто]")
-    return html
+    """Replace every occurrence of a personal name (raw or HTML-escaped) with «[скрыто]»
+    (where names overlap, the longest at the leftmost place)."""
+    pattern, long = _name_matcher(tuple(names))
+    for form in long:
+        html = html.replace(form, REDACTED)
+    return pattern.sub(REDACTED, html) if pattern is not None else html
 
 
 # ============================================================================ export

@@ -115,7 +115,7 @@ def write_school_pages(ctx: "ReportContext", out_dir: str | Path) -> list[Path]:
     codes = [report.text(c) for c in ctx.data["scores.csv"]["school_code"]]
     for code in codes:
         page = report.redact(render_school_page(report.school_view(ctx, code), ctx.params), names)
-        written.append(write_bytes_atomic(folder / report.school_page(code), page.encode("utf-8")))
+        written.append(write_bytes_atomic(folder / report.school_page(code), page.encode("utf-8"), durable=False))
     keep = {p.name for p in written}
     for old in folder.glob("*.html"):
         if old.name not in keep:

@@ -77,15 +77,18 @@ def read_table(folder: str | Path, name: str) -> pd.DataFrame:
     )
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write one file atomically (temporary file + rename)."""
+def write_bytes_atomic(path: str | Path, data: bytes, *, durable: bool = True) -> Path:
+    """Write one file atomically (temporary file + rename). durable=False skips the fsync:
+    for the thousands of pages a stage writes into its staging folder, which the runner
+    moves into place only when the stage succeeded."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
     os.chmod(tmp, _FILE_MODE)
     os.replace(tmp, path)
     return path

@@ -25,6 +25,16 @@ def _save_traceback() -> Path:
     return Path(name)
 
 
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"нужно целое число не меньше 1, а указано «{value}»")
+    return n
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m pipeline",
@@ -43,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--until", choices=STAGE_NAMES, metavar="ЭТАП",
                    help=f"выполнить этапы только до указанного включительно ({', '.join(STAGE_NAMES)})")
     p.add_argument("--notebooks", type=Path, default=None, help="папка блокнотов этапов (по умолчанию notebooks/)")
+    p.add_argument("--jobs", type=_positive, default=None, metavar="N",
+                   help="сколько этапов разных лет выполнять одновременно (по умолчанию 2, если ядер 2 и больше)")
 
     p = sub.add_parser("verify", help="пересчитать год во временной папке и сравнить с manifest.json")
     p.add_argument("--params", type=Path, required=True)

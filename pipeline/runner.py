@@ -28,6 +28,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -271,6 +272,8 @@ class Progress:
         self.quiet = quiet
         self.stream = stream
         self.bar = None
+        self.running: list[str] = []  # stages under way (two years run side by side)
+        self._lock = threading.RLock()
         if not quiet and sys.stderr.isatty():
             from tqdm import tqdm
 
@@ -278,26 +281,44 @@ class Progress:
                             bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
 
     def start(self, label: str) -> None:
-        if self.bar is not None:
-            self.bar.set_description_str(label)
+        with self._lock:
+            self.running.append(label)
+            self._describe()
 
-    def done(self, text: str) -> None:
+    def done(self, text: str, label: str | None = None) -> None:
+        with self._lock:
+            if label in self.running:
+                self.running.remove(label)
+                self._describe()
+            if self.bar is not None:
+                self.bar.update(1)
+            self.line(text)
+
+    def forget(self, label: str) -> None:
+        """The stage is no longer under way (it failed)."""
+        with self._lock:
+            if label in self.running:
+                self.running.remove(label)
+                self._describe()
+
+    def _describe(self) -> None:
         if self.bar is not None:
-            self.bar.update(1)
-        self.line(text)
+            self.bar.set_description_str(", ".join(self.running))
 
     def line(self, text: str, *, always: bool = False) -> None:
         if self.quiet and not always:
             return
-        if self.bar is not None:
-            self.bar.write(text, file=self.stream or sys.stdout)
-        else:
-            print(text, file=self.stream or sys.stdout, flush=True)
+        with self._lock:  # whole lines, also when years interleave
+            if self.bar is not None:
+                self.bar.write(text, file=self.stream or sys.stdout)
+            else:
+                print(text, file=self.stream or sys.stdout, flush=True)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+        with self._lock:
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
 
 
 # --- one stage ---------------------------------------------------------------------------
@@ -335,11 +356,13 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path) -> dict[str, str]:
+def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path, *, site_index: bool = True) -> dict[str, str]:
     """Run one stage's notebook; on success move its outputs into place.
 
     Returns {location key: sha256} of what the stage wrote, its audit copies included.
     Raises StageError naming the cell and the kept executed notebook when it fails.
+    site_index=False leaves reports/index.html to the caller (the scheduler builds it once,
+    when every year is done). Safe to call from several threads for different years.
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -358,7 +381,9 @@ def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path) -> dict
             str(executed),
             parameters={"params_file": str(params.source), "output_dir": str(staging)},
             kernel_name=KERNEL,
-            cwd=str(notebooks_dir),
+            # the kernel starts in notebooks/; papermill's cwd= would chdir this whole
+            # process, which two threads running two years must not do
+            resources={"metadata": {"path": str(notebooks_dir)}},
             progress_bar=False,
             log_output=False,
             extra_arguments=KERNEL_ARGUMENTS,
@@ -403,7 +428,7 @@ def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path) -> dict
     for suffix in (".ipynb", ".html"):
         (kept.parent / f"{stem}.failed{suffix}").unlink(missing_ok=True)
     shutil.rmtree(staging, ignore_errors=True)
-    if stage.publishes:
+    if stage.publishes and site_index:
         from . import site
 
         site.build_index(params.site_dir)  # reports/index.html lists every built year
@@ -487,8 +512,31 @@ def _run_stages(
     state.setdefault("stages", {})
     rerun = False
     for stage in stages:
-        label = f"{params.year} · {stage.title}"
-        progress.start(label)
+        rerun = run_stage(params, stage, notebooks_dir, state, force=force, rerun=rerun, strict=strict,
+                          progress=progress, code_sha=code_sha, result=result) or rerun
+    result.manifest = write_manifest(params, stages, notebooks_dir, state, code)
+
+
+def run_stage(
+    params: YearParams,
+    stage: Stage,
+    notebooks_dir: Path,
+    state: dict[str, Any],
+    *,
+    force: bool,
+    rerun: bool,
+    strict: bool,
+    progress: Progress,
+    code_sha: str,
+    result: YearResult,
+    site_index: bool = True,
+) -> bool:
+    """Skip the stage if nothing it depends on changed (and no earlier stage of the year ran:
+    `rerun`), else run it and record it in the year's state. True when it ran."""
+    label = f"{params.year} · {stage.title}"
+    progress.start(label)
+    ran = False
+    try:
         inputs = stage_inputs(params, stage, notebooks_dir, code_sha)
         prev = state["stages"].get(stage.name)
         if force:
@@ -499,7 +547,7 @@ def _run_stages(
             why = _why_run(prev, inputs, params)
         if why:
             t0 = time.perf_counter()
-            written = execute_stage(params, stage, notebooks_dir)
+            written = execute_stage(params, stage, notebooks_dir, site_index=site_index)
             for key in (prev or {}).get("outputs", {}):
                 if key not in written:  # a file the stage no longer writes
                     mf.path_for(params, key).unlink(missing_ok=True)
@@ -507,19 +555,31 @@ def _run_stages(
                 "input_key": _digest(inputs), "inputs": inputs, "outputs": written,
             }
             save_state(params, state)
-            rerun = True
+            ran = True
             result.ran.append(stage.name)
-            progress.done(f"{label} … готово за {_seconds(time.perf_counter() - t0)} с ({why})")
+            progress.done(f"{label} … готово за {_seconds(time.perf_counter() - t0)} с ({why})", label)
         else:
             result.skipped.append(stage.name)
-            progress.done(f"{label} … без изменений — пропущен")
-        if stage.name == "clean":
-            issues_csv = Path(params.processed_dir) / "issues.csv"
-            result.issues = _csv_count(issues_csv)
-            result.rejected = _csv_count(Path(params.processed_dir) / "files.csv", "status", "rejected")
-            if strict and result.issues:
-                raise StrictModeError(result.issues, _shown(issues_csv))
+            progress.done(f"{label} … без изменений — пропущен", label)
+    finally:
+        progress.forget(label)
+    if stage.name == "clean":
+        issues_csv = Path(params.processed_dir) / "issues.csv"
+        result.issues = _csv_count(issues_csv)
+        result.rejected = _csv_count(Path(params.processed_dir) / "files.csv", "status", "rejected")
+        if strict and result.issues:
+            raise StrictModeError(result.issues, _shown(issues_csv))
+    return ran
 
+
+def write_manifest(
+    params: YearParams,
+    stages: Sequence[Stage],
+    notebooks_dir: Path,
+    state: dict[str, Any],
+    code: dict[str, Any] | None,
+) -> Path:
+    """reports/<year>/manifest.json from the year's state after its stages."""
     stage_records = []
     outputs: set[str] = set()
     for stage in stages:
@@ -537,7 +597,7 @@ def _run_stages(
             "outputs": sorted(k for k in record["outputs"] if not k.startswith(f"{mf.ROOTS[1]}/{AUDIT}/")),
         })
     manifest = mf.build(params, stages=stage_records, outputs=outputs, notebooks_dir=notebooks_dir, code=code)
-    result.manifest = mf.write(params, manifest)
+    return mf.write(params, manifest)
 
 
 def _year_summary(params: YearParams, result: YearResult, progress: Progress) -> None:
@@ -571,7 +631,8 @@ def _load_all(args) -> list[YearParams]:
 
 
 def main_run(args) -> int:
-    """`python -m pipeline run`: one year (--params) or all of params/ (--all), oldest first."""
+    """`python -m pipeline run`: one year (--params) or all of params/ (--all); with --jobs N
+    (default: two where there are two cores) stages of different years run side by side."""
     notebooks_dir = Path(getattr(args, "notebooks", None) or NOTEBOOKS_DIR)
     stages = stages_until(getattr(args, "until", None))
     years = _load_all(args)
@@ -580,11 +641,13 @@ def main_run(args) -> int:
         check_methodology(params)
     quiet = bool(getattr(args, "quiet", False))
     progress = Progress(len(years) * len(stages), quiet=quiet)
+    from .schedule import run_years
+
     try:
-        for params in years:
-            result = run_year(params, notebooks_dir=notebooks_dir, stages=stages, force=args.force,
-                              strict=args.strict, progress=progress)
-            _year_summary(params, result, progress)
+        # the years as one graph: independent stages of different years side by side
+        run_years(years, notebooks_dir=notebooks_dir, stages=stages, force=args.force, strict=args.strict,
+                  progress=progress, jobs=getattr(args, "jobs", None),
+                  on_year_done=lambda params, result: _year_summary(params, result, progress))
     finally:
         progress.close()
     return 0

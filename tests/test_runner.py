@@ -304,8 +304,9 @@ def test_cli_all_runs_years_oldest_first(tmp_path, make_params, stable_code, cap
     notebooks = write_notebooks(tmp_path / "notebooks")
     p2025 = make_params(2025, raw_dir=raw)
     make_params(2026, raw_dir=raw, previous_params=str(p2025))
+    # one worker: the years strictly one after another (tests/test_parallel.py: side by side)
     code = cli.main(["run", "--all", "--params-dir", str(tmp_path / "params"), "--notebooks", str(notebooks),
-                     "--until", "ingest"])
+                     "--until", "ingest", "--jobs", "1"])
     assert code == 0
     out = capsys.readouterr().out
     assert out.index("2025 · загрузка") < out.index("2026 · загрузка")

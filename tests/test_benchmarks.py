@@ -1,0 +1,59 @@
+"""The benchmark's machinery at a tiny size (no timed assertions): stamped forms are the bytes
+openpyxl writes, and benchmarks/run.py produces its table and JSON with every figure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from pipeline import forms, sample
+from pipeline.methodology import load_methodology
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from fastforms import FormStamper  # noqa: E402
+
+
+def test_stamped_forms_are_the_bytes_openpyxl_writes():
+    m = load_methodology(sample.DEFAULT_METHODOLOGY)
+    stamp = sample._stamp(2026)
+    stamper = FormStamper(m, "2025-2026", stamp)
+    for school in sample.make_schools(20, 7)[:6]:
+        values = sample.form_values(school, 2026, 7, m)
+        wb, _ = forms.build_workbook(m, "2025-2026", values=values)
+        assert stamper.bytes(values) == forms.workbook_bytes(wb, stamp), school.code
+    values["info.responsible"] = ' «Иванова» <a> & "b" '
+    values.pop("checklist.M1.document", None)
+    wb, _ = forms.build_workbook(m, "2025-2026", values=values)
+    assert stamper.bytes(values) == forms.workbook_bytes(wb, dt.datetime(2026, 5, 31, 12))
+    parsed = forms.read_form(stamper.bytes(values), m)
+    assert parsed.text("info.responsible") == values["info.responsible"]
+
+
+def test_benchmark_runs_and_writes_every_figure(tmp_path):
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes", "14", "--years", "1",
+                           "--until", "ingest", "--json", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "whole run / floor" in done.stdout and "14 schools" in done.stdout
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert set(data) == {"meta", "sizes", "goals"}
+    s = data["sizes"]["14"]
+    assert {"schools", "years", "forms", "full", "floor", "calamine_read_seconds", "unchanged", "one_form_changed",
+            "ratios"} <= set(s)
+    assert {"seconds", "stages", "peak_rss_mb", "kernels", "ran"} <= set(s["full"])
+    assert set(s["full"]["stages"]) == {"ingest"} and s["full"]["kernels"] == 1
+    assert s["unchanged"]["kernels"] == 0 and s["unchanged"]["ran"] == []
+    assert s["one_form_changed"]["ran"] == ["2026 ingest"]
+    assert {"full_vs_floor", "ingest_vs_calamine", "unchanged_vs_full"} == set(s["ratios"])
+
+    # a later run compared with this one shows each figure's ratio to it
+    again = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes", "14", "--years", "1",
+                            "--until", "ingest", "--json", str(tmp_path / "b2.json"), "--compare", str(out)],
+                           capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert "× was)" in again.stdout

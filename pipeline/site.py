@@ -111,16 +111,67 @@ def write_school_pages(ctx: "ReportContext", out_dir: str | Path) -> list[Path]:
     folder = Path(out_dir) / "schools"
     folder.mkdir(parents=True, exist_ok=True)
     names = report.personal_names(ctx)
-    written = []
     codes = [report.text(c) for c in ctx.data["scores.csv"]["school_code"]]
-    for code in codes:
-        page = report.redact(render_school_page(report.school_view(ctx, code), ctx.params), names)
-        written.append(write_bytes_atomic(folder / report.school_page(code), page.encode("utf-8"), durable=False))
+    workers = _page_workers(len(codes))
+    if workers > 1:
+        # the first page builds the context's per-school tables and the name matcher, which
+        # the forked workers then share; each writes a contiguous share of the pages
+        written = _write_pages(ctx, folder, names, codes[:1])
+        global _PAGES_JOB
+        _PAGES_JOB = (ctx, folder, names)
+        try:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            rest = codes[1:]
+            step = -(-len(rest) // workers)
+            chunks = [rest[i: i + step] for i in range(0, len(rest), step)]
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                for part in pool.map(_write_pages_job, chunks):
+                    written += [folder / name for name in part]
+        finally:
+            _PAGES_JOB = None
+    else:
+        written = _write_pages(ctx, folder, names, codes)
     keep = {p.name for p in written}
     for old in folder.glob("*.html"):
         if old.name not in keep:
             old.unlink()
     return written
+
+
+# From this many schools on, pages are rendered by one forked process per core (about 4 ms a
+# page: 10,000 pages take 40 s on one core).
+PARALLEL_PAGES_FROM = 2000
+_PAGES_JOB: tuple[Any, Path, list[str]] | None = None
+
+
+def _page_workers(n_pages: int) -> int:
+    import multiprocessing
+    import os
+
+    if n_pages < PARALLEL_PAGES_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    try:
+        return min(len(os.sched_getaffinity(0)), 8)
+    except AttributeError:
+        return 1
+
+
+def _write_pages(ctx: "ReportContext", folder: Path, names: list[str], codes: list[str]) -> list[Path]:
+    from . import report
+
+    out = []
+    for code in codes:
+        page = report.redact(render_school_page(report.school_view(ctx, code), ctx.params), names)
+        out.append(write_bytes_atomic(folder / report.school_page(code), page.encode("utf-8"), durable=False))
+    return out
+
+
+def _write_pages_job(codes: list[str]) -> list[str]:
+    """In a forked worker: write the pages of these schools; return the file names."""
+    ctx, folder, names = _PAGES_JOB
+    return [p.name for p in _write_pages(ctx, folder, names, codes)]
 
 
 # ============================================================================ site index

@@ -133,7 +133,8 @@ class TreeWatch:
             for p in procs:
                 try:
                     total += p.memory_info().rss
-                    if p.pid not in self.kernels and "ipykernel" in " ".join(p.cmdline()):
+                    # kernels are the runner's children (their forked workers carry the same command line)
+                    if p.pid not in self.kernels and p.ppid() == self.root.pid and "ipykernel" in " ".join(p.cmdline()):
                         self.kernels.add(p.pid)
                 except ps.Error:
                     continue

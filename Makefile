@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PARAMS ?= params/2026.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report year template sample test test-fast bench publish strip clean-processed
+.PHONY: help setup report year template sample test test-fast bench bench-quick publish strip clean-processed
 
 help: ## list the targets with what they do
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -39,8 +39,11 @@ test: $(STAMP) ## set up, then run the whole test suite (what CI runs)
 test-fast: $(STAMP) ## the test suite without the slow end-to-end tests
 	$(PY) -m pytest -q -m "not slow"
 
-bench: $(STAMP) ## run the benchmarks and print the figures
+bench: $(STAMP) ## run the benchmarks (36, 1,000 and 10,000 schools; ~15 min) and print the figures
 	$(PY) benchmarks/run.py
+
+bench-quick: $(STAMP) ## smoke benchmark: 36 and 1,000 schools
+	$(PY) benchmarks/run.py --quick
 
 publish: $(STAMP) ## copy the publishable site to OUT: make publish OUT=/path/to/site
 	$(PY) -m pipeline publish --out $(OUT)

@@ -6,9 +6,8 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
-import nbformat
 import pytest
-from conftest import NOTEBOOKS, execute_notebook
+from conftest import execute_notebook
 from formbuilder import REGISTRY, form_bytes, form_cells, good_values, raw_folder, xlsx
 from hypothesis import given
 from hypothesis import strategies as st
@@ -394,17 +393,6 @@ def test_sample_year_issues_are_exactly_the_planned_defects(year, make_params, m
         for pos in methodology.positions:
             assert ck.loc[(code, pos.code), "score"] == values[f"checklist.{pos.code}.score"]
             assert ck.loc[(code, pos.code), "document"] == values.get(f"checklist.{pos.code}.document", "")
-
-
-def test_notebook_is_stored_clean():
-    nb = nbformat.read(NOTEBOOKS / "02_clean.ipynb", as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(not c.outputs and c.execution_count is None for c in code)
-    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
-    assert len(params) == 1 and params[0].source == (
-        'params_file = "../params/2026.yaml"  # файл параметров года\n'
-        'output_dir = ""  # куда записать результаты этапа; пусто — processed_dir года')
-    assert "clean.run(" in "".join(c.source for c in code)
 
 
 @pytest.mark.slow

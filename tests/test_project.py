@@ -8,6 +8,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 from packaging.requirements import Requirement
@@ -62,9 +63,36 @@ def test_every_runner_stage_has_its_notebook():
     assert [s.notebook for s in STAGES if s.notebook not in names] == []
 
 
+_STAGE_PARAMETERS = (
+    'params_file = "../params/2026.yaml"  # файл параметров года\n'
+    'output_dir = ""  # куда записать результаты этапа; пусто — processed_dir года'
+)
+_REPORT_PARAMETERS = (
+    'params_file = "../params/2026.yaml"  # файл параметров года\n'
+    'output_dir = ""  # куда записать отчёт года; пусто — reports_dir года'
+)
+# each stage notebook: its exact parameters cell and the pipeline call that does its work
+NOTEBOOK_CONVENTION = {
+    "01_ingest.ipynb": (_STAGE_PARAMETERS, "ingest.run("),
+    "02_clean.ipynb": (_STAGE_PARAMETERS, "clean.run("),
+    "03_score.ipynb": (_STAGE_PARAMETERS, "scoring.run("),
+    "04_recommendations.ipynb": (_STAGE_PARAMETERS, "recommendations.run("),
+    "05_report.ipynb": (_REPORT_PARAMETERS, "report."),
+}
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_is_stored_clean_and_parameterized(path):
     assert not has_outputs(path), f"{path.name} has outputs: make strip"
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name} needs exactly one cell tagged 'parameters'"
     cell = parameters_cell(path)
-    assert cell is not None, f"{path.name} has no cell tagged 'parameters'"
     assert {"params_file", "output_dir"} <= assigned_names(cell.source)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    if path.name in NOTEBOOK_CONVENTION:
+        source, call = NOTEBOOK_CONVENTION[path.name]
+        assert cell.source == source
+        assert call in "".join(c.source for c in code)

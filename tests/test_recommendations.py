@@ -377,30 +377,6 @@ def test_deficit_counts_and_priority_counts():
 # --------------------------------------------------------------------------- the notebook
 
 
-def _notebook_parameters_cell():
-    nb = nbformat.read(rec_notebook_path(), as_version=4)
-    return [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-
-
-def rec_notebook_path():
-    from conftest import NOTEBOOKS
-
-    return NOTEBOOKS / "04_recommendations.ipynb"
-
-
-def test_notebook_is_stored_clean():
-    nb = nbformat.read(rec_notebook_path(), as_version=4)
-    cells = _notebook_parameters_cell()
-    assert len(cells) == 1
-    assert cells[0].source == (
-        'params_file = "../params/2026.yaml"  # файл параметров года\n'
-        'output_dir = ""  # куда записать результаты этапа; пусто — processed_dir года'
-    )
-    for c in nb.cells:
-        if c.cell_type == "code":
-            assert c.outputs == [] and c.execution_count is None
-
-
 def _write_score_outputs(folder, codes, pos_over, tgt_over, *, submitted=None, levels=None, low=None, support=None):
     write_tables(folder, {
         "scores.csv": scores_df(codes, submitted=submitted, levels=levels),

@@ -182,18 +182,3 @@ def test_charts_are_reproducible(ctx):
     st = report.school_table(ctx)
     sub = st[st["submitted"]]
     assert charts.distribution_chart(sub, ctx.params) == charts.distribution_chart(sub, ctx.params)
-
-
-def test_notebook_parameters_cell_and_clean_storage():
-    import json
-    from pathlib import Path
-
-    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "05_report.ipynb").read_text(encoding="utf-8"))
-    params = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
-    assert len(params) == 1
-    assert "".join(params[0]["source"]) == (
-        'params_file = "../params/2026.yaml"  # файл параметров года\n'
-        'output_dir = ""  # куда записать отчёт года; пусто — reports_dir года')
-    for c in nb["cells"]:
-        if c["cell_type"] == "code":
-            assert c["outputs"] == [] and c["execution_count"] is None

@@ -11,14 +11,13 @@ import math
 import random
 import time
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import DEFAULT_METHODOLOGY, NOTEBOOKS, ROOT, execute_notebook
+from conftest import DEFAULT_METHODOLOGY, ROOT, execute_notebook
 from pipeline import scoring
 from pipeline.contract import CLUSTERS, LEVELS, OUTPUTS, TARGET_STATUSES
 from pipeline.errors import ParamsError, PipelineError
@@ -573,19 +572,6 @@ def test_findings_sentence(params):
 
 
 # --------------------------------------------------------------------------- the notebook
-
-
-def test_notebook_is_stored_clean():
-    nb = nbformat.read(NOTEBOOKS / "03_score.ipynb", as_version=4)
-    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1
-    assert tagged[0].source == (
-        'params_file = "../params/2026.yaml"  # файл параметров года\n'
-        'output_dir = ""  # куда записать результаты этапа; пусто — processed_dir года'
-    )
-    for c in nb.cells:
-        if c.cell_type == "code":
-            assert c.outputs == [] and c.execution_count is None
 
 
 @pytest.mark.parametrize("separate_output", [False, True])

@@ -386,6 +386,10 @@ def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path, *, site
             resources={"metadata": {"path": str(notebooks_dir)}},
             progress_bar=False,
             log_output=False,
+            # papermill would rewrite (and re-validate) the whole notebook at every cell's start
+            # and end; a report of 10,000 schools grows to ~20 MB. Written once at the end (and
+            # on a failing cell, with the error marked).
+            request_save_on_cell_execute=False,
             extra_arguments=KERNEL_ARGUMENTS,
         )
     except PapermillExecutionError as exc:

@@ -7,7 +7,8 @@ import copy
 from pathlib import Path
 from typing import Any
 
-import papermill as pm
+import pipeline  # noqa: F401  (first: it keeps jsonschema from loading rfc3987-syntax, seconds per process)
+import papermill as pm  # noqa: E402
 import pytest
 import yaml
 

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import manifest as mf
 from pipeline import runner
@@ -178,3 +180,15 @@ def test_two_runs_into_different_folders_agree(tmp_path, make_params, stable_cod
     assert nb_a != nb_b
     assert mf.normalize_bytes(nb_a, mf.placeholders(pa, notebooks)) == mf.normalize_bytes(nb_b, mf.placeholders(pb, notebooks))
     assert [s["input_key"] for s in ma["stages"]] != [] and ma["raw_files"] == mb["raw_files"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200) | st.text(alphabet=" \t\nab0x1f", max_size=200).map(str.encode))
+def test_normalize_bytes_collapses_spaces_as_the_regular_expression_would(data):
+    """The fast collapse of spaces and tabs is exactly re.sub(rb"[ \\t]+", b" ")."""
+    import re
+
+    subst = [(b"/tmp/run", b"{reports_dir}")]
+    expected = data.replace(b"/tmp/run", b"{reports_dir}")
+    expected = re.sub(rb"[ \t]+", b" ", re.sub(rb"0x[0-9a-fA-F]{6,16}", b"0x?", expected))
+    assert mf.normalize_bytes(data, subst) == expected

@@ -5,22 +5,31 @@ and an autofilter. Nothing from a form can become a formula: every string is wri
 string cell (strings starting with = + - @ or a tab/CR also get the quote prefix, so Excel
 shows them as typed), and control characters are removed. The file is deterministic: fixed
 document dates and zip entry times.
+
+The sheets are written in openpyxl's write-only mode: rows are streamed to the sheet files
+instead of being kept as millions of cells, and each cell style (number format, quote prefix,
+wrap, zone fill) is made once per sheet and shared. The cells, styles and bytes are those the
+regular mode wrote cell by cell with ``set_cell`` (tests/test_excel.py compares the two).
 """
 
 from __future__ import annotations
 
 import io
 import math
+import os
 import re
+import shutil
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ERROR_CODES, Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
 from .storage import write_bytes_atomic
 
@@ -32,7 +41,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="1D4E89")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 ZONE_FILLS = {"зелёная": "E4F4EA", "жёлтая": "FDF2D5", "красная": "FBE5E4"}
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")  # text columns 40 wide or more
 FORMATS = {"pct": "0.0", "score": "0.0", "int": "0", "text": "@", "date": "yyyy-mm-dd"}
+NUMERIC = ("pct", "score", "int")
 
 # (column in the table, Russian header, kind, width)
 Column = tuple[str, str, str, int]
@@ -108,64 +120,33 @@ def clean_text(value: str) -> str:
     return CONTROL.sub("", value)
 
 
+def cell_value(value: Any, kind: str = "text") -> tuple[Any, str | None]:
+    """What a cell holds for a value of a column kind, and its number format: ``(None, None)``
+    for an empty cell; a number with the kind's format (numeric kinds only); otherwise a
+    string (booleans «да»/«нет», control characters removed)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None, None
+    if isinstance(value, bool):
+        return ("да" if value else "нет"), None
+    if kind in NUMERIC and isinstance(value, (int, float)):
+        return (float(value) if kind != "int" else int(round(float(value)))), FORMATS[kind]
+    if isinstance(value, (np.datetime64, np.timedelta64)):  # as pandas hands them out
+        return cell_value(pd.Timestamp(value) if isinstance(value, np.datetime64) else pd.Timedelta(value), kind)
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        return cell_value(value.item(), kind)
+    return clean_text(str(value)), None
+
+
 def set_cell(cell: Cell, value: Any, kind: str = "text") -> None:
     """Write a value so that it can never become a formula."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        cell.value = None
-        return
-    if isinstance(value, bool):
-        cell.value = "да" if value else "нет"
-        cell.data_type = "s"
-        return
-    if kind in ("pct", "score", "int") and isinstance(value, (int, float)) and not isinstance(value, bool):
-        cell.value = float(value) if kind != "int" else int(round(float(value)))
-        cell.number_format = FORMATS[kind]
-        return
-    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
-        return set_cell(cell, value.item(), kind)
-    s = clean_text(str(value))
-    cell.value = s
-    cell.data_type = "s"  # never "f", whatever the first character
-    if s.startswith(FORMULA_START):
-        cell.quotePrefix = True
-
-
-def _frame_rows(df: pd.DataFrame, columns: Sequence[Column]) -> list[list[Any]]:
-    rows = []
-    for rec in df.to_dict("records"):
-        rows.append([rec.get(c[0]) for c in columns])
-    return rows
-
-
-def _write_sheet(wb: Workbook, title: str, columns: Sequence[Column], df: pd.DataFrame) -> None:
-    ws = wb.create_sheet(title)
-    for j, (_, header, _, width) in enumerate(columns, start=1):
-        c = ws.cell(row=1, column=j)
-        set_cell(c, header)
-        c.font = HEADER_FONT
-        c.fill = HEADER_FILL
-        c.alignment = Alignment(wrap_text=True, vertical="center")
-        ws.column_dimensions[get_column_letter(j)].width = width
-    zone_col = next((j for j, c in enumerate(columns, start=1) if c[0] == "zone"), None)
-    # style objects made once per sheet, not once per cell (10,000 schools: 2 million cells)
-    wrap_top = Alignment(wrap_text=True, vertical="top")
-    fills = {z: PatternFill("solid", fgColor=colour) for z, colour in ZONE_FILLS.items()}
-    plan = [(j, kind, kind in ("pct", "score", "int"), kind == "text" and width >= 40)
-            for j, (_, _, kind, width) in enumerate(columns, start=1)]
-    for i, row in enumerate(_frame_rows(df, columns), start=2):
-        for (j, kind, numeric, wrapped), value in zip(plan, row):
-            cell = ws.cell(row=i, column=j)
-            set_cell(cell, _as_number(value) if numeric else value, kind)
-            if wrapped:
-                cell.alignment = wrap_top
-        if zone_col:
-            zone_cell = ws.cell(row=i, column=zone_col)
-            if zone_cell.value in fills:
-                zone_cell.fill = fills[zone_cell.value]
-    ws.row_dimensions[1].height = 32
-    ws.freeze_panes = "A2"
-    last = get_column_letter(len(columns))
-    ws.auto_filter.ref = f"A1:{last}{max(ws.max_row, 1)}"
+    v, number_format = cell_value(value, kind)
+    cell.value = v
+    if isinstance(v, str):
+        cell.data_type = "s"  # never "f" (nor "e"), whatever the text
+        if v.startswith(FORMULA_START):
+            cell.quotePrefix = True
+    elif number_format is not None:
+        cell.number_format = number_format
 
 
 def _as_number(v: Any) -> Any:
@@ -178,6 +159,117 @@ def _as_number(v: Any) -> Any:
     except ValueError:
         return v
     return None if math.isnan(f) else f
+
+
+def _column_values(df: pd.DataFrame, name: str) -> list[Any]:
+    """A column as a list of Python values (what ``to_dict("records")`` gives; a missing
+    column is all None)."""
+    if name not in df.columns:
+        return [None] * len(df)
+    s = df[name]
+    if isinstance(s, pd.DataFrame):  # a repeated column name: the last one, as to_dict does
+        s = s.iloc[:, -1]
+    return s.tolist()
+
+
+class _Styles:
+    """Cell styles of one write-only sheet, each made once on a template cell and then shared
+    by every cell that has it (the StyleArray, i.e. indices into the workbook's fonts, fills,
+    alignments and number formats; openpyxl only reads it when saving)."""
+
+    def __init__(self, ws: Any):
+        self.ws = ws
+        self.made: dict[tuple, Any] = {}
+
+    def get(self, number_format: str | None = None, quote: bool = False, wrap: bool = False,
+            fill: str | None = None) -> Any:
+        key = (number_format, quote, wrap, fill)
+        style = self.made.get(key)
+        if style is None:
+            c = WriteOnlyCell(self.ws)
+            if number_format is not None:
+                c.number_format = number_format
+            if quote:
+                c.quotePrefix = True
+            if wrap:
+                c.alignment = WRAP_TOP
+            if fill is not None:
+                c.fill = PatternFill("solid", fgColor=fill)
+            style = self.made[key] = c._style
+        return style
+
+
+def _column_cells(ws: Any, styles: _Styles, values: list[Any], kind: str, wrap: bool, zone: bool) -> list[Any]:
+    """One column's cells for ``ws.append``, as ``set_cell`` (plus the column's alignment and
+    the zone fill) would make them: None (no cell), a plain string or a Cell.
+
+    openpyxl binds a plain string as a string unless it looks like a formula or an error code,
+    so those, and every styled value, are Cells with the type forced to string."""
+    numeric = kind in NUMERIC
+    number_style = styles.get(FORMATS[kind]) if numeric else None
+    wrapped = styles.get(wrap=True) if wrap else None
+    out: list[Any] = []
+    add = out.append
+    for value in values:
+        t = type(value)
+        if t is str and not numeric:  # the common cases first, as cell_value has them
+            v: Any = CONTROL.sub("", value)
+        elif t is float and numeric:
+            v = None if math.isnan(value) else (value if kind != "int" else int(round(value)))
+        else:
+            v, _ = cell_value(_as_number(value) if numeric else value, kind)
+        if v is None:
+            if wrapped is None:
+                add(None)
+            else:  # an empty cell still carries the column's alignment
+                c = WriteOnlyCell(ws)
+                c._style = wrapped
+                add(c)
+        elif type(v) is not str:  # a number of a numeric column
+            c = WriteOnlyCell(ws, v)
+            c._style = number_style
+            add(c)
+        else:
+            quote = v.startswith(FORMULA_START)
+            fill = ZONE_FILLS.get(v) if zone else None
+            if quote or wrap or fill is not None:
+                c = WriteOnlyCell(ws, v)
+                c.data_type = "s"
+                c._style = styles.get(None, quote, wrap, fill)
+                add(c)
+            elif v in ERROR_CODES or v.startswith("="):
+                c = WriteOnlyCell(ws, v)
+                c.data_type = "s"
+                add(c)
+            else:
+                add(v)
+    return out
+
+
+def _write_sheet(wb: Workbook, title: str, columns: Sequence[Column], df: pd.DataFrame) -> None:
+    ws = wb.create_sheet(title)
+    # everything above the rows goes before the first row (a write-only sheet streams)
+    for j, (_, _, _, width) in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width
+    ws.row_dimensions[1].height = 32
+    ws.freeze_panes = "A2"
+    ref = f"A1:{get_column_letter(len(columns))}{len(df) + 1}"
+    ws.auto_filter.ref = ref
+    ws.calculate_dimension = lambda: ref  # the <dimension> element a regular sheet has
+    header = []
+    for _, name, _, _ in columns:
+        c = WriteOnlyCell(ws)
+        set_cell(c, name)
+        c.font = HEADER_FONT
+        c.fill = HEADER_FILL
+        c.alignment = HEADER_ALIGNMENT
+        header.append(c)
+    ws.append(header)
+    styles = _Styles(ws)
+    cells = [_column_cells(ws, styles, _column_values(df, name), kind, kind == "text" and width >= 40, name == "zone")
+             for name, _, kind, width in columns]
+    for row in zip(*cells):
+        ws.append(row)
 
 
 def results_tables(ctx: "ReportContext") -> dict[str, pd.DataFrame]:
@@ -230,8 +322,7 @@ def workbook_bytes(ctx: "ReportContext") -> bytes:
     import datetime as dt
 
     tables = results_tables(ctx)
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)  # rows are streamed to the sheet files, not kept as cells
     for title, (key, columns) in SHEETS.items():
         if key == "scores":  # every share of the methodology, in %
             columns = columns + [(s.code, f"{s.code}, %", "pct", 8) for s in ctx.methodology.shares]
@@ -242,29 +333,45 @@ def workbook_bytes(ctx: "ReportContext") -> bytes:
     wb.properties.creator = "pipeline"
     wb.properties.title = ctx.params.header.title
     buf = io.BytesIO()
-    wb.save(buf)
-    return _normalise_zip(buf.getvalue(), (stamp.year, stamp.month, stamp.day, 0, 0, 0))
+    # what Workbook.save does, into a zip with fixed entry times (Workbook.save would also stamp
+    # the time of saving as «modified»); the sheets are streamed from openpyxl's files
+    with _FixedZip(buf, (stamp.year, stamp.month, stamp.day, 0, 0, 0)) as archive:
+        ExcelWriter(wb, archive).save()
+    return buf.getvalue()
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
-def _normalise_zip(data: bytes, date_time: tuple[int, int, int, int, int, int]) -> bytes:
-    """The same zip with fixed entry times and a fixed «modified» date (openpyxl stamps the
-    time of saving), so equal content gives equal bytes."""
-    stamp = "%04d-%02d-%02dT%02d:%02d:%02dZ" % date_time
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = _MODIFIED.sub(lambda m: m.group(1) + stamp.encode() + m.group(2), body)
-            zi = zipfile.ZipInfo(info.filename, date_time=date_time)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            dst.writestr(zi, body)
-    return out.getvalue()
+class _FixedZip(zipfile.ZipFile):
+    """A deflated zip whose entries all carry one date and mode, and whose «modified» document
+    date is that date, so equal content gives equal bytes. openpyxl's ExcelWriter adds parts
+    with ``writestr`` and the write-only sheets (files it wrote) with ``write``."""
+
+    def __init__(self, file: Any, date_time: tuple[int, int, int, int, int, int]):
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self.date_time = date_time
+
+    def _info(self, name: str, size: int) -> zipfile.ZipInfo:
+        zi = zipfile.ZipInfo(name, date_time=self.date_time)
+        zi.compress_type = zipfile.ZIP_DEFLATED
+        zi.external_attr = 0o644 << 16
+        zi.file_size = size  # decides zip64 as writestr does
+        return zi
+
+    def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kwargs: Any) -> None:
+        name = zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo) else zinfo_or_arcname
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if name == "docProps/core.xml":
+            stamp = "%04d-%02d-%02dT%02d:%02d:%02dZ" % self.date_time
+            data = _MODIFIED.sub(lambda m: m.group(1) + stamp.encode() + m.group(2), data)
+        super().writestr(self._info(name, len(data)), data)
+
+    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
+        name = arcname if arcname is not None else os.path.basename(filename)
+        with open(filename, "rb") as src, self.open(self._info(name, os.path.getsize(filename)), "w") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)  # streamed: a sheet's XML is never all in memory
 
 
 def write_results(ctx: "ReportContext", path: str | Path) -> Path:

@@ -3,8 +3,14 @@ nothing from a form becomes a formula; the bytes are reproducible."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
+from openpyxl.styles import Alignment, PatternFill
+from openpyxl.utils import get_column_letter
 
 from pipeline import excel, report
 from pipeline.params import load_params
@@ -89,7 +95,8 @@ def test_set_cell_never_writes_a_formula(tmp_path, value):
     path = tmp_path / "t.xlsx"
     wb.save(path)
     c = openpyxl.load_workbook(path).active["A1"]
-    assert c.data_type == "s" and c.value == value.replace("\r", "\n") and c.quotePrefix  # XML reads CR as LF
+    # a raw CR reads back as LF; with lxml openpyxl writes it as &#13; and it stays CR
+    assert c.data_type == "s" and c.value in (value, value.replace("\r", "\n")) and c.quotePrefix
 
 
 def test_control_characters_are_removed(tmp_path):
@@ -128,3 +135,93 @@ def test_saving_time_is_not_in_the_file(ctx, monkeypatch):
     assert first == second
     core = zipfile.ZipFile(io.BytesIO(first)).read("docProps/core.xml").decode()
     assert "2031" not in core and str(ctx.params.header.order_date) in core
+
+
+# --------------------------------------------------------------------------------------------
+# the streamed (write-only) sheets hold exactly what set_cell puts in a regular sheet
+# --------------------------------------------------------------------------------------------
+
+ODD_COLUMNS = [("code", "Код ОО", "text", 9), ("wide", "Текст", "text", 40), ("zone", "Зона", "text", 10),
+               ("n", "Баллы", "int", 8), ("pct", "Выполнение, %", "pct", 11), ("score", "Балл", "score", 10)]
+ODD_VALUES = [None, float("nan"), pd.NA, True, False, np.True_, np.int64(7), np.float64(2.345), 3, 4.75, 4.5, -0.0,
+              "", " ", "  с пробелами ", "=1+1", "=", "+7", "-2", "@SUM(A1)", "\t=1", "\r=1", "#N/A", "#DIV/0!",
+              "12,5", " 8 ", "abc", "1e3", "зелёная", "жёлтая", "красная", "Приказ\x00 № 1\x07\x1b",
+              "строка\nвторая", "<b>&amp;</b>", pd.Timestamp("2026-03-01"), dt.date(2026, 3, 1), "0101", 0.1 + 0.2]
+
+
+def _reference_sheet(ws, columns, df):
+    """The rows as the regular-sheet writer wrote them before: set_cell per cell, then the
+    alignment of wide text columns and the zone fill."""
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for i, rec in enumerate(df.to_dict("records"), start=2):
+        for j, (name, _, kind, width) in enumerate(columns, start=1):
+            cell = ws.cell(row=i, column=j)
+            value = rec.get(name)
+            excel.set_cell(cell, excel._as_number(value) if kind in excel.NUMERIC else value, kind)
+            if kind == "text" and width >= 40:
+                cell.alignment = wrap
+            if name == "zone" and cell.value in excel.ZONE_FILLS:
+                cell.fill = PatternFill("solid", fgColor=excel.ZONE_FILLS[cell.value])
+
+
+def _described(path):
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    return {c.coordinate: (c.value, type(c.value), c.data_type, c.number_format, c.quotePrefix, c.font.b,
+                           c.fill.fill_type, c.fill.fgColor.rgb, c.alignment.wrap_text, c.alignment.vertical)
+            for row in ws.iter_rows(min_row=2) for c in row}
+
+
+@pytest.mark.parametrize("column_dtype", ["object", "typed"])
+def test_streamed_cells_match_set_cell(tmp_path, column_dtype):
+    frame = pd.DataFrame({name: ODD_VALUES for name, *_ in ODD_COLUMNS}, dtype=object)
+    if column_dtype == "typed":  # what CSV reading gives: numeric and string columns
+        frame = frame.assign(n=[1.0, None, 3.0] * 12 + [4.0, 5.0], pct=range(len(ODD_VALUES)),
+                             score=np.linspace(0, 100, len(ODD_VALUES)), code=[f"{i:04d}" for i in range(len(ODD_VALUES))])
+        frame["wide"] = frame["wide"].astype("str")
+    frame = frame.drop(columns="score").assign(score=frame["score"])  # column order differs from the sheet's
+    columns = ODD_COLUMNS + [("missing", "Нет в таблице", "text", 50)]
+
+    wb = openpyxl.Workbook(write_only=True)
+    excel._write_sheet(wb, "Лист", columns, frame)
+    wb.save(tmp_path / "streamed.xlsx")
+    ref = openpyxl.Workbook()
+    _reference_sheet(ref.active, columns, frame)
+    ref.save(tmp_path / "reference.xlsx")
+
+    streamed, reference = _described(tmp_path / "streamed.xlsx"), _described(tmp_path / "reference.xlsx")
+    assert streamed == reference
+    # and the cases that matter are really there
+    kinds = {(v[0], v[2], v[4]) for v in streamed.values()}
+    assert ("=1+1", "s", True) in kinds and ("#N/A", "s", False) in kinds and ("да", "s", False) in kinds
+    assert ("Приказ № 1", "s", False) in kinds
+    assert any(v[1] is float and v[3] == "0.0" for v in streamed.values())
+    assert any(v[1] is int and v[3] == "0" for v in streamed.values())
+    if column_dtype == "object":
+        assert any(v[0] == 12.5 and v[3] == "0.0" for v in streamed.values())  # "12,5" in a numeric column
+    assert any(v[0] is None and v[8] for v in streamed.values())  # an empty wide cell keeps its wrap
+
+
+def test_layout_as_read_back(workbook, ctx, tmp_path):
+    shares = [(s.code, f"{s.code}, %", "pct", 8) for s in ctx.methodology.shares]
+    for ws, (title, (_, columns)) in zip(workbook.worksheets, excel.SHEETS.items()):
+        columns = columns + shares if title == "Результаты" else columns
+        assert [c.value for c in ws[1]] == [c[1] for c in columns], title
+        assert ws.row_dimensions[1].height == 32
+        assert ws.auto_filter.ref == f"A1:{get_column_letter(len(columns))}{ws.max_row}", title
+        for j, (name, header, kind, width) in enumerate(columns, start=1):
+            letter = get_column_letter(j)
+            assert ws.column_dimensions[letter].width == width, (title, header)
+            head = ws[f"{letter}1"]
+            assert head.font.b and head.font.color.rgb.endswith("FFFFFF") and head.fill.fgColor.rgb.endswith("1D4E89")
+            assert head.alignment.wrap_text and head.alignment.vertical == "center"
+            body = [r[0] for r in ws.iter_rows(min_row=2, min_col=j, max_col=j)]
+            numbers = [c for c in body if isinstance(c.value, (int, float))]
+            assert all(c.number_format == excel.FORMATS[kind] for c in numbers), (title, header)
+            if kind == "text":
+                assert not numbers, (title, header)
+                assert all(bool(c.alignment.wrap_text) == (width >= 40) for c in body), (title, header)
+    # a streamed sheet still states its size (readers in read-only mode rely on it)
+    path = excel.write_results(ctx, tmp_path / "results.xlsx")
+    ro = openpyxl.load_workbook(path, read_only=True)
+    assert [ro[t].calculate_dimension() for t in ro.sheetnames] == [ws.auto_filter.ref for ws in workbook.worksheets]
+    ro.close()

@@ -377,3 +377,66 @@ class _FixedZip(zipfile.ZipFile):
 def write_results(ctx: "ReportContext", path: str | Path) -> Path:
     """Write results.xlsx atomically; return its path."""
     return write_bytes_atomic(Path(path), workbook_bytes(ctx))
+
+
+class ResultsJob:
+    """results.xlsx written by a forked process while the report goes on in this one.
+
+    Writing the workbook is single-threaded openpyxl work (about 80 s of CPU at 10,000
+    schools); the report's sections and school pages do not need it, so on a machine with
+    two cores it costs almost no wall time. Where fork is not available the workbook is
+    written in this process when result() is asked for. The file is the same either way.
+    """
+
+    def __init__(self, ctx: "ReportContext", path: str | Path) -> None:
+        import multiprocessing
+
+        self.path = Path(path)
+        self._ctx: "ReportContext | None" = ctx
+        self._proc = None
+        if "fork" in multiprocessing.get_all_start_methods():
+            mp = multiprocessing.get_context("fork")
+            self._recv, send = mp.Pipe(duplex=False)
+            # fork: the child gets the loaded tables as they are, nothing is pickled
+            self._proc = mp.Process(target=_write_in_child, args=(ctx, self.path, send), daemon=True)
+            self._proc.start()
+            send.close()
+            self._ctx = None
+
+    def result(self) -> Path:
+        """Wait for the workbook; its path, or PipelineError saying why it was not written."""
+        from .errors import PipelineError
+
+        if self._proc is None:
+            assert self._ctx is not None
+            return write_results(self._ctx, self.path)
+        try:
+            status, text = self._recv.recv()
+        except EOFError:
+            status, text = "error", "процесс записи завершился, ничего не сообщив"
+        self._proc.join()
+        self._recv.close()
+        if status != "ok":
+            raise PipelineError(f"Таблица результатов {self.path} не записана: {text}",
+                                "Исправьте причину и запустите этап отчёта снова (--force).")
+        return self.path
+
+
+def _write_in_child(ctx: "ReportContext", path: Path, conn: Any) -> None:
+    import sys
+    import traceback
+
+    # the kernel's stdout/stderr talk to its message threads, which a forked child lacks
+    sys.stdout = sys.stderr = io.StringIO()
+    try:
+        write_results(ctx, path)
+        conn.send(("ok", ""))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
+        conn.send(("error", "".join(traceback.format_exception_only(exc)).strip()))
+    finally:
+        conn.close()
+
+
+def start_results(ctx: "ReportContext", path: str | Path) -> ResultsJob:
+    """Begin writing results.xlsx (see ResultsJob); call .result() before the stage ends."""
+    return ResultsJob(ctx, path)

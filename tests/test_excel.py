@@ -225,3 +225,18 @@ def test_layout_as_read_back(workbook, ctx, tmp_path):
     ro = openpyxl.load_workbook(path, read_only=True)
     assert [ro[t].calculate_dimension() for t in ro.sheetnames] == [ws.auto_filter.ref for ws in workbook.worksheets]
     ro.close()
+
+
+def test_results_written_in_background_equal_the_direct_write(tmp_path, ctx):
+    """The forked writer produces the same bytes as write_results, and reports failures."""
+    direct = excel.write_results(ctx, tmp_path / "direct.xlsx")
+    job = excel.start_results(ctx, tmp_path / "background.xlsx")
+    assert job.result() == tmp_path / "background.xlsx"
+    assert (tmp_path / "background.xlsx").read_bytes() == direct.read_bytes()
+
+    from pipeline.errors import PipelineError
+
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    failing = excel.start_results(ctx, tmp_path / "blocker" / "results.xlsx")
+    with pytest.raises(PipelineError, match="не записана"):
+        failing.result()

@@ -45,7 +45,8 @@ def test_benchmark_runs_and_writes_every_figure(tmp_path):
     s = data["sizes"]["14"]
     assert {"schools", "years", "forms", "full", "floor", "calamine_read_seconds", "unchanged", "one_form_changed",
             "ratios"} <= set(s)
-    assert {"seconds", "stages", "peak_rss_mb", "kernels", "ran"} <= set(s["full"])
+    assert {"seconds", "stages", "peak_rss_mb", "peak_pss_mb", "kernels", "ran"} <= set(s["full"])
+    assert 0 < s["full"]["peak_pss_mb"] <= s["full"]["peak_rss_mb"]
     assert set(s["full"]["stages"]) == {"ingest"} and s["full"]["kernels"] == 1
     assert s["unchanged"]["kernels"] == 0 and s["unchanged"]["ran"] == []
     assert s["one_form_changed"]["ran"] == ["2026 ingest"]

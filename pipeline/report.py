@@ -20,13 +20,18 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import math
 import re
 import textwrap
+from collections import namedtuple
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
+from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
@@ -337,13 +342,24 @@ def school_page(code: str) -> str:
     return f"{safe}.html"
 
 
+_NOT_IN_LINK = re.compile(r"[\x00-\x1f\x7f ]")  # control characters and the space
+# an http(s) address with a plain ASCII host: what urlsplit accepts, without calling it
+_PLAIN_LINK = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~!$&'()*+,;=:@%-]+(?:[/?#]|\Z)")
+# the same, already stripped and without control characters or spaces: the address as it is
+_SIMPLE_LINK = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~!$&'()*+,;=:@%-]+"
+                          r"(?:[/?#](?:[^\x00-\x20\x7f]*[^\s\x00-\x20\x7f])?)?")
+
+
 def safe_link(url: Any) -> str | None:
     """The address if it is an http(s) URL that is safe to render as a link; else None."""
-    from urllib.parse import urlsplit
-
-    s = text(url).strip()
-    if not s or any(ord(c) < 32 or ord(c) == 127 for c in s) or " " in s:
+    s = text(url)
+    if _SIMPLE_LINK.fullmatch(s):
+        return s
+    s = s.strip()
+    if not s or _NOT_IN_LINK.search(s):
         return None
+    if _PLAIN_LINK.match(s):
+        return s
     try:
         parts = urlsplit(s)
     except ValueError:
@@ -1323,15 +1339,23 @@ def effectiveness_html(ctx: ReportContext) -> str:
 
 def schools_html(ctx: ReportContext) -> str:
     """The list of school pages."""
-    st = school_table(ctx)
+    st = _shared(ctx, school_table).sort_values("school_code")
+    chips: dict[tuple[str, str], Markup] = {}  # a chip is one of a few: made once each
     items = []
-    for r in st.sort_values("school_code").itertuples():
-        items.append(h("li", [h("a", f"{text(r.school_code)} — {text(r.school_name)}", href=f"schools/{r.page}"),
-                              " ", zone_chip(r.total_score, ctx.params, text(r.level)) if r.submitted and not r.small
-                              else h("span", "нет данных" if not r.submitted else text(r.level), class_="chip none")]))
+    for code, name, page, zone, level, submitted, small in zip(
+            _texts(st["school_code"]), _texts(st["school_name"]), _texts(st["page"]),
+            _each_number(st["total_score"], lambda v: zone_of(v, ctx.params)), _texts(st["level"]),
+            _values(st["submitted"]), _values(st["small"])):
+        key = (zone, level) if submitted and not small else ("", "нет данных" if not submitted else level)
+        chip = chips.get(key)
+        if chip is None:
+            chip = chips[key] = (h("span", level, class_=f"chip {ZONE_CLASS[zone]}", title=f"{zone} зона") if key[0]
+                                 else h("span", key[1], class_="chip none"))
+        # h("li", [h("a", …, href=…), " ", chip]), written out
+        items.append(f'<li><a href="{escape("schools/" + page)}">{escape(f"{code} — {name}")}</a> {chip}</li>')
     return section("schools", "", "Страницы школ", para(
         "Для каждой ОО — итоговый балл, место в кластере, профиль по критериям, динамика, адресные рекомендации "
-        "и подтверждающие документы."), h("ul", Markup("").join(items), class_="school-list"))
+        "и подтверждающие документы."), h("ul", Markup("".join(items)), class_="school-list"))
 
 
 def appendix_html(ctx: ReportContext) -> str:
@@ -1389,11 +1413,25 @@ def all_sections(ctx: ReportContext) -> list[str]:
 
 # ============================================================================ school view
 
+# A school's page rows, one named tuple per table row; the fields are the keys (in order) of
+# the row dicts school_view returns. Named tuples because the page template reads a field by
+# attribute, which jinja2 tries first (on a dict that attempt fails for every field).
+CriterionRow = namedtuple("CriterionRow", "code name pct pct_text mean mean_text points zone zone_class trend")
+ShareRow = namedtuple("ShareRow", "code name value cluster")
+TargetRow = namedtuple("TargetRow", "code name value goal status status_label mark")
+PositionRow = namedtuple("PositionRow", "code short criterion claimed points max state unconfirmed document link href")
+RecommendationRow = namedtuple("RecommendationRow", "priority priority_class code name text reason")
+FollowupRow = namedtuple("FollowupRow", "code name status status_class")
+DecisionRow = namedtuple("DecisionRow", "kind topic responsible due")
+IssueRow = namedtuple("IssueRow", "sheet cell severity rule message action")
+# the lists of rows of a view (history is a list of {"year", "total"}, as charts.history_svg reads it)
+ROW_LISTS = ("criteria", "shares", "targets", "positions", "recommendations", "followup", "decisions", "issues")
+
 
 def _school_records(ctx: ReportContext, key: str, df: pd.DataFrame, code: str) -> list[dict[str, Any]]:
     """The rows of a table for one school code (compared as text), in file order, as dicts.
-    The table is split by school once per context: each school's page then costs its own
-    rows, not a scan of every school's (10,000 schools: 10,000 scans of 200,000 rows)."""
+    The table is split by school once per context. (The school pages no longer use this:
+    they read _school_rows, which keeps only the shown values, not a dict per table row.)"""
     cache_key = f"by_school:{key}"
     if cache_key not in ctx.cache:
         groups: dict[str, list[dict[str, Any]]] = {}
@@ -1440,158 +1478,344 @@ def _history_totals(ctx: ReportContext) -> list[tuple[int, dict[str, Any]]]:
     return ctx.cache[key]
 
 
-def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
-    """Everything a school's page shows, as plain values (the template escapes them)."""
-    p, m = ctx.params, ctx.methodology
-    n = ctx.n_small
+class _ByNumber(dict):
+    """fn(v) computed once per distinct number num(v), for the formatters that read their
+    argument only through num() (fmt_*, zone_of, trend_chip). −0.0 (equal to 0.0 as a key,
+    but formatted «−0,0») is never cached."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, key):
+        value = self[key] = self.fn(key)
+        return value
+
+    def __call__(self, v: Any) -> Any:
+        f = num(v)
+        if f == 0 and math.copysign(1.0, f) < 0:
+            return self.fn(f)
+        return self[f]
+
+
+def _values(column: pd.Series) -> Any:
+    """A column's values as Python objects, fast to iterate (a text column is a pandas array
+    that boxes every value through __getitem__ when iterated)."""
+    return column.to_numpy(dtype=object)
+
+
+def _texts(column: pd.Series) -> Any:
+    """text() of every value of a column."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return column.fillna("").to_numpy(dtype=object)
+    out = np.empty(len(column), dtype=object)
+    out[:] = [text(v) for v in column.to_numpy(dtype=object)]
+    return out
+
+
+def _each_number(column: pd.Series, fn) -> Any:
+    """fn(v) of every value of a column, for a formatter fn that reads v only through num():
+    computed once per distinct number (a numeric column is factorised, not walked)."""
+    values = column.to_numpy()
+    if values.dtype.kind in "biuf":
+        floats = values.astype("float64")
+        if not ((floats == 0) & np.signbit(floats)).any():  # −0.0 would share 0.0's text
+            codes, uniques = pd.factorize(floats)  # NaN: −1, the last entry
+            table = np.empty(len(uniques) + 1, dtype=object)
+            for i, u in enumerate(uniques):
+                table[i] = fn(float(u))
+            table[-1] = fn(None)
+            return table[codes]
+    memo = _ByNumber(fn)
+    return [memo(v) for v in column.to_numpy(dtype=object)]
+
+
+def _signed(v: Any) -> str:
+    """+2,5 / −1,0 / 0,0: a change against the previous year; '' for empty."""
+    f = num(v)
+    return "" if f is None else ("+" if f > 0 else "") + fmt_num(f)
+
+
+def _in_order(codes: np.ndarray, keys: np.ndarray, order: dict[str, int]) -> tuple[np.ndarray, dict[str, tuple]]:
+    """The first row of each school and key (codes and keys as text; keys outside order left
+    out), as row positions grouped by school and sorted by order[key] within a school — what
+    _first_by and a loop over the methodology's codes gave per school — and each school's
+    (start, end) among them."""
+    ids, uniques = pd.factorize(codes)
+    rank = pd.Series(keys, dtype=object).map(order).to_numpy(dtype="float64")
+    rows = np.flatnonzero(~np.isnan(rank))
+    ids, rank = ids[rows], rank[rows].astype(np.int64)
+    first = ~pd.Series(ids * max(len(order), 1) + rank).duplicated().to_numpy()
+    rows, ids, rank = rows[first], ids[first], rank[first]
+    by = np.lexsort((rank, ids))
+    rows, ids = rows[by], ids[by]
+    if not len(rows):
+        return rows, {}
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    ends = np.r_[starts[1:], len(rows)]
+    return rows, {uniques[ids[a]]: (a, b) for a, b in zip(starts.tolist(), ends.tolist())}
+
+
+def _split(rows: list, spans: dict[str, tuple]) -> dict[str, tuple]:
+    """code → its rows, from rows grouped by school and each school's (start, end)."""
+    return {code: tuple(rows[a:b]) for code, (a, b) in spans.items()}
+
+
+@dataclass(frozen=True)
+class _SchoolRows:
+    """Every school's page rows, built once per context, column by column (numbers formatted
+    once per distinct value) and in one pass over each table: no dict per table row, no
+    scan per school. header: code → its scores as shown (from its first school_table row,
+    in the order school_page_data reads them); rows: list name (ROW_LISTS) → code → the
+    school's rows."""
+
+    header: dict[str, list]
+    rows: dict[str, dict[str, tuple]]
+
+
+def _school_rows(ctx: ReportContext) -> _SchoolRows:
+    key = "school_rows"
+    if key not in ctx.cache:
+        # hundreds of thousands of tuples that all stay: the cycle collector would walk the
+        # whole heap again and again while they are made (none of them is garbage)
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            ctx.cache[key] = _build_school_rows(ctx)
+        finally:
+            if enabled:
+                gc.enable()
+    return ctx.cache[key]
+
+
+def _build_school_rows(ctx: ReportContext) -> _SchoolRows:
+    p, m, n = ctx.params, ctx.methodology, ctx.n_small
     small = small_label(n)
-    row = _school_records(ctx, "school_table", _shared(ctx, school_table), code)[0]
-    submitted = bool(row["submitted"])
-    is_small_staff = bool(row["small"])
-    view: dict[str, Any] = {
-        "code": code, "name": text(row["school_name"]), "type": text(row.get("school_type", "")),
-        "cluster": text(row["cluster"]), "submitted": submitted, "year": p.year, "academic_year": p.academic_year,
-        "level": text(row["level"]) or NO_DATA, "small_label": small,
-    }
     thr = p.report.trend_threshold
-    if submitted:
-        zone = zone_of(row["total_score"], p)
-        mark, tcls, words = trend(row["delta"], thr)
-        view.update(
-            total=small if is_small_staff else fmt_num(row["total_score"]),
-            zone=zone, zone_class=ZONE_CLASS.get(zone, "none") if not is_small_staff else "none",
-            rank=fmt_int(row["rank_in_cluster"]), cluster_size=fmt_int(row["cluster_size"]),
-            checklist=f"{fmt_int(row['checklist_points'])} из {fmt_int(row['checklist_max'])}",
-            checklist_pct=fmt_pct(row["checklist_pct"]),
-            activity=small if is_small_staff else fmt_num(row["activity_index"]),
-            trend_mark=mark if not is_small_staff else "", trend_class=tcls, trend_words=words if not is_small_staff else "",
-            delta=("+" if (num(row["delta"]) or 0) > 0 else "") + fmt_num(row["delta"]) if num(row["delta"]) is not None and not is_small_staff else "",
-            prev_total=fmt_num(row["prev_total"]) if not is_small_staff else "",
-        )
-    # criteria
-    mine = _first_by(_school_records(ctx, "criteria", _shared(ctx, criteria_table), code), "criterion")
-    crit = []
-    for c in m.criteria:
-        if c.code not in mine:
-            continue
-        r = mine[c.code]
-        z = zone_of(r["pct"], p)
-        crit.append({"code": c.code, "name": c.name, "pct": num(r["pct"]), "pct_text": fmt_pct(r["pct"], 0),
-                     "mean": num(r["cluster_mean"]), "mean_text": fmt_pct(r["cluster_mean"], 0),
-                     "points": f"{fmt_int(r['points'])} из {fmt_int(r['max_points'])}",
-                     "zone": z, "zone_class": ZONE_CLASS.get(z, "none"),
-                     "trend": trend_chip(num(r["pct"]) - num(r["prev_pct"]) if num(r["prev_pct"]) is not None and num(r["pct"]) is not None else None, thr)})
-    view["criteria"] = crit
-    # shares
-    srow = _school_records(ctx, "staff", _shared(ctx, staff_denominators), code)
-    shares = []
-    if srow:
-        sr = srow[0]
-        cshares = cluster_shares(ctx).get(view["cluster"], {})
-        for s in m.shares:
-            den = num(sr[f"{s.code}_den"])
-            if den is None:
-                value = "—"
-            elif den == 0:
-                value = "не применяется"
-            elif den < n:
-                value = small
-            else:
-                value = fmt_pct(sr[s.code])
-            shares.append({"code": s.code, "name": s.name, "value": value, "cluster": cshares.get(s.code, "—")})
-    view["shares"] = shares
-    # targets
-    ts = _first_by(_school_records(ctx, "targets", ctx.data["targets_school.csv"], code), "target")
-    targets = []
-    for t in m.targets:
-        if t.code not in ts:
-            continue
-        r = ts[t.code]
-        status = text(r["status"])
-        value = num(r["value"])
+
+    def pct0(v: Any) -> str:
+        return fmt_pct(v, 0)
+
+    strings: dict[str, str] = {}  # one object per distinct built string («3 из 4» …)
+    one = strings.setdefault
+    rows: dict[str, dict[str, tuple]] = {}
+
+    st = _shared(ctx, school_table)
+    header: dict[str, list] = {}
+    columns = (
+        _texts(st["school_name"]), _texts(st["school_type"]), _texts(st["cluster"]), _values(st["submitted"]),
+        _values(st["small"]), _texts(st["level"]), _each_number(st["total_score"], lambda v: zone_of(v, p)),
+        _each_number(st["total_score"], fmt_num), _each_number(st["delta"], lambda v: trend(v, thr)),
+        _each_number(st["delta"], _signed), _each_number(st["rank_in_cluster"], fmt_int),
+        _each_number(st["cluster_size"], fmt_int), _each_number(st["checklist_points"], fmt_int),
+        _each_number(st["checklist_max"], fmt_int), _each_number(st["checklist_pct"], fmt_pct),
+        _each_number(st["activity_index"], fmt_num), _each_number(st["prev_total"], fmt_num))
+    for code, *values in zip(_texts(st["school_code"]), *columns):
+        if code not in header:
+            header[code] = values
+
+    # criteria, in methodology order
+    cr = _shared(ctx, criteria_table)
+    crit = {c.code: c for c in m.criteria}
+    at, spans = _in_order(_texts(cr["school_code"]), _texts(cr["criterion"]), {c: i for i, c in enumerate(crit)})
+    codes = _texts(cr["criterion"])[at]
+    zones = _each_number(cr["pct"], lambda v: zone_of(v, p))[at]
+    points = [one(x, x) for x in map("{} из {}".format, _each_number(cr["points"], fmt_int)[at],
+                                     _each_number(cr["max_points"], fmt_int)[at])]
+    rows["criteria"] = _split(list(map(CriterionRow._make, zip(
+        codes, [crit[c].name for c in codes], _each_number(cr["pct"], num)[at], _each_number(cr["pct"], pct0)[at],
+        _each_number(cr["cluster_mean"], num)[at], _each_number(cr["cluster_mean"], pct0)[at], points, zones,
+        [ZONE_CLASS.get(z, "none") for z in zones],
+        _each_number(cr["pct"] - cr["prev_pct"], lambda v: trend_chip(v, thr))[at]))), spans)
+
+    # shares (and each school's denominators, for its targets)
+    sd = _shared(ctx, staff_denominators)
+    cshares = cluster_shares(ctx)
+    dens: dict[str, dict[str, float | None]] = {}
+    out = {}
+    if not sd.empty:
+        columns = [x for s in m.shares
+                   for x in (_each_number(sd[s.code], fmt_pct), _each_number(sd[f"{s.code}_den"], num))]
+        for code, *values in zip(_texts(sd["school_code"]), *columns):
+            if code in dens:
+                continue
+            mine_dens = dens[code] = {}
+            cs = cshares.get(text(header[code][2]) if code in header else "", {})
+            built = []
+            for i, s in enumerate(m.shares):
+                den = mine_dens[s.code] = values[2 * i + 1]
+                if den is None:
+                    value = "—"
+                elif den == 0:
+                    value = "не применяется"
+                elif den < n:
+                    value = small
+                else:
+                    value = values[2 * i]
+                built.append(ShareRow(s.code, s.name, value, cs.get(s.code, "—")))
+            out[code] = tuple(built)
+    rows["shares"] = out
+
+    # targets, in methodology order
+    ts = ctx.data["targets_school.csv"]
+    tgt = {t.code: t for t in m.targets}
+    at, spans = _in_order(_texts(ts["school_code"]), _texts(ts["target"]), {c: i for i, c in enumerate(tgt)})
+    share_of: dict[str, Any] = {}  # a target's share, found when first needed
+    built = []
+    for code, key, status, value, value_pct, value_int, goal_int, goal_pct in zip(
+            _texts(ts["school_code"])[at], _texts(ts["target"])[at], _texts(ts["status"])[at],
+            _each_number(ts["value"], num)[at], _each_number(ts["value"], fmt_pct)[at],
+            _each_number(ts["value"], fmt_int)[at], _each_number(ts["target_value"], fmt_int)[at],
+            _each_number(ts["target_value"], pct0)[at]):
+        t = tgt[key]
         kind = t.measure.kind
         if status in ("not_submitted",) or value is None:
             vtext = "—"
         elif kind == "share":
-            sh = m.share(t.measure.share)
-            den = num(srow[0][f"{sh.code}_den"]) if srow else None
-            vtext = small if is_small(den, n) else fmt_pct(value)
+            if key not in share_of:
+                share_of[key] = m.share(t.measure.share).code
+            den = dens[code][share_of[key]] if code in dens else None
+            vtext = small if is_small(den, n) else value_pct
         elif kind == "count":
-            vtext = small if value < n and value > 0 else fmt_int(value)
-            vtext = fmt_int(value) if value == 0 else vtext
+            vtext = small if value < n and value > 0 else value_int
+            vtext = value_int if value == 0 else vtext
         else:
             vtext = "да" if value >= 50 else "нет"
-        goal = num(r["target_value"])
-        gtext = "да" if kind == "flag" else (f"≥ {fmt_int(goal)} чел." if kind == "count" else f"≥ {fmt_pct(goal, 0)}")
-        targets.append({"code": t.code, "name": t.name, "value": vtext, "goal": gtext, "status": status,
-                        "status_label": TARGET_STATUS_LABEL.get(status, status), "mark": TARGET_STATUS_MARK.get(status, "")})
-    view["targets"] = targets
-    # positions and evidence
-    pos = _first_by(_school_records(ctx, "positions", _shared(ctx, position_matrix), code), "position")
-    cl = _first_by(_school_records(ctx, "checklist", ctx.data["checklist.csv"], code), "position")
-    has_link_ok = "link_ok" in ctx.data["checklist.csv"].columns
-    plist = []
-    for x in m.positions:
-        if x.code not in pos:
-            continue
-        r = pos[x.code]
-        evidence = cl.get(x.code)
-        doc = text(evidence["document"]) if evidence else ""
-        link = text(evidence["link"]) if evidence else ""
-        link_ok = as_bool(evidence["link_ok"]) if evidence and has_link_ok else None
-        href = safe_link(link) if link_ok is not False else None
-        pts, mx = num(r["points"]), num(r["max_points"])
-        state = "full" if pts is not None and mx and pts >= mx else ("zero" if not pts else "part")
-        plist.append({"code": x.code, "short": x.short, "criterion": x.criterion, "claimed": fmt_int(r["claimed"]),
-                      "points": fmt_int(pts), "max": fmt_int(mx), "state": state,
-                      "unconfirmed": bool(r["unconfirmed"]), "document": doc, "link": link, "href": href})
-    view["positions"] = plist
-    # recommendations
-    recs = _school_records(ctx, "recommendations", ctx.data["recommendations.csv"], code)
+        gtext = "да" if kind == "flag" else (f"≥ {goal_int} чел." if kind == "count" else f"≥ {goal_pct}")
+        built.append(TargetRow(t.code, t.name, vtext, one(gtext, gtext), status,
+                               TARGET_STATUS_LABEL.get(status, status), TARGET_STATUS_MARK.get(status, "")))
+    rows["targets"] = _split(built, spans)
+
+    # positions and their evidence, in methodology order
+    pos = {x.code: x for x in m.positions}
+    order = {c: i for i, c in enumerate(pos)}
+    pm = _shared(ctx, position_matrix)
+    pm_codes, pm_keys = _texts(pm["school_code"]), _texts(pm["position"])
+    at, spans = _in_order(pm_codes, pm_keys, order)
+    cl = ctx.data["checklist.csv"]
+    cl_codes, cl_keys = _texts(cl["school_code"]), _texts(cl["position"])
+    cl_at, _ = _in_order(cl_codes, cl_keys, order)
+    # each position's evidence: the checklist row of the same school and position, if any
+    where = dict(zip(zip(cl_codes[cl_at], cl_keys[cl_at]), cl_at.tolist()))
+    evidence = list(map(where.get, zip(pm_codes[at], pm_keys[at])))
+    del where
+    docs, links = _texts(cl["document"]), _texts(cl["link"])
+    oks = cl["link_ok"].to_numpy(dtype=object) if "link_ok" in cl.columns else None
+    docs = ["" if j is None else docs[j] for j in evidence]
+    hrefs = [None if j is None or (oks is not None and as_bool(oks[j]) is False) else safe_link(links[j])
+             for j in evidence]  # a link found broken is shown, but not as a link
+    links = ["" if j is None else links[j] for j in evidence]
+    pts, mx = pm["points"].to_numpy(dtype="float64")[at], pm["max_points"].to_numpy(dtype="float64")[at]
+    with np.errstate(invalid="ignore"):
+        full = ~np.isnan(pts) & ~np.isnan(mx) & (mx != 0) & (pts >= mx)
+    zero = ~full & (np.isnan(pts) | (pts == 0))
+    codes = pm_keys[at]
+    rows["positions"] = _split(list(map(PositionRow._make, zip(
+        codes, [pos[c].short for c in codes], [pos[c].criterion for c in codes],
+        _each_number(pm["claimed"], fmt_int)[at], _each_number(pm["points"], fmt_int)[at],
+        _each_number(pm["max_points"], fmt_int)[at], np.array(["part", "full", "zero"], dtype=object)[full + 2 * zero],
+        [bool(u) for u in pm["unconfirmed"].to_numpy(dtype=object)[at]], docs, links, hrefs))), spans)
+    del evidence, docs, links, hrefs
+
+    # recommendations, high priority first (stable)
     names = indicator_names(m)
+    recs = ctx.data["recommendations.csv"]
+    reasons = _texts(recs["reason"]) if "reason" in recs.columns else [""] * len(recs)
+    by: dict[str, list] = {}
+    for code, prio, ind, words, reason in zip(_texts(recs["school_code"]), _texts(recs["priority"]),
+                                              _texts(recs["indicator_code"]), _texts(recs["text"]), reasons):
+        row = RecommendationRow(prio, "high" if prio == PRIORITIES[0] else "medium", ind, names.get(ind, ind), words,
+                                reason)
+        if code in by:
+            by[code].append(row)
+        else:
+            by[code] = [row]
     rank = {pr: i for i, pr in enumerate(PRIORITIES)}
-    rlist = [{"priority": text(r["priority"]), "priority_class": "high" if text(r["priority"]) == PRIORITIES[0] else "medium",
-              "code": text(r["indicator_code"]), "name": names.get(text(r["indicator_code"]), text(r["indicator_code"])),
-              "text": text(r["text"]), "reason": text(r.get("reason", ""))}
-             for r in recs]
-    rlist.sort(key=lambda x: rank.get(x["priority"], 9))
-    view["recommendations"] = rlist
-    # follow-up of last year's recommendations
-    fu = _school_records(ctx, "followup", ctx.data["followup.csv"], code)
+    rows["recommendations"] = {c: tuple(sorted(r, key=lambda x: rank.get(x.priority, 9))) for c, r in by.items()}
+
+    # follow-up of last year's recommendations, in methodology order (stable)
+    fu = ctx.data["followup.csv"]
+    by = {}
+    for code, ind, status in zip(_texts(fu["school_code"]), _texts(fu["indicator_code"]), _texts(fu["status"])):
+        by.setdefault(code, []).append(FollowupRow(ind, names.get(ind, ind), status, _fu_class(status)))
     order = {c: i for i, c in enumerate([x.code for x in m.positions] + [t.code for t in m.targets])}
-    fu = sorted(fu, key=lambda r: order.get(text(r["indicator_code"]), 999))  # stable, as before
-    view["followup"] = [{"code": text(r["indicator_code"]), "name": names.get(text(r["indicator_code"]), text(r["indicator_code"])),
-                         "status": text(r["status"]), "status_class": _fu_class(text(r["status"]))} for r in fu]
+    rows["followup"] = {c: tuple(sorted(r, key=lambda x: order.get(x.code, 999))) for c, r in by.items()}
+
+    # decisions concerning the school, in file order
+    dec = ctx.data["decisions.csv"]
+    absent = [""] * len(dec)  # r.get(column, "") of a missing column
+    by = {}
+    for kind, ind, basis, topic, responsible, due, schools in zip(
+            _texts(dec["kind"]), _texts(dec["indicator_code"]) if "indicator_code" in dec.columns else absent,
+            _texts(dec["basis"]) if "basis" in dec.columns else absent, _texts(dec["topic"]),
+            _texts(dec["responsible"]), _texts(dec["due"]), _values(dec["schools"])):
+        row = DecisionRow(DECISION_KINDS.get(kind, kind),
+                          f"{ind} «{names[ind]}»" if kind == "seminar" and ind in names else basis or topic,
+                          responsible, due)
+        for code in dict.fromkeys(_codes(schools)):
+            by.setdefault(code, []).append(row)
+    rows["decisions"] = {c: tuple(r) for c, r in by.items()}
+
+    # issues with the form (no values; no personal fields)
+    iss = ctx.data["issues.csv"]
+    by = {}
+    for code, fld, sheet, cell, severity, rule, message, action in zip(
+            _texts(iss["school_code"]), _texts(iss["field"]), _texts(iss["sheet"]), _texts(iss["cell"]),
+            _texts(iss["severity"]), _values(iss["rule"]), _texts(iss["message"]), _texts(iss["action"])):
+        if fld not in PERSONAL_FIELDS:
+            by.setdefault(code, []).append(IssueRow(sheet, cell, SEVERITY_LABEL.get(severity, severity),
+                                                    rule_name(rule), message, action))
+    rows["issues"] = {c: tuple(r) for c, r in by.items()}
+    return _SchoolRows(header, rows)
+
+
+def school_page_data(ctx: ReportContext, code: str) -> SimpleNamespace:
+    """Everything a school's page shows, as plain values (the template escapes them): what
+    school_view returns, read by attribute, the rows as named tuples (ROW_LISTS)."""
+    p = ctx.params
+    built = _school_rows(ctx)
+    (name, school_type, cluster, submitted, small_staff, level, zone, total, (mark, trend_class, words), delta, rank,
+     cluster_size, points, max_points, checklist_pct, activity, prev_total) = built.header[code]
+    small = small_label(ctx.n_small)
+    view: dict[str, Any] = {
+        "code": code, "name": name, "type": school_type, "cluster": cluster, "submitted": bool(submitted),
+        "year": p.year, "academic_year": p.academic_year, "level": level or NO_DATA, "small_label": small,
+    }
+    if submitted:
+        shown = not small_staff
+        view.update(
+            total=total if shown else small,
+            zone=zone, zone_class=ZONE_CLASS.get(zone, "none") if shown else "none",
+            rank=rank, cluster_size=cluster_size, checklist=f"{points} из {max_points}", checklist_pct=checklist_pct,
+            activity=activity if shown else small,
+            trend_mark=mark if shown else "", trend_class=trend_class, trend_words=words if shown else "",
+            delta=delta if shown else "", prev_total=prev_total if shown else "",
+        )
+    for rows in ROW_LISTS[:-2]:
+        view[rows] = built.rows[rows].get(code, ())
     view["followup_note"] = ("Первый год мониторинга: рекомендаций прошлого года нет." if p.previous_params is None
                              else "Данных прошлого года нет." if ctx.previous is None else "")
-    # decisions concerning the school
-    dlist = []
-    for r in _decisions_by_school(ctx).get(code, []):
-        kind, ind = text(r["kind"]), text(r.get("indicator_code", ""))
-        if kind == "seminar" and ind in names:
-            topic = f"{ind} «{names[ind]}»"
-        else:
-            topic = text(r.get("basis", "")) or text(r["topic"])
-        dlist.append({"kind": DECISION_KINDS.get(kind, kind), "topic": topic,
-                      "responsible": text(r["responsible"]), "due": text(r["due"])})
-    view["decisions"] = dlist
-    # issues (no values; no personal fields)
-    iss = [r for r in _school_records(ctx, "issues", ctx.data["issues.csv"], code) if text(r["field"]) not in PERSONAL_FIELDS]
-    view["issues"] = [{"sheet": text(r["sheet"]), "cell": text(r["cell"]),
-                       "severity": SEVERITY_LABEL.get(text(r["severity"]), text(r["severity"])),
-                       "rule": rule_name(r["rule"]), "message": text(r["message"]), "action": text(r["action"])}
-                      for r in iss]
-    # history of the total
-    hist = []
-    for year, totals in _history_totals(ctx):
-        v = num(totals[code]) if code in totals else None
-        hist.append({"year": year, "total": None if is_small_staff else v})
-    view["history"] = hist
+    view["decisions"] = built.rows["decisions"].get(code, ())
+    view["issues"] = built.rows["issues"].get(code, ())
+    view["history"] = [{"year": year, "total": None if small_staff or code not in totals else num(totals[code])}
+                       for year, totals in _history_totals(ctx)]
+    return SimpleNamespace(**view)
+
+
+def school_view(ctx: ReportContext, code: str) -> dict[str, Any]:
+    """Everything a school's page shows, as plain values (the template escapes them); the
+    rows of ROW_LISTS as dicts."""
+    view = vars(school_page_data(ctx, code))
+    for name in ROW_LISTS:
+        view[name] = [r._asdict() for r in view[name]]
     return view
 
 
 def _fu_class(status: str) -> str:
-    return {"устранён": "fixed", "улучшение": "better", "без изменений": "same", "ухудшение": "worse"}.get(status, "na")
+    return _FU_CLASS.get(status, "na")
+
+
+_FU_CLASS = {"устранён": "fixed", "улучшение": "better", "без изменений": "same", "ухудшение": "worse"}
 
 
 # ============================================================================ redaction

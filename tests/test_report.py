@@ -3,6 +3,7 @@ school view, on a hand-built processed history."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
@@ -57,6 +58,44 @@ def test_trend_marks_only_beyond_the_threshold():
 ])
 def test_only_http_links_are_links(url, ok):
     assert (report.safe_link(url) is not None) == ok
+
+
+def _safe_link_by_urlsplit(url):
+    """safe_link as it was written before its shortcuts: the reference they must agree with."""
+    from urllib.parse import urlsplit
+
+    s = report.text(url).strip()
+    if not s or any(ord(c) < 32 or ord(c) == 127 for c in s) or " " in s:
+        return None
+    try:
+        parts = urlsplit(s)
+    except ValueError:
+        return None
+    return s if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def test_safe_link_shortcuts_agree_with_urlsplit():
+    import random
+
+    rng = random.Random(7)
+    pieces = ["http://", "https://", "HtTpS://", "ftp://", "javascript:", "//", "a", "Z", "0", ".", "-", ":", "@",
+              "%", "[", "]", "[::1]", "/", "?", "#", "ж", " ", "\t", "\n", "\x00", "\x7f", "\x85", "\xa0", "\u3000"]
+    cases = ["https://a.ru/x ", "https://a.ru/x\xa0", "\u3000http://a.ru", "http://[::1]/", "http://[a/b", "http://:80",
+             "http://ёж.рф/", "HTTP://A.RU?q#f", "http://a.ru#", "https://a.ru/"]
+    cases += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(20000)]
+    assert [report.safe_link(c) for c in cases] == [_safe_link_by_urlsplit(c) for c in cases]
+
+
+def test_formatting_by_distinct_number_is_exact():
+    """Numbers formatted once per distinct value give what formatting each value gives."""
+    import numpy as np
+    import pandas as pd
+
+    for values in ([1.0, 1.0, np.nan, -0.0, 0.0, 2.5, -7.25], [3, 0, 3, 7], [True, False, True],
+                   ["1", None, 2.0, "x", 1, -0.0], [0.0, 12.5, np.nan]):
+        column = pd.Series(values)
+        for fn in (report.fmt_int, report.fmt_num, report.fmt_pct, report.num):
+            assert list(report._each_number(column, fn)) == [fn(v) for v in values], (values, fn)
 
 
 def test_small_groups(ctx):
@@ -122,6 +161,31 @@ def test_followup_summary(ctx):
     total = summ.iloc[-1]
     assert total["indicator_code"] == "всего" and total["n"] == len(ctx.data["followup.csv"])
     assert sum(total[s] for s in report.FOLLOWUP_STATUSES) == pytest.approx(100)
+
+
+def test_school_rows_keep_the_first_row_in_methodology_order(tmp_path):
+    """A repeated row of a school counts once (its first), rows come in the methodology's
+    order whatever the file's, codes outside the methodology are left out."""
+    params = load_params(write_history(tmp_path), check_files=False)
+    ctx = report.build_context(params)
+    cr = ctx.data["criteria.csv"]
+    k1 = ctx.methodology.criteria[0].code
+    mine = cr[(cr["school_code"] == "004") & (cr["criterion"] == k1)]
+    assert len(mine) == 1 and float(mine["pct"].iloc[0]) > 0
+    repeat = mine.assign(pct=0.0, points=0)  # the same criterion again, later in the file
+    unknown = mine.assign(criterion="K99")
+    ctx.data.tables["criteria.csv"] = pd.concat([unknown, cr.iloc[::-1], repeat], ignore_index=True)
+    rows = report.school_view(ctx, "004")["criteria"]
+    assert [r["code"] for r in rows] == [c.code for c in ctx.methodology.criteria]
+    assert rows[0]["pct"] == pytest.approx(float(mine["pct"].iloc[0]))
+
+
+def test_school_view_is_the_page_data_as_dicts(ctx):
+    for code in ("004", "008", "009"):
+        data, view = report.school_page_data(ctx, code), report.school_view(ctx, code)
+        assert set(view) == set(vars(data))
+        for name in report.ROW_LISTS:
+            assert view[name] == [r._asdict() for r in getattr(data, name)]
 
 
 def test_school_view(ctx):

@@ -192,6 +192,40 @@ def test_school_pages_of_schools_gone_from_the_registry_are_removed(tmp_path):
     assert not stale.exists()
 
 
+def test_school_page_from_its_dict_view_is_the_same_page(tmp_path):
+    ctx = report.build_context(load_params(write_history(tmp_path, hostile=True), check_files=False))
+    for code in ("001", "004", "008", "009"):
+        fast = site.render_school_page(report.school_page_data(ctx, code), ctx.params)
+        assert site.render_school_page(report.school_view(ctx, code), ctx.params) == fast
+
+
+def test_forked_workers_write_the_same_pages(tmp_path, monkeypatch):
+    params = load_params(write_history(tmp_path, hostile=True), check_files=False)
+    one = site.write_school_pages(report.build_context(params), tmp_path / "one")
+    monkeypatch.setattr(site, "_page_workers", lambda n: 2)
+    two = site.write_school_pages(report.build_context(params), tmp_path / "two")
+    assert [p.name for p in two] == [p.name for p in one]
+    assert [p.read_bytes() for p in two] == [p.read_bytes() for p in one]
+    assert {p.name for p in (tmp_path / "two" / "schools").iterdir()} == {p.name for p in one}  # no temporary files
+    assert all(p.stat().st_mode & 0o777 == 0o644 for p in two)
+
+
+@pytest.mark.parametrize("extra, found", [
+    ([], False), (["--ink: #1f2a37"], True), (["Код ОО"], True), (["Иванова\nМария"], False),
+    (["</style>\n<main"], False), (["}\n\n</style>\n</head>"], True),
+])
+def test_pages_are_redacted_as_whole_pages(tmp_path, extra, found):
+    """The stylesheet is redacted once, not per page: the same bytes as redacting every page
+    whole, whatever the names (one found in the stylesheet, one with a line break …)."""
+    ctx = report.build_context(load_params(write_history(tmp_path, hostile=True), check_files=False))
+    names = tuple(report.personal_names(ctx)) + tuple(extra)
+    redacted = site._redactor(names)
+    for code in ("001", "004", "009"):
+        page = site.render_school_page(report.school_page_data(ctx, code), ctx.params)
+        assert redacted(page) == report.redact(page, names).encode("utf-8")
+    assert (report.REDACTED.encode("utf-8") in redacted(page)) == found
+
+
 def test_school_page_file_names_are_safe():
     assert report.school_page("0101") == "0101.html"
     odd = report.school_page("../01 2")

@@ -1889,9 +1889,9 @@ def export_html(executed_notebook: Path, out_html: Path, params: YearParams) -> 
     import copy
 
     import nbformat
-    from nbconvert import HTMLExporter
 
     from . import site
+    from .notebooks import html_exporter
     from .storage import write_bytes_atomic
 
     nb = nbformat.read(str(executed_notebook), as_version=4)
@@ -1921,7 +1921,7 @@ def export_html(executed_notebook: Path, out_html: Path, params: YearParams) -> 
         cells.append(cell)
     nb.cells = cells
     nb.metadata = {"kernelspec": nb.metadata.get("kernelspec", {}), "language_info": {"name": "python"}}
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+    exporter = html_exporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, anchor_link_text="")
     body, _ = exporter.from_notebook_node(nb)
     body = re.sub(r'\s*id="cell-id=[^"]*"', "", body)

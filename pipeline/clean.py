@@ -40,14 +40,19 @@ Rules (issues.csv `rule`):
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import datetime as dt
+import functools
+import gc
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, NamedTuple
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 
 from . import forms
@@ -109,9 +114,9 @@ class Issues:
         return df[list(ISSUE_COLUMNS)].reset_index(drop=True)
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One value of a form as ingest recorded it."""
+class Cell(NamedTuple):
+    """One value of a form as ingest recorded it (a named tuple: a year has a million of them,
+    made straight from forms.csv's columns)."""
 
     file: str
     sheet: str
@@ -205,7 +210,12 @@ def parse_score(v: Cell, scale: list[int]) -> tuple[int | None, str | None]:
 def parse_yesno(v: Cell) -> bool | None:
     if v.value_type == "bool":
         return v.value == "true"
-    t = forms.norm_text(v.value).rstrip(".")
+    return _yesno_word(v.value)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _yesno_word(text: str) -> bool | None:
+    t = forms.norm_text(text).rstrip(".")
     if t in forms.YES_WORDS:
         return True
     if t in forms.NO_WORDS:
@@ -213,6 +223,7 @@ def parse_yesno(v: Cell) -> bool | None:
     return None
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def parse_type(text: str) -> str | None:
     t = forms.norm_text(text)
     for s in forms.SCHOOL_TYPES:
@@ -221,10 +232,13 @@ def parse_type(text: str) -> str | None:
     return TYPE_ALIASES.get(t)
 
 
+_SPACE = re.compile(r"\s")  # exactly the characters str.isspace() accepts
+
+
 def link_ok(text: str) -> bool:
     """An absolute http(s) address without spaces."""
     t = (text or "").strip()
-    if not t or any(c.isspace() for c in t):
+    if not t or _SPACE.search(t):
         return False
     try:
         parts = urlsplit(t)
@@ -234,10 +248,12 @@ def link_ok(text: str) -> bool:
 
 
 def _same_name(a: str, b: str) -> bool:
-    def key(s: str) -> str:
-        return re.sub(r"[\s«»\"'„“”]", "", forms.norm_text(s))
+    return _name_key(a) == _name_key(b)
 
-    return key(a) == key(b)
+
+@functools.lru_cache(maxsize=1 << 14)
+def _name_key(s: str) -> str:
+    return re.sub(r"[\s«»\"'„“”]", "", forms.norm_text(s))
 
 
 # --------------------------------------------------------------------------------------------
@@ -245,6 +261,26 @@ def _same_name(a: str, b: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 NOT_USED = "значение не используется в расчётах"
+
+
+def _text_column(col: pd.Series) -> list[str]:
+    """A column as _prepare makes it (missing → '', anything else as text), as a list."""
+    if isinstance(col.dtype, pd.StringDtype):
+        return col.to_numpy(dtype=object, na_value="").tolist()
+    values = col.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        missing = pd.isna(values)
+        if missing.any():
+            values = values.copy()
+            values[missing] = ""
+        return values.tolist()
+    return col.astype("string").fillna("").astype(str).tolist()
+
+
+def _rows(df: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """df.itertuples(index=False) as a list, made from whole columns (several times faster)."""
+    row = collections.namedtuple("Pandas", [str(c) for c in df.columns], rename=True)
+    return list(map(row._make, zip(*(df.iloc[:, i].tolist() for i in range(df.shape[1])))))
 
 
 def _prepare(df: pd.DataFrame, text_cols: list[str]) -> pd.DataFrame:
@@ -264,16 +300,35 @@ def _number_problem_text(problem: str, v: Cell) -> str:
     }[problem]
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: building a million small objects (none of them in
+    a reference cycle) would otherwise have the collector walk them all again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run(forms_df: pd.DataFrame, files: pd.DataFrame, registry: pd.DataFrame, methodology: Methodology,
         params: YearParams) -> dict[str, pd.DataFrame]:
     """checklist.csv, staff.csv, profile.csv and issues.csv of the year."""
-    forms_df = _prepare(forms_df, ["file", "sheet", "cell", "field", "label", "value", "value_type", "school_code"])
+    with _gc_paused():
+        return _run(forms_df, files, registry, methodology, params)
+
+
+def _run(forms_df: pd.DataFrame, files: pd.DataFrame, registry: pd.DataFrame, methodology: Methodology,
+         params: YearParams) -> dict[str, pd.DataFrame]:
     files = _prepare(files, ["file", "kind", "status", "reason", "school_code", "filled_date", "rule", "sheet", "cell", "value"])
     registry = _prepare(registry, ["code", "name", "type"])
     issues = Issues()
 
+    file_rows = _rows(files)
     # -- files: every rejected or superseded file is an issue too
-    for f in files.itertuples(index=False):
+    for f in file_rows:
         if f.status == "rejected":
             severity = "warning" if f.rule in ("file.lock", "file.hidden") else "error"
             action = "файл пропущен" if severity == "warning" else "форма отклонена, её данные не используются"
@@ -287,20 +342,17 @@ def run(forms_df: pd.DataFrame, files: pd.DataFrame, registry: pd.DataFrame, met
                        "Если действовать должна эта форма — исправьте в ней «Дата заполнения» или уберите лишний файл.",
                        "форма не используется (заменена более поздней)")
 
-    accepted = {f.school_code: f.file for f in files.itertuples(index=False) if f.status == "accepted"}
+    accepted = {f.school_code: f.file for f in file_rows if f.status == "accepted"}
     rejected_by_school: dict[str, list[str]] = defaultdict(list)
-    for f in files.itertuples(index=False):
+    for f in file_rows:
         if f.status == "rejected" and f.school_code:
             rejected_by_school[f.school_code].append(f.file)
 
-    accepted_files = set(accepted.values())
-    by_file: dict[str, dict[str, list[Cell]]] = defaultdict(lambda: defaultdict(list))
-    for r in forms_df.itertuples(index=False):
-        if r.file in accepted_files:
-            by_file[r.file][r.field].append(Cell(r.file, r.sheet, r.cell, r.field, r.value, r.value_type, r.label))
+    by_file = _cells_by_file(forms_df, set(accepted.values()))
+    context = _Context(methodology)
 
     profile_rows, staff_rows, checklist_rows = [], [], []
-    for reg in registry.sort_values("code").itertuples(index=False):
+    for reg in _rows(registry.sort_values("code")):
         code = reg.code
         file = accepted.get(code)
         if file is None:
@@ -317,11 +369,10 @@ def run(forms_df: pd.DataFrame, files: pd.DataFrame, registry: pd.DataFrame, met
                                  "low_results_support": pd.NA, "staffing_monitoring": pd.NA, "responsible": "",
                                  "filled_date": ""})
             continue
-        fields = by_file[file]
-        cells = _first_of_each(fields, code, issues)
+        cells = _first_of_each(by_file.get(file, ({}, {})), code, issues)
         profile_rows.append(_profile(code, reg, file, cells, issues, params))
-        staff_rows.append(_staff(code, file, cells, issues))
-        checklist_rows += _checklist(code, file, cells, methodology, issues)
+        staff_rows.append(_staff(code, file, cells, issues, context))
+        checklist_rows += _checklist(code, file, cells, methodology, issues, context)
 
     profile = pd.DataFrame(profile_rows, columns=list(columns("clean", "profile.csv")))
     profile["submitted"] = profile["submitted"].astype(bool)
@@ -334,8 +385,7 @@ def run(forms_df: pd.DataFrame, files: pd.DataFrame, registry: pd.DataFrame, met
     for c in forms.STAFF_CODES:
         staff[c] = staff[c].astype("Int64")
 
-    ck_cols = list(columns("clean", "checklist.csv")) + ["has_document", "document_cell", "link_cell"]
-    checklist = pd.DataFrame(checklist_rows, columns=ck_cols)
+    checklist = pd.DataFrame(checklist_rows, columns=CHECKLIST_COLUMNS)
     checklist["score"] = checklist["score"].astype("Int64")
     checklist["link_ok"] = checklist["link_ok"].astype(bool)
     checklist["has_document"] = checklist["has_document"].astype(bool)
@@ -348,16 +398,53 @@ def run(forms_df: pd.DataFrame, files: pd.DataFrame, registry: pd.DataFrame, met
     }
 
 
-def _first_of_each(fields: dict[str, list[Cell]], code: str, issues: Issues) -> dict[str, Cell]:
-    out = {}
-    for name, cells in fields.items():
-        out[name] = cells[0]
-        for dup in cells[1:]:
+_CELL_COLUMNS = Cell._fields  # forms.csv's columns a Cell is made of, in its order
+
+
+# One form's cells: each field's first cell (fields in the order they first appear), and the
+# cells of a field that appears again (only for those fields: a dict per form, not a list per
+# field — a year has a million fields).
+FormCells = tuple[dict[str, Cell], dict[str, list[Cell]]]
+
+
+def _cells_by_file(forms_df: pd.DataFrame, files: set[str]) -> dict[str, FormCells]:
+    """The values of the given files, in the order of forms_df: file → FormCells."""
+    by_file: dict[str, FormCells] = {}
+    cols = [_text_column(forms_df[c]) for c in _CELL_COLUMNS]
+    names, fields = cols[0], cols[3]
+    if not names:
+        return by_file
+    # runs of rows of one file (a form's rows are together in forms.csv, but need not be)
+    file_of = np.asarray(names, dtype=object)
+    bounds = [0, *(np.flatnonzero(file_of[1:] != file_of[:-1]) + 1).tolist(), len(names)]
+    make = functools.partial(tuple.__new__, Cell)
+    for start, stop in zip(bounds, bounds[1:]):
+        name = names[start]
+        if name not in files:
+            continue
+        cells = map(make, zip(*(c[start:stop] for c in cols)))
+        if name not in by_file:
+            first = dict(zip(fields[start:stop], cells))
+            if len(first) == stop - start:  # every field once (the usual form)
+                by_file[name] = (first, {})
+                continue
+            cells = map(make, zip(*(c[start:stop] for c in cols)))
+        first, again = by_file.setdefault(name, ({}, {}))
+        for cell in cells:
+            if first.setdefault(cell.field, cell) is not cell:
+                again.setdefault(cell.field, []).append(cell)
+    return by_file
+
+
+def _first_of_each(fields: FormCells, code: str, issues: Issues) -> dict[str, Cell]:
+    first, again = fields
+    for name, cell in first.items() if again else ():
+        for dup in again.get(name, ()):
             issues.at(dup, code, "field.duplicate", "warning",
-                      f"Поле «{dup.label or name}» встречается в форме дважды ({cells[0].where()} и {dup.where()}). "
+                      f"Поле «{dup.label or name}» встречается в форме дважды ({cell.where()} и {dup.where()}). "
                       "Удалите лишнюю строку.",
-                      f"используется первое значение ({cells[0].sheet}!{cells[0].cell}); это значение не используется")
-    return out
+                      f"используется первое значение ({cell.sheet}!{cell.cell}); это значение не используется")
+    return first
 
 
 def _missing(code: str, file: str, sheet: str, fld: str, label: str, issues: Issues, rule: str, severity: str, action: str) -> None:
@@ -475,18 +562,22 @@ def _profile(code: str, reg: Any, file: str, cells: dict[str, Cell], issues: Iss
     return row
 
 
-def _staff(code: str, file: str, cells: dict[str, Cell], issues: Issues) -> dict[str, Any]:
+_STAFF_FIELDS = {p: f"staff.{p}" for p in forms.STAFF_CODES}
+
+
+def _staff(code: str, file: str, cells: dict[str, Cell], issues: Issues, context: _Context | None = None) -> dict[str, Any]:
+    count = context.count if context is not None else parse_count
     values: dict[str, int | None] = {}
     where: dict[str, Cell] = {}
     for p in forms.STAFF_CODES:
         label = forms.STAFF_LABELS[p]
-        v = cells.get(f"staff.{p}")
+        v = cells.get(_STAFF_FIELDS[p])
         if v is None:
             _missing(code, file, forms.SHEET_STAFF, f"staff.{p}", f"{p} {label}", issues, "staff.missing", "error", NOT_USED)
             values[p] = None
             continue
         where[p] = v
-        n, problem = parse_count(v)
+        n, problem = count(v)
         if problem == "missing":
             issues.at(v, code, "staff.missing", "error",
                       f"{p} «{label}» не заполнено ({v.where()}). Укажите число педагогов (0, если таких нет).", NOT_USED)
@@ -516,62 +607,134 @@ def _staff(code: str, file: str, cells: dict[str, Cell], issues: Issues) -> dict
     return {"school_code": code, **{p: (pd.NA if values[p] is None else values[p]) for p in forms.STAFF_CODES}}
 
 
-def _checklist(code: str, file: str, cells: dict[str, Cell], methodology: Methodology, issues: Issues) -> list[dict[str, Any]]:
+CHECKLIST_COLUMNS = list(columns("clean", "checklist.csv")) + ["has_document", "document_cell", "link_cell"]
+
+
+_PLACEHOLDER_MAX = max(len(d) for d in PLACEHOLDER_DOCS)
+# An address link_ok certainly accepts: http(s)://, a host of ASCII letters, digits, dots and
+# hyphens with a dot in it, then nothing or a path, query or fragment of visible ASCII.
+_PLAIN_LINK = re.compile(r"(?i:https?)://[A-Za-z0-9-]*\.[A-Za-z0-9.-]*(?:[/?#][!-~]*)?")
+
+
+class _Context:
+    """What every school needs, worked out once per run: the positions' field names and scale
+    texts, and the answers to the questions ten thousand forms keep asking again (a count's or
+    a score's value, whether a document is a placeholder, whether a link is an address)."""
+
+    def __init__(self, methodology: Methodology) -> None:
+        self.methodology = methodology
+        self.known = {p.code for p in methodology.positions}
+        self.positions = [(p, f"checklist.{p.code}.score", f"checklist.{p.code}.document", f"checklist.{p.code}.link",
+                           "/".join(str(s) for s in sorted(p.scale, reverse=True)), tuple(p.scale))
+                          for p in methodology.positions]
+        # the fields of a form that holds only what the year's form asks: nothing else to look at
+        self.expected = ({f"info.{f.key}" for f in forms.INFO_FIELDS} | {f"staff.{c}" for c in forms.STAFF_CODES}
+                         | {f"checklist.{p.code}.{part}" for p in methodology.positions for part in forms.CHECKLIST_PARTS})
+        self.counts: dict[tuple[str, str], tuple[int | None, str | None]] = {}
+        self.scores: dict[tuple[str, str, tuple[int, ...]], tuple[int | None, str | None]] = {}
+        self.placeholders: dict[str, bool] = {}
+        self.links: dict[str, bool] = {}
+
+    def count(self, v: Cell) -> tuple[int | None, str | None]:
+        key = (v.value, v.value_type)
+        got = self.counts.get(key)
+        if got is None:
+            got = self.counts[key] = parse_count(v)
+        return got
+
+    def score(self, v: Cell, scale: tuple[int, ...]) -> tuple[int | None, str | None]:
+        key = (v.value, v.value_type, scale)
+        got = self.scores.get(key)
+        if got is None:
+            got = self.scores[key] = parse_score(v, list(scale))
+        return got
+
+    def placeholder(self, doc: str) -> bool:
+        got = self.placeholders.get(doc)
+        if got is None:
+            # norm_text keeps every character that is not a space, «:» or «*» (lower case is
+            # never shorter): a text with more of them than the longest placeholder is none
+            if len("".join(doc.split())) - doc.count(":") - doc.count("*") > _PLACEHOLDER_MAX:
+                got = False
+            else:
+                got = forms.norm_text(doc) in PLACEHOLDER_DOCS
+            self.placeholders[doc] = got
+        return got
+
+    def link_ok(self, link: str) -> bool:
+        got = self.links.get(link)
+        if got is None:
+            got = self.links[link] = True if _PLAIN_LINK.fullmatch(link) else link_ok(link)
+        return got
+
+
+def _checklist(code: str, file: str, cells: dict[str, Cell], methodology: Methodology, issues: Issues,
+               context: _Context | None = None) -> list[tuple[Any, ...]]:
+    """One school's rows of checklist.csv (tuples in CHECKLIST_COLUMNS order)."""
+    context = context or _Context(methodology)
     rows = []
-    known = {p.code for p in methodology.positions}
-    for name, v in cells.items():
-        if name.startswith("checklist.") and name.endswith(".score"):
+    known = context.known
+    scores, placeholders, links = context.scores, context.placeholders, context.links
+    extra = cells.keys() - context.expected
+    for name, v in cells.items() if extra else ():
+        if name in extra and name.startswith("checklist.") and name.endswith(".score"):
             pos = name[len("checklist."):-len(".score")]
             if pos not in known and not v.empty:
                 issues.at(v, code, "checklist.unknown_position", "warning",
                           f"Строка с кодом «{pos}» не относится к позициям методики {methodology.version}. "
                           "Проверьте код позиции.", "строка не учитывается")
-    for p in methodology.positions:
-        sv = cells.get(f"checklist.{p.code}.score")
-        dv = cells.get(f"checklist.{p.code}.document")
-        lv = cells.get(f"checklist.{p.code}.link")
-        scale_text = "/".join(str(s) for s in sorted(p.scale, reverse=True))
-        score = None
+    for p, score_field, document_field, link_field, scale_text, scale in context.positions:
+        sv = cells.get(score_field)
+        dv = cells.get(document_field)
+        lv = cells.get(link_field)
+        score = problem = None
         if sv is None:
-            _missing(code, file, forms.SHEET_CHECKLIST, f"checklist.{p.code}.score", f"{p.code} {p.short}", issues,
+            _missing(code, file, forms.SHEET_CHECKLIST, score_field, f"{p.code} {p.short}", issues,
                      "checklist.missing", "error", "позиция не засчитана (0 баллов)")
         else:
-            score, problem = parse_score(sv, p.scale)
-            if problem == "checklist.score_missing":
+            got = scores.get((sv.value, sv.value_type, scale))
+            score, problem = got if got is not None else context.score(sv, scale)
+        if problem is None:
+            pass
+        elif problem == "checklist.score_missing":
                 issues.at(sv, code, problem, "error", f"Позиция {p.code}: балл не указан. Выберите балл ({scale_text}).",
                           "позиция не засчитана (0 баллов)")
-            elif problem == "checklist.score_as_word":
-                issues.at(sv, code, problem, "warning",
-                          f"Позиция {p.code}: балл записан словом («{sv.value}»), засчитано {score}. Выберите балл из списка ({scale_text}).",
-                          f"слово переведено в балл {score}")
-            elif problem == "value.number_as_text":
-                issues.at(sv, code, problem, "warning", f"Позиция {p.code}: балл записан как текст ({sv.value}). Выберите балл из списка.",
-                          "значение использовано")
-            elif problem in ("checklist.score_out_of_range", "checklist.score_invalid"):
-                issues.at(sv, code, problem, "error",
-                          f"Позиция {p.code}: «{sv.value}» — не балл шкалы {scale_text}. Выберите балл из списка.",
-                          "балл не засчитан (0 баллов)")
-        doc_raw = dv.value.strip() if dv is not None and not dv.empty else ""
-        placeholder = forms.norm_text(doc_raw) in PLACEHOLDER_DOCS
+        elif problem == "checklist.score_as_word":
+            issues.at(sv, code, problem, "warning",
+                      f"Позиция {p.code}: балл записан словом («{sv.value}»), засчитано {score}. Выберите балл из списка ({scale_text}).",
+                      f"слово переведено в балл {score}")
+        elif problem == "value.number_as_text":
+            issues.at(sv, code, problem, "warning", f"Позиция {p.code}: балл записан как текст ({sv.value}). Выберите балл из списка.",
+                      "значение использовано")
+        elif problem in ("checklist.score_out_of_range", "checklist.score_invalid"):
+            issues.at(sv, code, problem, "error",
+                      f"Позиция {p.code}: «{sv.value}» — не балл шкалы {scale_text}. Выберите балл из списка.",
+                      "балл не засчитан (0 баллов)")
+        # (an empty cell's value is blank or holds only spaces: stripped, it is "" as well)
+        doc_raw = dv.value.strip() if dv is not None and dv.value_type != "empty" else ""
+        placeholder = placeholders.get(doc_raw)
+        if placeholder is None:
+            placeholder = context.placeholder(doc_raw)
         document = "" if placeholder else doc_raw
         if score is not None and score > 0 and not document and p.evidence_required:
             target = dv or sv
             extra = f" (записано «{doc_raw}»)" if placeholder else ""
-            issues.add(code, file, target.sheet, target.cell, f"checklist.{p.code}.document", doc_raw, "checklist.unconfirmed", "warning",
+            issues.add(code, file, target.sheet, target.cell, document_field, doc_raw, "checklist.unconfirmed", "warning",
                        f"Позиция {p.code}: балл {score} не подтверждён — не указан подтверждающий документ{extra}. "
                        "Укажите название и реквизиты документа.",
                        "не подтверждено: балл не засчитан (0 баллов)")
-        link = lv.value.strip() if lv is not None and not lv.empty else ""
-        ok = link_ok(link)
+        link = lv.value.strip() if lv is not None and lv.value_type != "empty" else ""
+        ok = links.get(link)
+        if ok is None:
+            ok = context.link_ok(link)
         if link and not ok:
             issues.at(lv, code, "checklist.bad_link", "warning",
                       f"Позиция {p.code}: ссылка «{link}» — не адрес сайта (нужен адрес, начинающийся с http:// или https://). "
                       "Укажите адрес страницы на сайте ОО.",
                       "ссылка не выводится в отчёте как ссылка")
-        rows.append({"school_code": code, "position": p.code, "score": pd.NA if score is None else score,
-                     "score_raw": sv.value if sv is not None else "", "document": document, "link": link, "link_ok": ok,
-                     "file": file, "cell": sv.cell if sv is not None else "", "has_document": bool(document),
-                     "document_cell": dv.cell if dv is not None else "", "link_cell": lv.cell if lv is not None else ""})
+        rows.append((code, p.code, pd.NA if score is None else score, sv.value if sv is not None else "", document, link, ok,
+                     file, sv.cell if sv is not None else "", bool(document), dv.cell if dv is not None else "",
+                     lv.cell if lv is not None else ""))
     return rows
 
 
@@ -611,7 +774,9 @@ def read_inputs(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     folder = Path(folder)
     out = []
     for name, ints in (("forms.csv", ("row",)), ("files.csv", ("size_bytes",))):
-        df = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+        # na_filter=False: nothing is missing (as keep_default_na=False alone says), without
+        # looking at every cell for it
+        df = pd.read_csv(folder / name, dtype=str, keep_default_na=False, na_filter=False)
         for c in ints:
             df[c] = df[c].astype("int64")
         out.append(df)

@@ -16,6 +16,7 @@ matter. Every value found keeps where it came from: sheet and A1 cell address.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import io
@@ -211,8 +212,9 @@ def parse_date(value: str, value_type: str) -> dt.date | None:
     return None
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def cell_address(row: int, col: int) -> str:
-    """1-based row and column → 'B4'."""
+    """1-based row and column → 'B4' (remembered: every form has the same few hundred)."""
     letters = ""
     n = col
     while n:
@@ -282,6 +284,8 @@ def canonical(value: Any) -> tuple[str, str]:
     """A calamine cell value → (canonical text, value type)."""
     if value is None:
         return "", "empty"
+    if type(value) is str:  # most cells: the answer is remembered (labels repeat in every form)
+        return _canonical_text(value)
     if isinstance(value, bool):
         return ("true" if value else "false"), "bool"
     if isinstance(value, int):
@@ -298,7 +302,12 @@ def canonical(value: Any) -> tuple[str, str]:
         return value.isoformat(sep=" "), "date"
     if isinstance(value, dt.date):
         return value.isoformat(), "date"
-    text = clean_str(str(value))
+    return _canonical_text(str(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _canonical_text(value: str) -> tuple[str, str]:
+    text = clean_str(value)
     if not text.strip():
         return "", "empty"
     return text, "text"
@@ -317,8 +326,15 @@ def clean_str(text: str) -> str:
     return _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _check_container(data: bytes, name: str) -> None:
-    """Refuse what is not an xlsx package, or is too big to open safely."""
+# clean_str of a cell as read: the same texts (labels, headers, codes, scores) come back in every
+# form of a year, and the cached answer is the same string object each time, so the values of
+# many forms sent between processes are pickled once (pickle shares identical objects)
+_clean_cell = functools.lru_cache(maxsize=1 << 16)(clean_str)
+
+
+def _check_container(data: bytes, name: str) -> zipfile.ZipFile:
+    """Refuse what is not an xlsx package, or is too big to open safely; the package opened
+    (the caller closes it) for the checks that follow."""
     if len(data) > MAX_FILE_BYTES:
         raise FormError(name, f"файл слишком большой ({len(data) // 1024} КБ; допускается до {MAX_FILE_BYTES // 1024 // 1024} МБ)",
                         rule="file.too_large", hint="Сохраните форму заново из шаблона года, без вложенных картинок и лишних листов.")
@@ -334,11 +350,20 @@ def _check_container(data: bytes, name: str) -> None:
         raise FormError(name, "файл не является книгой Excel .xlsx", rule="file.not_xlsx",
                         hint="Попросите школу заполнить шаблон формы года и прислать его как файл .xlsx.")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
     except (zipfile.BadZipFile, EOFError, ValueError, OSError):
         raise FormError(name, "файл повреждён: архив книги Excel обрезан или испорчен", rule="file.corrupt",
                         hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
+    try:
+        _check_entries(infos, name)
+    except BaseException:
+        zf.close()
+        raise
+    return zf
+
+
+def _check_entries(infos: list[zipfile.ZipInfo], name: str) -> None:
     if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_UNCOMPRESSED_BYTES:
         raise FormError(name, "файл после распаковки слишком большой — это не форма мониторинга", rule="file.too_large",
                         hint="Попросите школу заполнить шаблон формы года.")
@@ -381,8 +406,29 @@ def _parse_xml(stream: Any, start: Any, end: Any = None, chars: Any = None) -> N
         raise _BadXml("syntax") from None
 
 
+_WORKBOOK_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+_SHEET_PARTS_SEEN: dict[tuple[bytes | None, ...], dict[str, str]] = {}
+
+
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → path of its XML part, from xl/workbook.xml and its relationships."""
+    """Sheet name → path of its XML part, from xl/workbook.xml and its relationships.
+
+    Remembered by the two parts' bytes (not by anything the package merely declares): the
+    forms of a year are filled from one template, so they nearly all have the same ones."""
+    try:
+        members = set(zf.namelist())
+        key = tuple(zf.read(part) if part in members else None for part in _WORKBOOK_PARTS)
+    except Exception:  # a damaged part: _read_sheet_parts says how, as it always did
+        key = None
+    if key is not None and key in _SHEET_PARTS_SEEN:
+        return dict(_SHEET_PARTS_SEEN[key])
+    out = _read_sheet_parts(zf)
+    if key is not None and len(_SHEET_PARTS_SEEN) < 64 and sum(len(k or b"") for k in key) <= 1 << 16:
+        _SHEET_PARTS_SEEN[key] = dict(out)
+    return out
+
+
+def _read_sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     sheets: dict[str, str] = {}
     targets: dict[str, str] = {}
 
@@ -474,19 +520,21 @@ def _sheet_extent_quick(zf: zipfile.ZipFile, part: str) -> tuple[int, int] | Non
         return None
     if not addresses:
         return 0, 0
-    rows = max(int(digits) for _, digits in addresses)
-    cols = max(split_address(f"{letters.decode('ascii')}1")[1] for letters in {a for a, _ in addresses})
+    letters, digits = zip(*addresses)
+    rows = max(map(int, digits))
+    cols = max(split_address(f"{a.decode('ascii')}1")[1] for a in set(letters))
     return rows, cols
 
 
-def _check_sheet_sizes(data: bytes, name: str, wanted: list[str]) -> None:
+def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfile.ZipFile | None = None) -> None:
     """Refuse a form sheet whose cells reach beyond MAX_SHEET_ROWS × MAX_SHEET_COLS before the
     reader is asked for it: the reader allocates the whole rectangle up to the last cell, so one
-    value typed into cell XFD1048576 of a 10 KB file would need hundreds of gigabytes."""
+    value typed into cell XFD1048576 of a 10 KB file would need hundreds of gigabytes.
+    `package`: data already opened as a zip (by _check_container), not opened again."""
     broken = (_BadXml, zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError, NotImplementedError, RuntimeError)
     sheet = None
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        with contextlib.nullcontext(package) if package is not None else zipfile.ZipFile(io.BytesIO(data)) as zf:
             parts = _sheet_parts(zf)
             members = set(zf.namelist())
             for sheet in wanted:
@@ -506,9 +554,9 @@ def _check_sheet_sizes(data: bytes, name: str, wanted: list[str]) -> None:
                         hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
 
 
-def _load_rows(data: bytes, name: str) -> tuple[dict[str, list[list[Any]]], dict[str, str]]:
+def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None) -> tuple[dict[str, list[list[Any]]], dict[str, str]]:
     """Rows of raw values (starting at A1) of the three form sheets, and each sheet's name as
-    written in the file (found ignoring case, spaces and «ё»)."""
+    written in the file (found ignoring case, spaces and «ё»). `package`: see _check_sheet_sizes."""
     import python_calamine as pc
 
     try:
@@ -523,7 +571,7 @@ def _load_rows(data: bytes, name: str) -> tuple[dict[str, list[list[Any]]], dict
         key = norm_label(sheet_name)
         if key in wanted and wanted[key] not in chosen:
             chosen[wanted[key]] = sheet_name
-    _check_sheet_sizes(data, name, list(chosen.values()))
+    _check_sheet_sizes(data, name, list(chosen.values()), package)
     out: dict[str, list[list[Any]]] = {}
     real: dict[str, str] = {}
     for sheet_name in sheet_names:
@@ -542,8 +590,8 @@ def _load_rows(data: bytes, name: str) -> tuple[dict[str, list[list[Any]]], dict
         except Exception:
             raise FormError(name, "лист не удаётся прочитать (файл повреждён)", sheet=sheet_name, rule="file.corrupt",
                             hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
-        out[wanted[key]] = [[clean_str(v) if isinstance(v, str) else v for v in r] for r in rows]
-        real[wanted[key]] = clean_str(sheet_name)
+        out[wanted[key]] = [[_clean_cell(v) if isinstance(v, str) else v for v in r] for r in rows]
+        real[wanted[key]] = _clean_cell(sheet_name)
     missing = [s for s in SHEETS if s not in out]
     if missing:
         found = ", ".join(f"«{s}»" for s in sheet_names) or "нет"
@@ -558,9 +606,29 @@ def _load_rows(data: bytes, name: str) -> tuple[dict[str, list[list[Any]]], dict
 
 def _first_filled(row: list[Any]) -> int | None:
     for i, v in enumerate(row):
-        if canonical(v)[1] != "empty":
+        if v is not None and canonical(v)[1] != "empty":
             return i
     return None
+
+
+# The readers below return each value found as a tuple in FormValue's field order:
+# (field, sheet, cell, row, col, label, value, value_type).
+ValueRow = tuple[str, str, str, int, int, str, str, str]
+
+_INFO_FIELD_NAMES = {f.key: f"info.{f.key}" for f in INFO_FIELDS}
+_STAFF_FIELD_NAMES = {code: f"staff.{code}" for code in STAFF_CODES}
+_SHARED_TEXTS: dict[str, str] = {}
+
+
+def _shared(text: str) -> str:
+    """One string object for a text that repeats in every form (a field name, a label): less
+    memory, and many forms' values pickled between processes carry it once."""
+    got = _SHARED_TEXTS.get(text)
+    if got is None:
+        if len(_SHARED_TEXTS) >= 1 << 16:
+            return text
+        _SHARED_TEXTS[text] = got = text
+    return got
 
 
 def _cell(row: list[Any], i: int) -> Any:
@@ -602,7 +670,7 @@ def _position_code(raw: Any, codes: dict[str, str]) -> str | None:
     return None
 
 
-def _read_info(sheet: str, rows: list[list[Any]]) -> list[FormValue]:
+def _read_info(sheet: str, rows: list[list[Any]]) -> list[ValueRow]:
     out = []
     for r, row in enumerate(rows, start=1):
         i = _first_filled(row)
@@ -613,11 +681,11 @@ def _read_info(sheet: str, rows: list[list[Any]]) -> list[FormValue]:
         if key is None:
             continue
         text, kind = canonical(_cell(row, i + 1))
-        out.append(FormValue(f"info.{key}", sheet, cell_address(r, i + 2), r, i + 2, str(label).strip(), text, kind))
+        out.append((_INFO_FIELD_NAMES[key], sheet, cell_address(r, i + 2), r, i + 2, _shared(str(label).strip()), text, kind))
     return out
 
 
-def _read_staff(sheet: str, rows: list[list[Any]]) -> list[FormValue]:
+def _read_staff(sheet: str, rows: list[list[Any]]) -> list[ValueRow]:
     out = []
     for r, row in enumerate(rows, start=1):
         i = _first_filled(row)
@@ -635,7 +703,8 @@ def _read_staff(sheet: str, rows: list[list[Any]]) -> list[FormValue]:
             label = str(row[i]).strip()
             value_col = i + 1
         text, kind = canonical(_cell(row, value_col))
-        out.append(FormValue(f"staff.{code}", sheet, cell_address(r, value_col + 1), r, value_col + 1, f"{code} {label}", text, kind))
+        out.append((_STAFF_FIELD_NAMES[code], sheet, cell_address(r, value_col + 1), r, value_col + 1, _shared(f"{code} {label}"),
+                    text, kind))
     return out
 
 
@@ -657,8 +726,9 @@ def _checklist_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | Non
     return None
 
 
-def _read_checklist(sheet: str, rows: list[list[Any]], methodology: Methodology) -> list[FormValue]:
+def _read_checklist(sheet: str, rows: list[list[Any]], methodology: Methodology) -> list[ValueRow]:
     codes = {norm_code(p.code): p.code for p in methodology.positions}
+    known = set(codes.values())
     header = _checklist_header(rows)
     out = []
     if header is not None:
@@ -680,24 +750,35 @@ def _read_checklist(sheet: str, rows: list[list[Any]], methodology: Methodology)
         code = _position_code(raw, codes)
         if code is None:
             continue
-        if code not in codes.values() and canonical(_cell(row, cols["score"]))[1] == "empty":
+        if code not in known and canonical(_cell(row, cols["score"]))[1] == "empty":
             # looks like a position code but is not one of the methodology, and carries no
             # score: a heading or a total line, not an answer
             continue
         r = r0 + 1
+        raw_code = canonical(raw)[0]
         for part in CHECKLIST_PARTS:
             if part not in cols:
                 continue
             c = cols[part]
             text, kind = canonical(_cell(row, c))
-            raw_code = canonical(raw)[0]
-            out.append(FormValue(f"checklist.{code}.{part}", sheet, cell_address(r, c + 1), r, c + 1,
-                                 f"{raw_code} · {heads.get(part, CHECKLIST_COLUMNS[part])}", text, kind))
+            out.append((_shared(f"checklist.{code}.{part}"), sheet, cell_address(r, c + 1), r, c + 1,
+                        _shared(f"{raw_code} · {heads.get(part, CHECKLIST_COLUMNS[part])}"), text, kind))
     return out
 
 
 def read_form(source: str | Path | bytes, methodology: Methodology, *, name: str | None = None) -> ParsedForm:
     """Read a filled form (a path or its bytes). Raises FormError if it cannot be used at all."""
+    name, values = _read_values(source, methodology, name)
+    return ParsedForm(file=name, values=[FormValue(*v) for v in values])
+
+
+def read_form_values(source: str | Path | bytes, methodology: Methodology, *, name: str | None = None) -> list[ValueRow]:
+    """read_form's values as plain tuples in FormValue's field order (what ingest sends between
+    processes: a tuple is built and pickled several times faster than a dataclass)."""
+    return _read_values(source, methodology, name)[1]
+
+
+def _read_values(source: str | Path | bytes, methodology: Methodology, name: str | None) -> tuple[str, list[ValueRow]]:
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
         name = name or "форма.xlsx"
@@ -714,16 +795,18 @@ def read_form(source: str | Path | bytes, methodology: Methodology, *, name: str
                             rule="file.too_large", hint="Сохраните форму заново из шаблона года.")
         with open(path, "rb") as fh:  # read-only: raw files are never modified
             data = fh.read()
-    _check_container(data, name)
-    sheets, real = _load_rows(data, name)
-    form = ParsedForm(file=name)
-    form.values += _read_info(real[SHEET_INFO], sheets[SHEET_INFO])
-    form.values += _read_staff(real[SHEET_STAFF], sheets[SHEET_STAFF])
-    form.values += _read_checklist(real[SHEET_CHECKLIST], sheets[SHEET_CHECKLIST], methodology)
-    if not form.values:
+    package = _check_container(data, name)
+    try:
+        sheets, real = _load_rows(data, name, package)
+    finally:
+        package.close()
+    values = _read_info(real[SHEET_INFO], sheets[SHEET_INFO])
+    values += _read_staff(real[SHEET_STAFF], sheets[SHEET_STAFF])
+    values += _read_checklist(real[SHEET_CHECKLIST], sheets[SHEET_CHECKLIST], methodology)
+    if not values:
         raise FormError(name, "на листах формы не найдено ни одной известной подписи или кода (Код ОО, P0…P9, коды позиций)",
                         rule="form.unrecognized", hint="Попросите школу заполнить шаблон формы года, не меняя подписи в столбце A.")
-    return form
+    return name, values
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,10 @@ whose name sorts last wins, and the reason says so).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import gc
+import itertools
 import os
 import re
 from dataclasses import dataclass
@@ -30,7 +33,7 @@ from .contract import RULE_NAMES, columns
 from .errors import FormError, ParamsError
 from .methodology import Methodology
 from .params import YearParams
-from .storage import sha256_bytes, sha256_file
+from .storage import read_hashed, sha256_file
 
 REGISTRY_FILE = "registry.csv"
 FORM_SUFFIXES = (".xlsx", ".xlsm")
@@ -84,8 +87,8 @@ def _read_raw(path: Path, name: str) -> RawFile:
         size = path.stat().st_size
         if size <= forms.MAX_FILE_BYTES:
             with open(path, "rb") as fh:
-                data = fh.read()
-            return RawFile(name, sha256_bytes(data), size, data)
+                data, digest = read_hashed(fh)
+            return RawFile(name, digest, size, data)
         return RawFile(name, sha256_file(path), size, None)
     except OSError as exc:
         return RawFile(name, "", 0, None, f"файл не читается ({exc.strerror or type(exc).__name__})")
@@ -96,9 +99,9 @@ def load_raw(params: YearParams) -> RawInputs:
     raw_dir = Path(params.raw_dir)
     if not raw_dir.is_dir():
         raise ParamsError(str(params.source or ""), "raw_dir", f"папка «{raw_dir}» не найдена")
-    entries = [p for p in raw_dir.rglob("*") if p.is_file() or p.is_symlink()]
-    entries.sort(key=lambda p: p.relative_to(raw_dir).as_posix())
-    return RawInputs(raw_dir, tuple(_read_raw(p, display_name(p.relative_to(raw_dir).as_posix())) for p in entries))
+    entries = [(p.relative_to(raw_dir).as_posix(), p) for p in raw_dir.rglob("*") if p.is_file() or p.is_symlink()]
+    entries.sort(key=lambda e: e[0])
+    return RawInputs(raw_dir, tuple(_read_raw(p, display_name(rel)) for rel, p in entries))
 
 
 def registry_of(raw: RawInputs) -> pd.DataFrame:
@@ -148,25 +151,87 @@ def _fmt(d: dt.date | None) -> str:
 # Forms are read in parallel, one process per core, from this many on: a pool costs about a
 # second to start, one form about 2 ms to read.
 PARALLEL_FROM = 300
+# The pool's workers: the methodology and every (name, bytes) to read, set by the initializer
+# (inherited, not pickled, when the workers are forked); tasks are ranges of positions in it.
 _WORKER_METHODOLOGY: Methodology | None = None
+_WORKER_ITEMS: list[tuple[str, bytes]] = []
+
+# FormValue's fields: the order of the value tuples forms.read_form_values returns.
+VALUE_FIELDS = tuple(f.name for f in dataclasses.fields(forms.FormValue))
 
 
-def _read_one(item: tuple[str, bytes], methodology: Methodology | None = None) -> tuple[str, list[tuple] | None, dict | None]:
-    """(name, the form's values as tuples, None) or (name, None, why it cannot be used: the
-    columns of files.csv that say it)."""
-    name, data = item
-    try:
-        form = forms.read_form(data, methodology or _WORKER_METHODOLOGY, name=name)
-    except FormError as exc:
-        return name, None, {"rule": exc.rule, "reason": exc.reason, "sheet": exc.sheet or "", "cell": exc.cell or "",
-                            "value": "" if exc.value is None else str(exc.value)}
-    # tuples travel between processes several times faster than dataclasses
-    return name, [tuple(vars(v).values()) for v in form.values], None
+@dataclass(frozen=True)
+class FormsRead:
+    """Every form read, in the order given, as columns (what travels between processes and
+    becomes forms.csv without an object per value): per form how many values it gave
+    (`counts`) or why it cannot be used (`errors`: the columns of files.csv that say it, else
+    None); the values of all forms one after another, one list per FormValue field."""
+
+    counts: list[int]
+    errors: list[dict[str, str] | None]
+    columns: dict[str, list]
+
+    def starts(self) -> list[int]:
+        """Where each form's values begin in the columns."""
+        return list(itertools.accumulate(self.counts, initial=0))[:-1]
+
+    def value(self, i: int) -> forms.FormValue:
+        return forms.FormValue(*(self.columns[k][i] for k in VALUE_FIELDS))
+
+    def first(self, start: int, count: int, name: str) -> forms.FormValue | None:
+        """The first value of field `name` among one form's values (ParsedForm.get)."""
+        try:
+            return self.value(start + self.columns["field"][start:start + count].index(name))
+        except ValueError:
+            return None
+
+    def parsed(self, names: list[str]) -> list[tuple[forms.ParsedForm | None, dict | None]]:
+        """The forms as ParsedForm objects (or the error), given their names."""
+        out: list[tuple[forms.ParsedForm | None, dict | None]] = []
+        cols = [self.columns[k] for k in VALUE_FIELDS]
+        for name, start, count, error in zip(names, self.starts(), self.counts, self.errors):
+            if error is not None:
+                out.append((None, error))
+            else:
+                rows = zip(*(c[start:start + count] for c in cols))
+                out.append((forms.ParsedForm(file=name, values=[forms.FormValue(*v) for v in rows]), None))
+        return out
 
 
-def _init_worker(methodology: Methodology) -> None:
-    global _WORKER_METHODOLOGY
+def _read_batch(items: list[tuple[str, bytes]], methodology: Methodology) -> FormsRead:
+    """Read some forms one after another; their values as columns."""
+    counts: list[int] = []
+    errors: list[dict[str, str] | None] = []
+    cols: list[list] = [[] for _ in VALUE_FIELDS]
+    for name, data in items:
+        try:
+            values = forms.read_form_values(data, methodology, name=name)
+        except FormError as exc:
+            counts.append(0)
+            errors.append({"rule": exc.rule, "reason": exc.reason, "sheet": exc.sheet or "", "cell": exc.cell or "",
+                           "value": "" if exc.value is None else str(exc.value)})
+            continue
+        counts.append(len(values))
+        errors.append(None)
+        for col, part in zip(cols, zip(*values)):
+            col.extend(part)
+    return FormsRead(counts, errors, dict(zip(VALUE_FIELDS, cols)))
+
+
+def _read_range(bounds: tuple[int, int]) -> FormsRead:
+    """In a worker: the forms at positions start…stop-1 of _WORKER_ITEMS."""
+    start, stop = bounds
+    assert _WORKER_METHODOLOGY is not None
+    return _read_batch(_WORKER_ITEMS[start:stop], _WORKER_METHODOLOGY)
+
+
+def _init_worker(methodology: Methodology, items: list[tuple[str, bytes]]) -> None:
+    global _WORKER_METHODOLOGY, _WORKER_ITEMS
     _WORKER_METHODOLOGY = methodology
+    _WORKER_ITEMS = items
+    # what the worker inherited from its parent (a kernel: pandas, matplotlib, the forms'
+    # bytes) is never garbage: keep the collector from walking (and so copying) all of it
+    gc.freeze()
 
 
 def _workers() -> int:
@@ -176,9 +241,17 @@ def _workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int | None = None
-               ) -> list[tuple[forms.ParsedForm | None, dict | None]]:
-    """Every form read, in the order given: (parsed form, None) or (None, why it cannot be used).
+def _concat(parts: list[FormsRead]) -> FormsRead:
+    if len(parts) == 1:
+        return parts[0]
+    return FormsRead([n for p in parts for n in p.counts], [e for p in parts for e in p.errors],
+                     {k: list(itertools.chain.from_iterable(p.columns[k] for p in parts)) for k in VALUE_FIELDS})
+
+
+def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int | None = None, as_columns: bool = False
+               ) -> list[tuple[forms.ParsedForm | None, dict | None]] | FormsRead:
+    """Every form read, in the order given: (parsed form, None) or (None, why it cannot be used);
+    with as_columns, one FormsRead of them all (what `run` uses: no object per value).
 
     From PARALLEL_FROM forms on they are read by a pool of processes (one per core, or
     `workers`); the result does not depend on how they were read.
@@ -189,20 +262,22 @@ def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int |
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        # fork: workers start at once with everything imported, and never re-run the caller's
-        # script (spawn would, without an `if __name__ == "__main__"` guard); they only parse
-        # bytes and return, so the threads of a Jupyter kernel they do not inherit do not matter
+        # fork: workers start at once with everything imported (the forms' bytes included:
+        # a task is a range of positions), and never re-run the caller's script (spawn would,
+        # without an `if __name__ == "__main__"` guard); they only parse bytes and return, so
+        # the threads of a Jupyter kernel they do not inherit do not matter
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        chunk = max(1, len(items) // (workers * 8))
+        # tasks of a few hundred forms at most: the workers finish together (a long last task
+        # would keep one of them busy while the others wait)
+        chunk = max(1, min(200, len(items) // (workers * 8)))
+        ranges = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(methodology,)) as pool:
-            done = list(pool.map(_read_one, items, chunksize=chunk))
+                                 initargs=(methodology, items)) as pool:
+            done = _concat(list(pool.map(_read_range, ranges)))
     else:
-        done = [_read_one(item, methodology) for item in items]
-    return [(None, error) if values is None else
-            (forms.ParsedForm(file=name, values=[forms.FormValue(*v) for v in values]), None)
-            for name, values, error in done]
+        done = _read_batch(items, methodology)
+    return done if as_columns else done.parsed([name for name, _ in items])
 
 
 def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[str, pd.DataFrame]:
@@ -214,8 +289,12 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
 
     readable = [f for f in raw.files
                 if _kind(f.name) in ("xlsx", "other") and not f.error and f.data is not None]
-    parsed = dict(zip(map(id, readable), read_forms(readable, methodology)))
-    rows: list[tuple[object, ...]] = []
+    read = read_forms(readable, methodology, as_columns=True)
+    outcome = dict(zip(map(id, readable), zip(read.starts(), read.counts, read.errors)))
+    # forms.csv, built column by column: the values of every form read (read's columns, in
+    # the order of raw.files), each form's file name and matched school code repeated
+    form_files: list[str] = []
+    form_codes: list[str] = []
 
     for f in raw.files:
         kind = _kind(f.name)
@@ -237,23 +316,24 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
         if f.data is None:
             rec.update(rule="file.too_large", reason=f"файл слишком большой ({f.size // 1024} КБ) — это не форма мониторинга")
             continue
-        form, error = parsed[id(f)]
+        start, count, error = outcome[id(f)]
         if error is not None:
             rec.update(error)
             continue
 
-        code_v = form.get("info.school_code")
-        year_v = form.get("info.academic_year")
-        date_v = form.get("info.filled_date")
+        code_v = read.first(start, count, "info.school_code")
+        year_v = read.first(start, count, "info.academic_year")
+        date_v = read.first(start, count, "info.filled_date")
         raw_code = code_v.value if code_v else ""
         code, known = match_school_code(raw_code, codes)
         filled = forms.parse_date(date_v.value, date_v.value_type) if date_v else None
         rec.update(school_code=code, filled_date=filled.isoformat() if filled else "")
-        rows.extend((f.name, v.sheet, v.cell, v.row, v.field, v.label, v.value, v.value_type, code) for v in form.values)
+        form_files += [f.name] * count
+        form_codes += [code] * count
         year = forms.normalize_academic_year(year_v.value) if year_v else ""
 
         if not code:
-            where = code_v or form.values[0]
+            where = code_v or read.value(start)
             rec.update(rule="form.no_school_code", sheet=where.sheet, cell=code_v.cell if code_v else "",
                        reason="в форме не указан «Код ОО» — неизвестно, чья это форма")
         elif year and year != params.academic_year:
@@ -290,7 +370,11 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
     files = pd.DataFrame(records, columns=list(columns("ingest", "files.csv")) + list(FILES_EXTRA))
     files["size_bytes"] = files["size_bytes"].astype("int64")
     form_cols = list(columns("ingest", "forms.csv"))
-    forms_df = pd.DataFrame(rows, columns=form_cols) if rows else pd.DataFrame(columns=form_cols)
+    if form_files:
+        values = {"file": form_files, "school_code": form_codes, **read.columns}
+        forms_df = pd.DataFrame({c: values[c] for c in form_cols})
+    else:
+        forms_df = pd.DataFrame(columns=form_cols)
     forms_df["row"] = forms_df["row"].astype("int64")
     return {"files.csv": files, "forms.csv": forms_df}
 

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import execute_notebook
 from formbuilder import REGISTRY, form_bytes, form_cells, good_values, raw_folder, xlsx
@@ -357,6 +358,67 @@ def test_clean_is_deterministic_and_survives_csv_round_trip(run_clean, methodolo
     c = clean.run(long, f, forms.read_registry(Path(params.raw_dir) / "registry.csv"), m, params)
     for name in a:
         assert storage.to_csv_bytes(a[name]) == storage.to_csv_bytes(c[name]), name
+
+
+def test_forms_rows_of_a_file_need_not_be_together(run_clean, methodology, tmp_path):
+    """clean groups forms.csv's rows by file in runs; rows of two forms interleaved (each form's
+    own order kept) give the same tables, duplicate fields included."""
+    m = methodology
+    dup = xlsx({
+        "Сведения": [["Код ОО", "0201"], ["Численность обучающихся", 640], ["Численность обучающихся", 999]],
+        "Кадры": [[c, "", 1] for c in forms.STAFF_CODES],
+        "Показатели": [["Код", "Балл"]] + [[p.code, 0] for p in m.positions] + [["M99.9", 1]],
+    })
+    _, params = run_clean({"0107.xlsx": form_bytes(m, good_values(m, staff__P3=9)), "0201.xlsx": dup})
+    raw = ingest.load_raw(params)
+    out = ingest.run(raw, m, params)
+    registry = ingest.registry_of(raw)
+    long = out["forms.csv"]
+    together = clean.run(long, out["files.csv"], registry, m, params)
+    a, b = long[long["file"] == "0107.xlsx"], long[long["file"] == "0201.xlsx"]
+    both = pd.concat([a.assign(k=range(0, 2 * len(a), 2)), b.assign(k=range(1, 2 * len(b), 2))])
+    mixed = both.sort_values("k").drop(columns="k").reset_index(drop=True)
+    assert mixed["file"].iloc[:4].tolist() == ["0107.xlsx", "0201.xlsx"] * 2
+    apart = clean.run(mixed, out["files.csv"], registry, m, params)
+    for name in together:
+        assert storage.to_csv_bytes(apart[name]) == storage.to_csv_bytes(together[name]), name
+    rules = set(together["issues.csv"]["rule"])
+    assert {"field.duplicate", "checklist.unknown_position"} <= rules
+
+
+def test_run_leaves_garbage_collection_as_it_found_it(run_clean, methodology):
+    import gc
+
+    files = {"0107.xlsx": form_bytes(methodology, good_values(methodology))}
+    assert gc.isenabled()
+    run_clean(files)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run_clean(files)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+@given(st.text(alphabet=st.sampled_from(list("нетНЕТ-—–0/дДокументаёЁ :*\u00a0\t.xyzОТСУВ")), max_size=30))
+def test_placeholder_shortcut_agrees_with_norm_text(methodology, text):
+    assert clean._Context(methodology).placeholder(text) == (forms.norm_text(text) in clean.PLACEHOLDER_DOCS)
+
+
+@pytest.mark.parametrize("link", ["https://school.ru/doc.pdf", "HTTP://a.b", "https://-.", "https://sch-1.edu.ru/a?b=1#c",
+                                  "https://школа.рф/x", "https://[::1]/x", "http://a.b/пример", "https://nodot/x", "ftp://a.b",
+                                  "https://a.b:80/x", "https://a.b/ x", "www.school.ru", "https:/a.b", "", "https://a.b\x00"])
+def test_link_shortcut_agrees_with_link_ok(methodology, link):
+    assert clean._Context(methodology).link_ok(link) == clean.link_ok(link)
+
+
+def test_text_columns_as_prepare_makes_them():
+    df = pd.DataFrame({"s": pd.array(["a", None, "0107"], dtype="str"), "o": ["x", None, float("nan")],
+                       "n": [1, 2.5, None], "b": pd.array([True, None, False], dtype="boolean")})
+    prepared = clean._prepare(df, list(df.columns))
+    for c in df.columns:
+        assert clean._text_column(df[c]) == prepared[c].tolist(), c
 
 
 # --------------------------------------------------------------------------------------------

@@ -407,3 +407,48 @@ def test_registry_missing_file(tmp_path):
     with pytest.raises(FormError) as exc:
         forms.read_registry(tmp_path / "registry.csv")
     assert exc.value.rule == "registry.missing"
+
+
+# --------------------------------------------------------------------------------------------
+# what ingest reads forms with: the same values, and what is remembered between forms
+# --------------------------------------------------------------------------------------------
+
+
+def test_values_as_tuples_are_read_forms_values(methodology):
+    m = methodology
+    reordered = {forms.SHEET_INFO: [None, *reversed([f.key for f in forms.INFO_FIELDS])],
+                 forms.SHEET_STAFF: list(reversed(forms.STAFF_CODES)),
+                 forms.SHEET_CHECKLIST: [None, *(p.code for p in m.positions)]}
+    for data in (form_bytes(m, good_values(m)), form_bytes(m, good_values(m, staff__P3="9 "), orders=reordered),
+                 xlsx({" сведения ": [["Код ОО:", 107]], "КАДРЫ": [["р0", "", "12"]], "Показатели": [["Код", "Балл"], [1.1, "есть"]]})):
+        form = forms.read_form(data, m, name="f.xlsx")
+        assert forms.read_form_values(data, m, name="f.xlsx") == [tuple(vars(v).values()) for v in form.values]
+
+
+def _with_parts(data: bytes, replace: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(buf, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, replace.get(info.filename, zin.read(info.filename)))
+    return buf.getvalue()
+
+
+def test_sheet_parts_remembered_by_both_parts_bytes(methodology, monkeypatch):
+    """Forms filled from one template share xl/workbook.xml and its relationships, so where
+    each sheet is is worked out once; a package with the same workbook.xml but other
+    relationships (here «Кадры» pointing at a long sheet) is still checked as it is."""
+    m = methodology
+    ok = xlsx({"Сведения": [["Код ОО", "0107"]], "Кадры": [[c, "", 1] for c in forms.STAFF_CODES],
+               "Показатели": [["Код", "Балл"]] + [[p.code, 0] for p in m.positions], "Лишний": [["x"]] * 40})
+    with zipfile.ZipFile(io.BytesIO(ok)) as zf:
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    assert b"worksheets/sheet2.xml" in rels and b"worksheets/sheet4.xml" in rels
+    swapped = _with_parts(ok, {"xl/_rels/workbook.xml.rels": rels.replace(b"sheet2.xml", b"sheetX.xml")
+                               .replace(b"sheet4.xml", b"sheet2.xml").replace(b"sheetX.xml", b"sheet4.xml")})
+    monkeypatch.setattr(forms, "MAX_SHEET_ROWS", 30)
+    forms._SHEET_PARTS_SEEN.clear()
+    for _ in range(2):
+        assert forms.read_form(ok, m).get("info.school_code").value == "0107"
+        err = _error(swapped, m)
+        assert (err.rule, err.sheet) == ("file.too_large", "Кадры") and "допускается" in err.reason  # refused before reading
+    assert len(forms._SHEET_PARTS_SEEN) == 2

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import execute_notebook
 from formbuilder import form_bytes, good_values, raw_folder, xlsx
@@ -135,6 +136,40 @@ def test_output_is_deterministic(mixed, methodology):
     a, b = run_ingest(params, methodology), run_ingest(params, methodology)
     for name in a:
         assert storage.to_csv_bytes(a[name]) == storage.to_csv_bytes(b[name])
+
+
+def test_forms_table_is_every_value_of_every_form_read(mixed, methodology):
+    """forms.csv, built from the columns the readers return, holds what read_form finds in each
+    readable form (in the order of the files, rejected forms included), with the file and the
+    matched code; the same whether the forms were read one by one or by a pool of processes."""
+    params, _ = mixed
+    raw = ingest.load_raw(params)
+    out = ingest.run(raw, methodology, params)
+    files = out["files.csv"].set_index("file")
+    expected = []
+    for f in raw.files:
+        try:
+            form = forms.read_form(f.data, methodology, name=f.name) if f.data and not f.name.split("/")[-1].startswith((".", "~$")) else None
+        except FormError:
+            form = None
+        if form is not None and f.name != ingest.REGISTRY_FILE:
+            code = files.loc[f.name, "school_code"]
+            expected += [(f.name, v.sheet, v.cell, v.row, v.field, v.label, v.value, v.value_type, code) for v in form.values]
+    long = out["forms.csv"]
+    assert [tuple(r) for r in long.itertuples(index=False)] == expected
+    assert long["row"].dtype == "int64" and all(isinstance(long[c].dtype, pd.StringDtype) for c in long.columns if c != "row")
+
+    readable = [f for f in raw.files if f.name.endswith(".xlsx") and not f.name.startswith("~$")]
+    serial = ingest.read_forms(readable, methodology, workers=1, as_columns=True)
+    pooled_at = ingest.PARALLEL_FROM
+    try:
+        ingest.PARALLEL_FROM = 2
+        pooled = ingest.read_forms(readable, methodology, workers=2, as_columns=True)
+    finally:
+        ingest.PARALLEL_FROM = pooled_at
+    assert (pooled.counts, pooled.errors, pooled.columns) == (serial.counts, serial.errors, serial.columns)
+    assert [f.values if f else e for f, e in serial.parsed([f.name for f in readable])] == \
+        [f.values if f else e for f, e in ingest.read_forms(readable, methodology, workers=1)]
 
 
 def test_equal_dates_the_last_name_wins_and_says_so(tmp_path, make_params, methodology):

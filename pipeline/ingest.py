@@ -21,7 +21,6 @@ import dataclasses
 import datetime as dt
 import gc
 import itertools
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -33,6 +32,7 @@ from .contract import RULE_NAMES, columns
 from .errors import FormError, ParamsError
 from .methodology import Methodology
 from .params import YearParams
+from .parallel import cores
 from .storage import read_hashed, sha256_file
 
 REGISTRY_FILE = "registry.csv"
@@ -235,10 +235,7 @@ def _init_worker(methodology: Methodology, items: list[tuple[str, bytes]]) -> No
 
 
 def _workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return cores()
 
 
 def _concat(parts: list[FormsRead]) -> FormsRead:

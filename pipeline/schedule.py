@@ -26,7 +26,6 @@ earliest stage) is raised and the others are listed.
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import manifest as mf
+from .parallel import cores
 from .errors import PipelineError
 from .params import YearParams
 from .runner import (
@@ -48,11 +48,7 @@ MANIFEST = "manifest"
 
 def default_jobs() -> int:
     """Two workers where there are two cores or more: each drives one kernel."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(2, cores))
+    return min(2, cores())
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import PipelineError
+from .parallel import can_fork, cores
 from .storage import write_bytes_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -182,14 +183,9 @@ _PAGES_JOB: tuple[Any, Path, tuple[str, ...]] | None = None
 
 
 def _page_workers(n_pages: int) -> int:
-    import multiprocessing
-
-    if n_pages < PARALLEL_PAGES_FROM or "fork" not in multiprocessing.get_all_start_methods():
+    if n_pages < PARALLEL_PAGES_FROM or not can_fork():
         return 1
-    try:
-        return min(len(os.sched_getaffinity(0)), 8)
-    except AttributeError:
-        return 1
+    return min(cores(), 8)
 
 
 def _write_pages(ctx: "ReportContext", folder: Path, names: tuple[str, ...], codes: list[str]) -> list[Path]:

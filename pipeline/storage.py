@@ -23,6 +23,8 @@ from typing import IO, Iterator
 import numpy as np
 import pandas as pd
 
+from .parallel import can_fork, cores
+
 
 _FILE_MODE = 0o644  # mkstemp creates 0600; outputs are meant to be read (and published)
 
@@ -112,14 +114,9 @@ _CSV_FRAME: pd.DataFrame | None = None  # the table a worker writes part of (inh
 
 
 def _csv_workers(rows: int) -> int:
-    import multiprocessing
-
-    if rows < PARALLEL_CSV_ROWS or "fork" not in multiprocessing.get_all_start_methods():
+    if rows < PARALLEL_CSV_ROWS or not can_fork():
         return 1
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return cores()
 
 
 def _csv_parallel(df: pd.DataFrame, workers: int) -> Iterator[bytes]:

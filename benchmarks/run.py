@@ -11,9 +11,11 @@ template, benchmarks/fastforms.py) writes the raw years into a temporary folder 
    years) and the whole run's, the peak memory of the runner, its kernels and their forked
    workers, polled every 0.1 s — summed as PSS (shared pages split between the processes that
    share them: the memory really used) and as RSS (shared pages counted in each: an upper
-   bound) — and the number of kernels started;
+   bound) — and the number of kernels started (fresh, or forked from the runner's warm
+   process, pipeline/kernels.py);
 2. the floor of the same run: papermill executing the same stage notebooks reduced to their
-   parameters and import lines, one after another (the kernels' unavoidable start-up cost);
+   parameters and import lines, one after another in fresh kernels (the start-up cost a
+   papermill pipeline pays unless, as this one, it forks its kernels from a warm process);
    and a bare python-calamine read of the same raw forms (what ingest cannot beat);
 3. a second run with nothing changed (incremental skip: must start no kernel);
 4. a run after one form of the first year changed (which stages re-run).
@@ -124,6 +126,7 @@ class TreeWatch:
         self.peak = 0
         self.peak_pss: int | None = 0 if Path("/proc/self/smaps_rollup").is_file() else None
         self.kernels: set[int] = set()
+        self._warm: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
@@ -141,8 +144,7 @@ class TreeWatch:
                     total += p.memory_info().rss
                     if self.peak_pss is not None:
                         pss += _pss(p.pid)
-                    # kernels are the runner's children (their forked workers carry the same command line)
-                    if p.pid not in self.kernels and p.ppid() == self.root.pid and "ipykernel" in " ".join(p.cmdline()):
+                    if p.pid not in self.kernels and self._is_kernel(p):
                         self.kernels.add(p.pid)
                 except ps.Error:
                     continue
@@ -150,6 +152,21 @@ class TreeWatch:
             if self.peak_pss is not None:
                 self.peak_pss = max(self.peak_pss, pss)
             self._stop.wait(self.interval)
+
+    def _is_kernel(self, p) -> bool:
+        """A plain kernel is the runner's child running ipykernel; a forked one is a child of
+        the runner's warm process (pipeline/kernels.py). The workers a kernel forks are not."""
+        parent = p.ppid()
+        if parent == self.root.pid:
+            return "ipykernel_launcher" in p.cmdline()
+        if parent not in self._warm:
+            try:
+                warm = self.psutil.Process(parent)
+                if warm.ppid() == self.root.pid and "kernels.serve" in " ".join(warm.cmdline()):
+                    self._warm.add(parent)
+            except self.psutil.Error:
+                return False
+        return parent in self._warm
 
     def stop(self) -> None:
         self._stop.set()

@@ -73,7 +73,9 @@ def make_deterministic(nb: nbformat.NotebookNode, *, input_path: str, output_pat
     Papermill and nbclient record start/end times, durations and the environment; papermill
     gives the cells it adds (injected parameters, error banner) random ids. Timings go, the
     ids become fixed names, and the notebook records where it came from and where it is kept
-    as the caller names them (not the temporary paths of the run).
+    as the caller names them (not the temporary paths of the run). Where the kernel happened
+    to cut a cell's printed text into pieces depends on timing: consecutive pieces of one
+    stream are joined.
     """
     pm = nb.metadata.get("papermill")
     if pm is not None:
@@ -88,12 +90,27 @@ def make_deterministic(nb: nbformat.NotebookNode, *, input_path: str, output_pat
         if cell_pm is not None:
             for key in _PAPERMILL_VOLATILE:
                 cell_pm.pop(key, None)
+        if cell.cell_type == "code":
+            cell["outputs"] = join_streams(cell.get("outputs", []))
         tags = meta.get("tags", [])
         if INJECTED_TAG in tags:
             cell["id"] = INJECTED_TAG
         elif ERROR_TAG in tags:
             cell["id"] = f"papermill-error-{index}"
     return nb
+
+
+def join_streams(outputs: list) -> list:
+    """Outputs with consecutive pieces of one stream (stdout, stderr) joined into one."""
+    joined: list = []
+    for out in outputs:
+        last = joined[-1] if joined else None
+        if (last is not None and out.get("output_type") == "stream" and last.get("output_type") == "stream"
+                and last.get("name") == out.get("name")):
+            last["text"] = last["text"] + out["text"]
+        else:
+            joined.append(out)
+    return joined
 
 
 _AUDIT_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}

@@ -37,6 +37,7 @@ from typing import Any, Iterator, Sequence
 
 import yaml
 
+from . import kernels
 from . import manifest as mf
 from .contract import OUTPUTS
 from .errors import PipelineError, RunLockedError, StageError, StrictModeError
@@ -52,10 +53,14 @@ KERNEL = "python3"
 # The kernel keeps its start-up chatter to itself, and shows table values in full: pandas
 # would cut paths and checksums at 50 characters, at a place that depends on how long the
 # run's folder names are — an auditor could not read them, and a re-run elsewhere (verify)
-# would show other text.
+# would show other text. At most 20 columns, wrapped at 80 characters: what pandas chooses when
+# it is first imported inside a kernel, stated here because a kernel forked from the warm
+# process (pipeline/kernels.py) has pandas imported outside one, where it would fit the
+# columns to a terminal instead.
 KERNEL_ARGUMENTS = [
     "--IPKernelApp.log_level=CRITICAL",
-    "--IPKernelApp.exec_lines=import pandas; pandas.set_option('display.max_colwidth', 100000)",
+    "--IPKernelApp.exec_lines=import pandas; pandas.set_option('display.max_colwidth', 100000);"
+    " pandas.set_option('display.max_columns', 20)",
 ]
 ALL_YEARS = mf.ALL_YEARS
 
@@ -391,6 +396,8 @@ def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path, *, site
             # on a failing cell, with the error marked).
             request_save_on_cell_execute=False,
             extra_arguments=KERNEL_ARGUMENTS,
+            # forked from a process that has imported pandas, matplotlib and the pipeline
+            kernel_manager_class=kernels.kernel_manager_class(),
         )
     except PapermillExecutionError as exc:
         kept = _keep_executed(params, stage, executed, notebooks_dir, failed=True)

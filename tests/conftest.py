@@ -9,6 +9,7 @@ from typing import Any
 
 import pipeline  # noqa: F401  (first: it keeps jsonschema from loading rfc3987-syntax, seconds per process)
 import papermill as pm  # noqa: E402
+from pipeline import kernels  # noqa: E402
 import pytest
 import yaml
 
@@ -69,5 +70,6 @@ def execute_notebook(name: str, params_file: Path, out_dir: Path, **parameters: 
         kernel_name="python3",
         cwd=str(NOTEBOOKS),
         progress_bar=False,
+        kernel_manager_class=kernels.kernel_manager_class(),
     )
     return out

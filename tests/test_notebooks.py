@@ -62,3 +62,17 @@ def test_rfc3987_syntax_is_not_imported():
             "print(sys.modules.get('rfc3987_syntax') is None, 'nbformat' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "True"]
+
+
+def test_deterministic_copy_joins_the_pieces_of_one_printed_stream():
+    """Where the kernel cuts printed text depends on timing; the audit copy must not."""
+    from pipeline.notebooks import make_deterministic
+
+    def cell(*pieces):
+        return new_code_cell("print(...)", outputs=[new_output("stream", name=n, text=t) for n, t in pieces])
+
+    nb = new_notebook(cells=[cell(("stdout", "Tr"), ("stdout", "ue\n"), ("stderr", "w\n"), ("stdout", "x")),
+                             cell(("stdout", "True\n"))])
+    make_deterministic(nb, input_path="in.ipynb", output_path="out.ipynb")
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [("stdout", "True\n"), ("stderr", "w\n"), ("stdout", "x")]
+    assert [(o.name, o.text) for o in nb.cells[1].outputs] == [("stdout", "True\n")]

@@ -1,0 +1,148 @@
+"""Stage kernels forked from the warm process (pipeline/kernels.py): to jupyter and papermill
+they are ordinary kernels (environment, folder, outputs, interrupt, death), a run gives the
+same bytes as with plain kernels, and no kernel outlives the warm process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+from jupyter_client.manager import AsyncKernelManager
+
+from pipeline import kernels, runner
+from pipeline import manifest as mf
+from pipeline.notebooks import join_streams
+
+from conftest import ROOT, write_params
+
+pytestmark = pytest.mark.skipif(not kernels.enabled(), reason="fork or pidfd unavailable here")
+
+PROBE = [
+    "import os, sys\nprint(os.getcwd()); print(os.environ['KERNEL_PROBE']); print(sys.path); print(sys.argv[1:2])",
+    "import matplotlib\nprint(matplotlib.get_backend())",
+    "import pandas as pd\npd.DataFrame({f'колонка {i}': range(3) for i in range(30)})",
+    "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(2, 1))\nax.plot([1, 2], [2, 1])\nplt.show()",
+    "import random\nprint(0 <= random.random() < 1)",
+]
+
+
+def _execute(tmp_path: Path, manager: type, name: str) -> list[list[dict]]:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in PROBE])
+    nb.metadata["kernelspec"] = {"name": runner.KERNEL, "display_name": "Python 3", "language": "python"}
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    source, out = tmp_path / f"{name}_in.ipynb", tmp_path / f"{name}_out.ipynb"
+    nbformat.write(nb, source)
+    pm.execute_notebook(str(source), str(out), kernel_name=runner.KERNEL, progress_bar=False,
+                        resources={"metadata": {"path": str(work)}}, extra_arguments=runner.KERNEL_ARGUMENTS,
+                        kernel_manager_class=manager)
+    return [join_streams(cell.outputs) for cell in nbformat.read(out, as_version=4).cells]
+
+
+def test_forked_kernel_gives_the_outputs_of_a_plain_kernel(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERNEL_PROBE", "метка запуска")
+    forked = _execute(tmp_path, kernels.ForkingKernelManager, "forked")
+    plain = _execute(tmp_path, AsyncKernelManager, "plain")
+    assert forked == plain
+    lines = forked[0][0]["text"].splitlines()
+    assert lines[0] == str(tmp_path / "work") and lines[1] == "метка запуска"
+    assert lines[3] == "['-f']"  # ipykernel's own command line, connection file first
+    assert "inline" in forked[1][0]["text"]
+    table = forked[2][0]["data"]["text/plain"]
+    assert "..." in table and "колонка 29" in table  # at most 20 columns, as pandas does in a kernel
+    assert "image/png" in forked[3][0]["data"]
+
+
+def test_a_dying_forked_kernel_is_reported_not_waited_for(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os\nos._exit(3)")])
+    nb.metadata["kernelspec"] = {"name": runner.KERNEL, "display_name": "Python 3", "language": "python"}
+    source = tmp_path / "dies.ipynb"
+    nbformat.write(nb, source)
+    started = time.monotonic()
+    with pytest.raises(Exception, match="(?i)dead|died"):
+        pm.execute_notebook(str(source), str(tmp_path / "out.ipynb"), kernel_name=runner.KERNEL,
+                            progress_bar=False, kernel_manager_class=kernels.ForkingKernelManager)
+    assert time.monotonic() - started < 60
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_forked_kernel_interrupts_and_ends_with_the_warm_process():
+    async def scenario() -> tuple[int, str]:
+        km = kernels.ForkingKernelManager(kernel_name=runner.KERNEL)
+        await km.start_kernel(extra_arguments=runner.KERNEL_ARGUMENTS)
+        assert isinstance(km.provisioner, kernels.ForkProvisioner)
+        pid = km.provisioner.pid
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            msg_id = kc.execute("import time\ntime.sleep(60)")
+            await asyncio.sleep(1)
+            await km.interrupt_kernel()
+            while True:
+                reply = await kc.get_shell_msg(timeout=30)
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+            assert await km.is_alive()
+        finally:
+            kc.stop_channels()
+        return pid, reply["content"].get("ename", "")
+
+    pid, ename = asyncio.run(scenario())
+    assert ename == "KeyboardInterrupt"
+    assert _alive(pid)
+    kernels.shutdown()  # the warm process ends (as when the runner exits): its kernels follow
+    deadline = time.monotonic() + 15
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(pid)
+
+
+def test_warm_process_that_cannot_start_gives_no_kernel_and_says_why():
+    warm = kernels._WarmProcess(preload=("pipeline.no_such_module",))
+    try:
+        assert warm.fork(["-f", "x.json"], dict(os.environ), str(ROOT)) is None
+        assert "no_such_module" in warm.reason
+    finally:
+        warm.close()
+
+
+def test_plain_kernels_on_request(monkeypatch):
+    monkeypatch.setenv(kernels.SWITCH, "plain")
+    assert kernels.kernel_manager_class() is AsyncKernelManager
+    monkeypatch.delenv(kernels.SWITCH)
+    assert kernels.kernel_manager_class() is kernels.ForkingKernelManager
+    assert kernels._kernel_argv([sys.executable, "-m", "ipykernel_launcher", "-f", "c.json"]) == ["-f", "c.json"]
+    assert kernels._kernel_argv(["/usr/bin/R", "--slave", "-e", "IRkernel::main()"]) is None
+
+
+@pytest.mark.slow
+def test_a_year_run_with_forked_kernels_equals_one_with_plain_kernels(tmp_path):
+    params = write_params(tmp_path, 2026)
+    trees = {}
+    for mode in ("forked", "plain"):
+        env = dict(os.environ, **{kernels.SWITCH: "plain" if mode == "plain" else ""})
+        done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--params", str(params), "--quiet"],
+                              cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        trees[mode] = {rel: p.read_bytes() for rel, p in mf.tree_files(tmp_path).items() if not rel.startswith("params")}
+        for folder in ("processed", "reports"):
+            shutil.rmtree(tmp_path / folder)
+    assert len(trees["forked"]) > 40 and any(rel.endswith("05_report.ipynb") for rel in trees["forked"])
+    assert trees["forked"].keys() == trees["plain"].keys()
+    assert [rel for rel in trees["forked"] if trees["forked"][rel] != trees["plain"][rel]] == []

@@ -297,11 +297,13 @@ def preview(df: pd.DataFrame, rows: int, where: str) -> tuple[pd.DataFrame, str 
 
 
 def read_table(folder: str | Path, name: str) -> pd.DataFrame:
-    """Read one processed CSV with codes kept as text (leading zeros matter)."""
+    """Read one processed CSV with codes kept as text (leading zeros matter), and the score as
+    the school typed it (checklist's score_raw: "2" or "есть") as text — guessed, its type
+    would depend on which of pandas' reading chunks a non-number falls in."""
     path = Path(folder) / name
     return pd.read_csv(
         path,
-        dtype={"school_code": "string", "file": "string", "cell": "string", "sheet": "string"},
+        dtype={"school_code": "string", "file": "string", "cell": "string", "sheet": "string", "score_raw": "string"},
         keep_default_na=True,
         na_values=[""],
     )

@@ -180,3 +180,19 @@ def test_preview_of_a_long_table():
     shown, note = storage.preview(df, 50, "files.csv")
     assert len(shown) == 50 and "50" in note and "12\u00a0345" in note and "files.csv" in note
     assert storage.preview(df.head(50), 50, "files.csv")[1] is None
+
+
+def test_raw_score_reads_back_as_text_whatever_the_table_size(tmp_path):
+    """A non-number deep in a long score_raw column: pandas would guess per reading chunk
+    (numbers in some, text in others, with a DtypeWarning); it is text throughout."""
+    import warnings
+
+    n = 300_000
+    raw = ["2"] * n
+    raw[-1] = "есть"
+    write_tables(tmp_path, {"checklist.csv": pd.DataFrame({"school_code": ["0101"] * n, "score_raw": raw})})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        back = read_table(tmp_path, "checklist.csv")
+    assert isinstance(back["score_raw"].dtype, pd.StringDtype)
+    assert back["score_raw"].iloc[0] == "2" and back["score_raw"].iloc[-1] == "есть"

@@ -65,6 +65,9 @@ def kernel_manager_class() -> type[AsyncKernelManager]:
 
 def serve(requests_fd: int, replies_fd: int, preload: list[str]) -> None:
     """The warm process: import the modules once, then fork one kernel per request line."""
+    # Ctrl-C in the terminal reaches the whole process group: the runner handles it and stops
+    # its kernels; this process ends when the runner does (its request pipe closes)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # ipykernel sets this when a kernel starts; matplotlib reads it at import, here and now
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     replies = os.fdopen(replies_fd, "wb", buffering=0)
@@ -95,6 +98,7 @@ def _become_kernel(request: dict[str, Any], private_fds: tuple[int, ...]) -> Non
         for fd in private_fds:
             os.close(fd)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # what a fresh Python has
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.close(devnull)

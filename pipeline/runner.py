@@ -525,7 +525,7 @@ def _run_stages(
     for stage in stages:
         rerun = run_stage(params, stage, notebooks_dir, state, force=force, rerun=rerun, strict=strict,
                           progress=progress, code_sha=code_sha, result=result) or rerun
-    result.manifest = write_manifest(params, stages, notebooks_dir, state, code)
+    result.manifest = write_manifest(params, stages, notebooks_dir, state, code, changed=bool(result.ran))
 
 
 def run_stage(
@@ -589,8 +589,21 @@ def write_manifest(
     notebooks_dir: Path,
     state: dict[str, Any],
     code: dict[str, Any] | None,
+    *,
+    changed: bool = True,
 ) -> Path:
-    """reports/<year>/manifest.json from the year's state after its stages."""
+    """reports/<year>/manifest.json from the year's state after its stages.
+
+    changed=False (no stage of the year ran): the manifest of the run that made the outputs
+    stays as it is — they are still its outputs (each stage checked them against the hashes
+    it recorded), and rebuilding it would re-read every report file (tens of seconds at
+    10,000 schools) only to write the same record."""
+    if not changed:
+        try:
+            mf.read(params)
+            return Path(params.reports_dir) / mf.MANIFEST_NAME
+        except PipelineError:  # missing, unreadable or of an older format: written anew
+            pass
     stage_records = []
     outputs: set[str] = set()
     for stage in stages:

@@ -157,7 +157,8 @@ def run_years(
                 if y.started is None:
                     y.started = time.perf_counter()
                 if task.stage == MANIFEST:
-                    y.result.manifest = write_manifest(y.params, stages, notebooks_dir, y.state, code)
+                    y.result.manifest = write_manifest(y.params, stages, notebooks_dir, y.state, code,
+                                                       changed=bool(y.result.ran))
                     y.result.seconds = time.perf_counter() - y.started
                     if on_year_done is not None:
                         on_year_done(y.params, y.result)

@@ -146,3 +146,20 @@ def test_a_year_run_with_forked_kernels_equals_one_with_plain_kernels(tmp_path):
     assert len(trees["forked"]) > 40 and any(rel.endswith("05_report.ipynb") for rel in trees["forked"])
     assert trees["forked"].keys() == trees["plain"].keys()
     assert [rel for rel in trees["forked"] if trees["forked"][rel] != trees["plain"][rel]] == []
+
+
+def test_ctrl_c_leaves_the_warm_process_to_the_runner():
+    """Ctrl-C reaches the runner's whole process group: the runner stops its kernels, and the
+    warm process keeps quiet until the runner closes it."""
+    import signal
+
+    warm = kernels._WarmProcess()
+    try:
+        assert warm.fork(["--version"], dict(os.environ), str(ROOT)) is not None  # ready
+        os.kill(warm.process.pid, signal.SIGINT)
+        time.sleep(0.5)
+        assert warm.process.poll() is None
+        assert warm.fork(["--version"], dict(os.environ), str(ROOT)) is not None
+    finally:
+        warm.close()
+    assert warm.process.returncode == 0

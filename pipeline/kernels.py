@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import importlib
 import importlib.util
 import json
@@ -52,8 +53,20 @@ _LAUNCHER = ("-m", "ipykernel_launcher")
 
 def enabled() -> bool:
     """Whether stage kernels are forked from the warm process here."""
-    return (os.environ.get(SWITCH, "").strip().lower() != "plain" and parallel.can_fork()
-            and hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal"))
+    return os.environ.get(SWITCH, "").strip().lower() != "plain" and parallel.can_fork() and _pidfd_works()
+
+
+@functools.lru_cache(maxsize=1)
+def _pidfd_works() -> bool:
+    """pidfds name the forked kernels (not this process's children); Linux 5.3+, and a
+    container's seccomp policy may still refuse them."""
+    if not (hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")):
+        return False
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:
+        return False
+    return True
 
 
 def kernel_manager_class() -> type[AsyncKernelManager]:

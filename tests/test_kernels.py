@@ -131,6 +131,18 @@ def test_plain_kernels_on_request(monkeypatch):
     assert kernels._kernel_argv(["/usr/bin/R", "--slave", "-e", "IRkernel::main()"]) is None
 
 
+def test_plain_kernels_where_pidfds_are_refused(monkeypatch):
+    def refused(pid, flags=0):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "pidfd_open", refused)
+    kernels._pidfd_works.cache_clear()
+    try:
+        assert kernels.kernel_manager_class() is AsyncKernelManager
+    finally:
+        kernels._pidfd_works.cache_clear()
+
+
 @pytest.mark.slow
 def test_a_year_run_with_forked_kernels_equals_one_with_plain_kernels(tmp_path):
     params = write_params(tmp_path, 2026)

@@ -47,6 +47,7 @@ PRELOAD = (
     "pipeline.methodology", "pipeline.params", "pipeline.recommendations", "pipeline.report",
     "pipeline.scoring", "pipeline.site", "pipeline.storage",
 )
+READY_TIMEOUT = 120  # seconds the warm process may take to import, or to fork a kernel
 SWITCH = "PIPELINE_KERNELS"  # "plain": start every kernel as a fresh process
 _LAUNCHER = ("-m", "ipykernel_launcher")
 
@@ -184,6 +185,9 @@ class _WarmProcess:
     def _read(self) -> dict[str, Any]:
         line = b""
         while not line.endswith(b"\n"):
+            if not select.select([self._replies_r], [], [], READY_TIMEOUT)[0]:
+                self.process.kill()  # stuck: the kernels start plainly instead
+                return {"error": f"тёплый процесс не ответил за {READY_TIMEOUT} с"}
             chunk = os.read(self._replies_r, 4096)
             if not chunk:
                 return {"error": "тёплый процесс завершился"}

@@ -175,3 +175,14 @@ def test_ctrl_c_leaves_the_warm_process_to_the_runner():
     finally:
         warm.close()
     assert warm.process.returncode == 0
+
+
+def test_warm_process_that_does_not_answer_is_given_up(monkeypatch):
+    monkeypatch.setattr(kernels, "READY_TIMEOUT", 0.05)  # less than importing pandas takes
+    warm = kernels._WarmProcess(preload=("pandas", "matplotlib.pyplot"))
+    try:
+        assert warm.fork(["-f", "x.json"], dict(os.environ), str(ROOT)) is None
+        assert "не ответил" in warm.reason
+        assert warm.process.wait(timeout=10) is not None  # stopped, not left behind
+    finally:
+        warm.close()

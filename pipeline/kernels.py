@@ -8,8 +8,9 @@ stage's kernel. The child becomes an ordinary ipykernel — same command line, e
 working folder as the plain kernel would get — and papermill talks to it as to any kernel;
 the executed notebooks are the same, byte for byte (tests/test_kernels.py).
 
-Plain kernels are used where fork or pidfd is missing (not Linux), when the warm process
-cannot start, and when the environment says PIPELINE_KERNELS=plain.
+Plain kernels are used where fork or pidfds are missing or refused (not Linux, some
+containers), when the warm process cannot start or does not answer (a warning says why), and
+when the environment says PIPELINE_KERNELS=plain.
 """
 
 from __future__ import annotations

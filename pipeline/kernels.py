@@ -179,7 +179,7 @@ class _WarmProcess:
                 return None
             reply = self._read()
             if "pid" not in reply:
-                self._ready = False
+                self._ready, self.reason = False, reply.get("error", "")
                 return None
             return int(reply["pid"])
 
@@ -212,9 +212,12 @@ _warm_lock = threading.Lock()
 
 
 def _warm_process() -> _WarmProcess:
+    """This process's warm process, started on first use. One that failed stays failed (its
+    fork() answers None at once): the rest of the run starts kernels plainly, not waiting
+    again for a process that could not import or answer."""
     global _warm
     with _warm_lock:
-        if _warm is None or _warm.process.poll() is not None:
+        if _warm is None:
             _warm = _WarmProcess()
             atexit.register(_warm.close)
         return _warm

@@ -186,3 +186,17 @@ def test_warm_process_that_does_not_answer_is_given_up(monkeypatch):
         assert warm.process.wait(timeout=10) is not None  # stopped, not left behind
     finally:
         warm.close()
+
+
+def test_a_warm_process_that_died_leaves_plain_kernels_not_a_wait():
+    warm = kernels._WarmProcess(preload=("json",))
+    try:
+        assert warm.fork(["--version"], dict(os.environ), str(ROOT)) is not None
+        warm.process.kill()
+        warm.process.wait(timeout=10)
+        assert warm.fork(["--version"], dict(os.environ), str(ROOT)) is None
+        assert warm.reason
+        warm._read = lambda: pytest.fail("waited again for a warm process that failed")
+        assert warm.fork(["--version"], dict(os.environ), str(ROOT)) is None
+    finally:
+        warm.close()

@@ -31,6 +31,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from .parallel import can_fork
 from .storage import write_bytes_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -394,7 +395,7 @@ class ResultsJob:
         self.path = Path(path)
         self._ctx: "ReportContext | None" = ctx
         self._proc = None
-        if "fork" in multiprocessing.get_all_start_methods():
+        if can_fork():
             mp = multiprocessing.get_context("fork")
             self._recv, send = mp.Pipe(duplex=False)
             # fork: the child gets the loaded tables as they are, nothing is pickled

@@ -32,7 +32,7 @@ from .contract import RULE_NAMES, columns
 from .errors import FormError, ParamsError
 from .methodology import Methodology
 from .params import YearParams
-from .parallel import cores
+from .parallel import can_fork, cores
 from .storage import read_hashed, sha256_file
 
 REGISTRY_FILE = "registry.csv"
@@ -263,8 +263,7 @@ def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int |
         # a task is a range of positions), and never re-run the caller's script (spawn would,
         # without an `if __name__ == "__main__"` guard); they only parse bytes and return, so
         # the threads of a Jupyter kernel they do not inherit do not matter
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        context = multiprocessing.get_context("fork" if can_fork() else "spawn")
         # tasks of a few hundred forms at most: the workers finish together (a long last task
         # would keep one of them busy while the others wait)
         chunk = max(1, min(200, len(items) // (workers * 8)))

@@ -4,6 +4,7 @@ file, the input checksums and where the stage's outputs go."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 import pandas as pd
 
@@ -33,8 +34,13 @@ class AuditTable(pd.DataFrame):
             return super().__repr__()
 
 
-def stage_header(params: YearParams, stage: str, inputs: list[Path] | None = None, output_dir: Path | None = None) -> pd.DataFrame:
-    """A small table: what this stage ran on (files with sha256) and where it writes."""
+def stage_header(params: YearParams, stage: str, inputs: list[Path] | None = None, output_dir: Path | None = None,
+                 *, hashed: Iterable[tuple[str, str]] = ()) -> pd.DataFrame:
+    """A small table: what this stage ran on (files with sha256) and where it writes.
+
+    `inputs` are hashed here; `hashed` are (name, sha256) of inputs the stage has already read
+    and hashed (ingest's raw files: the checksums of the very bytes it read, not read again);
+    an empty checksum is a file that could not be read."""
     rows = [
         {"что": "Год мониторинга", "значение": f"{params.year} ({params.academic_year} учебный год)"},
         {"что": "Этап", "значение": stage},
@@ -46,4 +52,6 @@ def stage_header(params: YearParams, stage: str, inputs: list[Path] | None = Non
         path = Path(path)
         if path.is_file():
             rows.append({"что": f"Вход: {path.name}", "значение": f"sha256 {sha256_file(path)}"})
+    for name, sha in hashed:
+        rows.append({"что": f"Вход: {name}", "значение": f"sha256 {sha}" if sha else "не прочитан"})
     return AuditTable(rows)

@@ -494,36 +494,47 @@ def _sheet_extent(zf: zipfile.ZipFile, part: str) -> tuple[int, int]:
     return pos["rows"], pos["cols"]
 
 
-_ANY_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
-_ADDRESSED_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?(?<=\s)r=\"\$?([A-Za-z]{1,3})\$?(\d+)\"")
+def _above(limit: str, symbols: str, first: str) -> str:
+    """A regular expression for a number written in `symbols` that is above the one written
+    `limit`: longer (starting with a symbol of `first`), or as long and larger at some place.
+    Decimal numbers without leading zeros and column letters (bijective base 26) of one length
+    compare as their texts do."""
+    alternatives = [f"[{first}][{symbols}]{{{len(limit)},}}"]
+    for i, ch in enumerate(limit):
+        higher = symbols[symbols.index(ch) + 1:]
+        if higher:
+            alternatives.append(f"{re.escape(limit[:i])}[{higher}][{symbols}]{{{len(limit) - i - 1}}}")
+    return "(?:" + "|".join(alternatives) + ")"
 
 
-def _sheet_extent_quick(zf: zipfile.ZipFile, part: str) -> tuple[int, int] | None:
-    """The extent of a sheet in which every cell carries its address (what Excel and openpyxl
-    write), found without a Python call per element: expat only checks the XML (no DTD), a
-    regular expression reads the addresses. The extent of every addressed cell bounds that of
-    the cells holding a value. None when a cell has no address: _sheet_extent decides then."""
-    data = zf.read(part)
-    parser = expat.ParserCreate()
+# A cell whose tag does not begin with a well-formed address (Excel, LibreOffice and openpyxl
+# write r= first): where the reader places it, or where a later r= puts it, only the slow
+# count knows. Cells with a namespace prefix («<x:c») are left to the slow count too.
+_UNADDRESSED_CELL = re.compile(rb"<c(?=[\s/>])(?!\sr=\"\$?[A-Za-z]{1,3}\$?\d+\")")
+_PREFIXED_CELL = re.compile(rb":c(?=[\s/>])")
 
-    def refuse(*_: Any) -> None:
-        raise _BadXml("DTD")
 
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError:
-        raise _BadXml("syntax") from None
-    addresses = _ADDRESSED_CELL.findall(data)
-    if len(addresses) != len(_ANY_CELL.findall(data)):
-        return None
-    if not addresses:
-        return 0, 0
-    letters, digits = zip(*addresses)
-    rows = max(map(int, digits))
-    cols = max(split_address(f"{a.decode('ascii')}1")[1] for a in set(letters))
-    return rows, cols
+@functools.lru_cache(maxsize=4)
+def _far_address(max_rows: int, max_cols: int) -> re.Pattern[bytes]:
+    """Any address attribute beyond the limits (of a cell or not: a false alarm only costs the
+    slow count); column letters of either case, row numbers after leading zeros."""
+    last_column = re.sub(r"\d", "", cell_address(1, max_cols))
+    columns = _above(last_column, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "A-Z")
+    rows = _above(str(max_rows), "0123456789", "1-9")
+    return re.compile(f"r=\"\\$?(?:(?i:{columns})\\$?\\d|[A-Za-z]{{1,3}}\\$?0*{rows}\")".encode())
+
+
+_SHEET_END = re.compile(rb"</(?:[^\s<>/:!?=\"']+:)?worksheet\s*>\s*$")
+
+
+def _sheet_surely_small(data: bytes) -> bool:
+    """True when a sheet's XML certainly has no cell beyond MAX_SHEET_ROWS × MAX_SHEET_COLS,
+    known from a few scans that call no Python per element: no DTD, comment or CDATA (``<!``),
+    the part complete (ends with its closing tag), every cell addressed and none far. False
+    sends the part to _sheet_extent, which counts (and refuses a DTD or broken XML)."""
+    return (b"<!" not in data and _SHEET_END.search(data[-256:]) is not None
+            and _UNADDRESSED_CELL.search(data) is None and _PREFIXED_CELL.search(data) is None
+            and _far_address(MAX_SHEET_ROWS, MAX_SHEET_COLS).search(data) is None)
 
 
 def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfile.ZipFile | None = None) -> None:
@@ -541,7 +552,9 @@ def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfi
                 part = parts.get(sheet)
                 candidates = [part] if part in members else sorted(m for m in members if m.startswith("xl/worksheets/"))
                 for p in candidates:
-                    rows, cols = _sheet_extent_quick(zf, p) or _sheet_extent(zf, p)
+                    if _sheet_surely_small(zf.read(p)):
+                        continue
+                    rows, cols = _sheet_extent(zf, p)
                     if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLS:
                         raise FormError(name, f"лист слишком большой ({rows} строк × {cols} столбцов; допускается до "
                                               f"{MAX_SHEET_ROWS} строк и {MAX_SHEET_COLS} столбцов)", sheet=sheet,
@@ -760,10 +773,20 @@ def _read_checklist(sheet: str, rows: list[list[Any]], methodology: Methodology)
             if part not in cols:
                 continue
             c = cols[part]
-            text, kind = canonical(_cell(row, c))
-            out.append((_shared(f"checklist.{code}.{part}"), sheet, cell_address(r, c + 1), r, c + 1,
-                        _shared(f"{raw_code} · {heads.get(part, CHECKLIST_COLUMNS[part])}"), text, kind))
+            text, kind = canonical(row[c] if c < len(row) else None)
+            out.append((_checklist_field(code, part), sheet, cell_address(r, c + 1), r, c + 1,
+                        _checklist_label(raw_code, heads.get(part, CHECKLIST_COLUMNS[part])), text, kind))
     return out
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _checklist_field(code: str, part: str) -> str:
+    return _shared(f"checklist.{code}.{part}")
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _checklist_label(raw_code: str, head: str) -> str:
+    return _shared(f"{raw_code} · {head}")
 
 
 def read_form(source: str | Path | bytes, methodology: Methodology, *, name: str | None = None) -> ParsedForm:

@@ -223,6 +223,15 @@ def _warm_process() -> _WarmProcess:
         return _warm
 
 
+def prestart() -> None:
+    """Start the warm process now, if kernels are forked here and it is not running: its
+    imports then overlap the runner's own work before the first kernel is asked for (hashing
+    a stage's inputs, loading papermill). Called once a stage is known to run, never on a run
+    where nothing changed."""
+    if enabled():
+        _warm_process()
+
+
 def shutdown() -> None:
     """End the warm process now (it also ends by itself when this process exits)."""
     global _warm

@@ -548,8 +548,10 @@ def run_stage(
     progress.start(label)
     ran = False
     try:
-        inputs = stage_inputs(params, stage, notebooks_dir, code_sha)
         prev = state["stages"].get(stage.name)
+        if force or rerun or prev is None:  # it will run: the warm process imports meanwhile
+            kernels.prestart()
+        inputs = stage_inputs(params, stage, notebooks_dir, code_sha)
         if force:
             why = "--force"
         elif rerun:
@@ -557,6 +559,7 @@ def run_stage(
         else:
             why = _why_run(prev, inputs, params)
         if why:
+            kernels.prestart()
             t0 = time.perf_counter()
             written = execute_stage(params, stage, notebooks_dir, site_index=site_index)
             for key in (prev or {}).get("outputs", {}):

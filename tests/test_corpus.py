@@ -174,6 +174,22 @@ def test_far_cell_is_refused_before_the_reader_allocates_it(methodology, monkeyp
     assert exc.value.rule == "file.too_large" and exc.value.sheet == "Кадры" and "16384" in exc.value.reason
 
 
+@pytest.mark.parametrize("attrs", ['s="0" ', 'cm="1" s="0" '])
+def test_far_cell_whose_address_is_not_first_is_refused(methodology, monkeypatch, attrs):
+    """The quick scan reads addresses written first in the cell's tag; any other cell is
+    counted by the slow way, which still finds the far one before the reader sees it."""
+    import python_calamine
+
+    members = corpus.members_of(_bytes("far_cell", "0107"))
+    part = corpus.PART[corpus.STAFF]
+    assert members[part].count(b'<c r="XFD1048576"') == 1
+    members[part] = members[part].replace(b'<c r="XFD1048576"', b'<c ' + attrs.encode() + b'r="XFD1048576"')
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", NoReader(python_calamine.CalamineWorkbook))
+    with pytest.raises(FormError) as exc:
+        forms.read_form(corpus.zip_of(members), methodology, name="x.xlsx")
+    assert exc.value.rule == "file.too_large" and exc.value.sheet == "Кадры" and "16384" in exc.value.reason
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_case_alone(case, tmp_path, methodology):
     raw = raw_folder(tmp_path / "raw", {})

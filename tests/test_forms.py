@@ -452,3 +452,64 @@ def test_sheet_parts_remembered_by_both_parts_bytes(methodology, monkeypatch):
         err = _error(swapped, m)
         assert (err.rule, err.sheet) == ("file.too_large", "Кадры") and "допускается" in err.reason  # refused before reading
     assert len(forms._SHEET_PARTS_SEEN) == 2
+
+
+# --- the quick check of a sheet's extent (before the reader allocates its grid) --------------
+
+def _letters(n: int) -> str:
+    return forms.cell_address(1, n)[:-1]
+
+
+@pytest.mark.parametrize("limit", [1, 9, 10, 99, 100, 1234, 20000, 20009])
+def test_above_matches_exactly_the_larger_row_numbers(limit):
+    import re
+
+    pattern = re.compile(forms._above(str(limit), "0123456789", "1-9"))
+    wrong = [n for n in range(0, 3 * limit + 200) if bool(pattern.fullmatch(str(n))) != (n > limit)]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("limit", [1, 2, 26, 27, 52, 60, 702, 703])
+def test_above_matches_exactly_the_larger_columns(limit):
+    import re
+
+    pattern = re.compile(forms._above(_letters(limit), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "A-Z"))
+    wrong = [n for n in range(1, 18279) if bool(pattern.fullmatch(_letters(n))) != (n > limit)]
+    assert wrong == []
+
+
+def _sheet(*cells: str, end: str = "</worksheet>") -> bytes:
+    body = "".join(f'<row r="1">{c}</row>' for c in cells)
+    return f'<?xml version="1.0"?><worksheet xmlns="x"><sheetData>{body}</sheetData>{end}'.encode()
+
+
+def _cell(address: str, attrs: str = "") -> str:
+    return f'<c r="{address}"{attrs} t="inlineStr"><is><t>1</t></is></c>'
+
+
+@pytest.mark.parametrize("xml, small", [
+    (_sheet(_cell("A1"), _cell("BH20000")), True),               # the last cell allowed
+    (_sheet(_cell("A1"), _cell("$BH$20000")), True),
+    (_sheet(_cell("BI1")), False),                               # one column too far
+    (_sheet(_cell("bi1")), False),                               # lower case, as a reader takes it
+    (_sheet(_cell("A20001")), False),                            # one row too far
+    (_sheet(_cell("A020001")), False),                           # leading zero
+    (_sheet(_cell("$XFD$1048576")), False),
+    (_sheet('<c s="1" r="A1"/>'), False),                        # address not first: slow count
+    (_sheet('<c t="s"><v>0</v></c>'), False),                    # no address: slow count
+    (_sheet('<x:c r="A1"/>'), False),                            # prefixed cell: slow count
+    (_sheet(_cell("A1"), "<!-- <c r='XFD1'/> -->"), False),      # comment (or DTD, CDATA)
+    (_sheet(_cell("A1"), end=""), False),                        # cut short
+])
+def test_quick_sheet_check(xml, small):
+    assert forms._sheet_surely_small(xml) is small
+
+
+def test_quick_sheet_check_follows_the_limits(monkeypatch):
+    xml = _sheet(_cell("C30"))
+    assert forms._sheet_surely_small(xml)
+    monkeypatch.setattr(forms, "MAX_SHEET_ROWS", 29)
+    assert not forms._sheet_surely_small(xml)
+    monkeypatch.setattr(forms, "MAX_SHEET_ROWS", 30)
+    monkeypatch.setattr(forms, "MAX_SHEET_COLS", 2)
+    assert not forms._sheet_surely_small(xml)

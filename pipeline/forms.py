@@ -332,6 +332,11 @@ def clean_str(text: str) -> str:
 _clean_cell = functools.lru_cache(maxsize=1 << 16)(clean_str)
 
 
+def _text(value: Any) -> Any:
+    """A cell as read, its text (a label, header or code) cleaned as clean_str cleans it."""
+    return _clean_cell(value) if type(value) is str else value
+
+
 def _check_container(data: bytes, name: str) -> zipfile.ZipFile:
     """Refuse what is not an xlsx package, or is too big to open safely; the package opened
     (the caller closes it) for the checks that follow."""
@@ -603,7 +608,7 @@ def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None) -
         except Exception:
             raise FormError(name, "лист не удаётся прочитать (файл повреждён)", sheet=sheet_name, rule="file.corrupt",
                             hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
-        out[wanted[key]] = [[_clean_cell(v) if isinstance(v, str) else v for v in r] for r in rows]
+        out[wanted[key]] = rows  # texts as read: cleaned where they are used (canonical, _text)
         real[wanted[key]] = _clean_cell(sheet_name)
     missing = [s for s in SHEETS if s not in out]
     if missing:
@@ -689,7 +694,7 @@ def _read_info(sheet: str, rows: list[list[Any]]) -> list[ValueRow]:
         i = _first_filled(row)
         if i is None:
             continue
-        label = row[i]
+        label = _text(row[i])
         key = _match_info_label(label)
         if key is None:
             continue
@@ -704,16 +709,17 @@ def _read_staff(sheet: str, rows: list[list[Any]]) -> list[ValueRow]:
         i = _first_filled(row)
         if i is None:
             continue
-        code = norm_code(row[i])
+        first = _text(row[i])
+        code = norm_code(first)
         if code in STAFF_LABELS:
             label_col = i + 1
-            label = str(_cell(row, label_col) or "").strip() or STAFF_LABELS[code]
+            label = str(_text(_cell(row, label_col)) or "").strip() or STAFF_LABELS[code]
             value_col = i + 2
         else:
-            code = _match_staff_label(row[i]) or ""
+            code = _match_staff_label(first) or ""
             if not code:
                 continue
-            label = str(row[i]).strip()
+            label = str(first).strip()
             value_col = i + 1
         text, kind = canonical(_cell(row, value_col))
         out.append((_STAFF_FIELD_NAMES[code], sheet, cell_address(r, value_col + 1), r, value_col + 1, _shared(f"{code} {label}"),
@@ -727,7 +733,7 @@ def _checklist_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | Non
     for r, row in enumerate(rows):
         cols: dict[str, int] = {}
         for i, v in enumerate(row):
-            t = norm_label(v)
+            t = norm_label(_text(v))
             if not t:
                 continue
             for key, head in wanted.items():
@@ -746,7 +752,7 @@ def _read_checklist(sheet: str, rows: list[list[Any]], methodology: Methodology)
     out = []
     if header is not None:
         start, cols = header
-        heads = {k: str(rows[start][i]).strip() for k, i in cols.items()}
+        heads = {k: str(_text(rows[start][i])).strip() for k, i in cols.items()}
     else:
         start, cols, heads = -1, {}, dict(CHECKLIST_COLUMNS)
     for r0 in range(start + 1, len(rows)):
@@ -760,7 +766,7 @@ def _read_checklist(sheet: str, rows: list[list[Any]], methodology: Methodology)
                 continue
             raw = row[code_col]
             cols = {"code": code_col, "text": code_col + 1, "score": code_col + 2, "document": code_col + 3, "link": code_col + 4}
-        code = _position_code(raw, codes)
+        code = _position_code(_text(raw), codes)
         if code is None:
             continue
         if code not in known and canonical(_cell(row, cols["score"]))[1] == "empty":

@@ -23,8 +23,9 @@ import gc
 import itertools
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import forms
@@ -132,7 +133,7 @@ def match_school_code(value: str, codes: set[str]) -> tuple[str, bool]:
 
 
 def _kind(name: str) -> str:
-    base = PurePosixPath(name).name
+    base = name.rpartition("/")[2]  # the file's own name (raw names use forward slashes)
     if name == REGISTRY_FILE:
         return "registry"
     if base.startswith("~$"):
@@ -368,7 +369,9 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
     form_cols = list(columns("ingest", "forms.csv"))
     if form_files:
         values = {"file": form_files, "school_code": form_codes, **read.columns}
-        forms_df = pd.DataFrame({c: values[c] for c in form_cols})
+        # typed at once: pandas would otherwise look at each of ~800,000 values to infer it
+        forms_df = pd.DataFrame({c: np.array(values[c], dtype="int64") if c == "row" else pd.array(values[c], dtype="str")
+                                 for c in form_cols})
     else:
         forms_df = pd.DataFrame(columns=form_cols)
     forms_df["row"] = forms_df["row"].astype("int64")

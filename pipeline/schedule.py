@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from . import kernels
 from . import manifest as mf
 from .parallel import cores
 from .errors import PipelineError
@@ -151,6 +152,8 @@ def run_years(
         run = {p.year: _Year(p, YearResult(p.year), load_state(p)) for p in years}
         for y in run.values():
             y.state.setdefault("stages", {})
+        if force or any(s.name not in y.state["stages"] for y in run.values() for s in stages):
+            kernels.prestart()  # a stage will run for sure: the warm process imports meanwhile
         try:
             def execute(task: Task) -> None:
                 y = run[task.year]

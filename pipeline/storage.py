@@ -9,6 +9,7 @@ interrupted run leaves the previous outputs of that year intact.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import os
@@ -18,7 +19,7 @@ import stat
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,7 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def write_csv(fh: IO[bytes], df: pd.DataFrame) -> None:
+def write_csv(fh: IO[bytes], df: pd.DataFrame, scratch: str | Path | None = None) -> None:
     """Write the canonical CSV form of a table to a binary file: exactly the bytes of pandas'
     `df.to_csv(index=False, lineterminator="\\n")` in UTF-8.
 
@@ -92,13 +93,23 @@ def write_csv(fh: IO[bytes], df: pd.DataFrame) -> None:
     CSV fields at once (a distinct text that needs quoting is quoted once, as the csv module —
     pandas' writer — quotes it), rows are joined in blocks, and from PARALLEL_CSV_ROWS rows on
     the blocks are made by one forked process per core. Any other table (floats, dates, …) is
-    written by pandas itself."""
+    written by pandas itself.
+
+    `scratch`: a folder on fh's file system (fh a real file) where those processes write their
+    parts, which are then copied into fh by the kernel, not sent back through pipes."""
     if not _csv_writable(df):
         fh.write(df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         return
     fh.write((",".join(_csv_quoted([str(c) for c in df.columns])) + "\n").encode("utf-8"))
     workers = _csv_workers(len(df))
-    if workers > 1:
+    if workers > 1 and scratch is not None:
+        fh.flush()
+        for path in _csv_parallel(df, workers, Path(scratch)):
+            try:
+                _append_file(fh, path)
+            finally:
+                path.unlink(missing_ok=True)
+    elif workers > 1:
         for part in _csv_parallel(df, workers):
             fh.write(part)
     else:
@@ -119,17 +130,28 @@ def _csv_workers(rows: int) -> int:
     return cores()
 
 
-def _csv_parallel(df: pd.DataFrame, workers: int) -> Iterator[bytes]:
-    """The rows' CSV bytes, in order, in parts made by `workers` forked processes (fork: they
-    have the table already; they only turn it into text and return it)."""
+def _csv_parallel(df: pd.DataFrame, workers: int, scratch: Path | None = None) -> Iterator[Any]:
+    """The rows' CSV, in order, in parts made by `workers` forked processes (fork: they have
+    the table already; they only turn it into text): the parts' bytes, or with `scratch` the
+    files there that hold them (all removed by the time the parts are done)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     step = -(-len(df) // (workers * 2))
     ranges = [(i, min(i + step, len(df))) for i in range(0, len(df), step)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_csv_init,
-                             initargs=(df,)) as pool:
-        yield from pool.map(_csv_part, ranges)
+    task = _csv_part if scratch is None else functools.partial(_csv_part_file, scratch)
+    paths: list[Path] = []
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_csv_init,
+                                 initargs=(df,)) as pool:
+            for result in pool.map(task, ranges):
+                if scratch is not None:
+                    paths.append(result)
+                yield result
+    finally:  # the workers have ended: no part file is left behind, even of a failed run
+        if scratch is not None:
+            for path in [*paths, *scratch.glob(".csv-part.*.tmp")]:
+                path.unlink(missing_ok=True)
 
 
 def _csv_init(df: pd.DataFrame) -> None:
@@ -140,6 +162,36 @@ def _csv_init(df: pd.DataFrame) -> None:
 def _csv_part(bounds: tuple[int, int]) -> bytes:
     assert _CSV_FRAME is not None
     return b"".join(_csv_rows(_CSV_FRAME, *bounds))
+
+
+def _csv_part_file(scratch: Path, bounds: tuple[int, int]) -> Path:
+    assert _CSV_FRAME is not None
+    fd, name = tempfile.mkstemp(prefix=".csv-part.", suffix=".tmp", dir=scratch)
+    with os.fdopen(fd, "wb") as out:
+        for block in _csv_rows(_CSV_FRAME, *bounds):
+            out.write(block)
+    return Path(name)
+
+
+def _append_file(fh: IO[bytes], path: Path) -> None:
+    """Append a file's bytes to fh (flushed), copied inside the kernel where it can."""
+    with open(path, "rb") as src:
+        size = os.fstat(src.fileno()).st_size
+        done = 0
+        if hasattr(os, "copy_file_range"):
+            try:
+                while done < size:
+                    n = os.copy_file_range(src.fileno(), fh.fileno(), size - done)
+                    if n == 0:
+                        break
+                    done += n
+            except OSError:
+                pass  # not supported between these files: copied below
+        if done < size:
+            src.seek(done)
+            fh.seek(0, os.SEEK_END)
+            shutil.copyfileobj(src, fh, 1 << 20)
+            fh.flush()
 
 
 def _csv_writer(out: IO[str]) -> "csv._writer":
@@ -271,7 +323,7 @@ def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame]) -> dict[st
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
             staged.append((Path(tmp), folder / name))
             with os.fdopen(fd, "wb") as fh:
-                write_csv(fh, tables[name])
+                write_csv(fh, tables[name], scratch=folder)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, _FILE_MODE)

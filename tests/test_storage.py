@@ -141,6 +141,39 @@ def test_write_tables_writes_pandas_bytes(tmp_path, monkeypatch, parallel_from):
     assert storage._csv_workers(len(df)) == (1 if parallel_from is None else storage._csv_workers(10**9))
     storage.write_tables(tmp_path, {"t.csv": df})
     assert (tmp_path / "t.csv").read_bytes() == storage.to_csv_bytes(df) == pandas_bytes(df)
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]  # the parts' files are gone
+
+
+def test_parts_are_copied_without_copy_file_range_too(tmp_path, monkeypatch):
+    rnd = random.Random(8)
+    df = pd.DataFrame({k: column(k, 5_001, rnd) for k in ("str_na", "object", "int64")})
+    monkeypatch.setattr(storage, "PARALLEL_CSV_ROWS", 1000)
+
+    def refuse(*_args):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(storage.os, "copy_file_range", refuse, raising=False)
+    storage.write_tables(tmp_path, {"t.csv": df})
+    assert (tmp_path / "t.csv").read_bytes() == pandas_bytes(df)
+
+
+def test_a_failing_part_leaves_no_files_and_keeps_the_old_table(tmp_path, monkeypatch):
+    rnd = random.Random(9)
+    df = pd.DataFrame({k: column(k, 5_001, rnd) for k in ("str_na", "int64")})
+    storage.write_tables(tmp_path, {"t.csv": df.head(3)})
+    old = (tmp_path / "t.csv").read_bytes()
+    monkeypatch.setattr(storage, "PARALLEL_CSV_ROWS", 1000)
+    real = storage._csv_rows
+
+    def failing(frame, start, stop):
+        if start > 0:
+            raise RuntimeError("part failed")
+        return real(frame, start, stop)
+
+    monkeypatch.setattr(storage, "_csv_rows", failing)  # the forked workers inherit it
+    with pytest.raises(RuntimeError, match="part failed"):
+        storage.write_tables(tmp_path, {"t.csv": df})
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"] and (tmp_path / "t.csv").read_bytes() == old
 
 
 # --------------------------------------------------------------------------------------------

@@ -280,10 +280,13 @@ class ParsedForm:
         return pd.DataFrame(rows, columns=["file", "sheet", "cell", "row", "field", "label", "value", "value_type", "school_code"])
 
 
+_EMPTY = ("", "empty")
+
+
 def canonical(value: Any) -> tuple[str, str]:
     """A calamine cell value → (canonical text, value type)."""
-    if value is None:
-        return "", "empty"
+    if value is None or value == "":  # (the reader gives "" for an empty cell)
+        return _EMPTY
     if type(value) is str:  # most cells: the answer is remembered (labels repeat in every form)
         return _canonical_text(value)
     if isinstance(value, bool):
@@ -537,7 +540,8 @@ def _sheet_surely_small(data: bytes) -> bool:
     known from a few scans that call no Python per element: no DTD, comment or CDATA (``<!``),
     the part complete (ends with its closing tag), every cell addressed and none far. False
     sends the part to _sheet_extent, which counts (and refuses a DTD or broken XML)."""
-    return (b"<!" not in data and _SHEET_END.search(data[-256:]) is not None
+    return ((b"!" not in data or b"<!" not in data)  # (a one-byte search first: «!» is rare)
+            and _SHEET_END.search(data[-256:]) is not None
             and _UNADDRESSED_CELL.search(data) is None and _PREFIXED_CELL.search(data) is None
             and _far_address(MAX_SHEET_ROWS, MAX_SHEET_COLS).search(data) is None)
 
@@ -624,7 +628,7 @@ def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None) -
 
 def _first_filled(row: list[Any]) -> int | None:
     for i, v in enumerate(row):
-        if v is not None and canonical(v)[1] != "empty":
+        if v is not None and v != "" and canonical(v)[1] != "empty":
             return i
     return None
 

@@ -478,19 +478,40 @@ def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 300) -> None:
         time.sleep(0.05)
 
 
+def held_notebooks(tmp_path: Path, stages: tuple[str, ...]) -> Path:
+    """A copy of notebooks/ whose given stages end by waiting while the file hold-<stage>
+    exists beside it: a run can then be killed in the middle of such a stage, however fast."""
+    import nbformat
+
+    folder = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", folder)
+    for stage in runner.STAGES:
+        if stage.name in stages:
+            flag = tmp_path / f"hold-{stage.name}"
+            nb = nbformat.read(folder / stage.notebook, as_version=4)
+            nb.cells.append(nbformat.v4.new_code_cell(
+                f"import os, time\nwhile os.path.exists({str(flag)!r}):\n    time.sleep(0.05)"))
+            nbformat.write(nb, folder / stage.notebook)
+    return folder
+
+
 @pytest.mark.slow
 def test_killed_run_leaves_the_previous_outputs_intact_and_the_next_run_succeeds(tmp_path):
     params_file = write_params(tmp_path)
     params = load_params(params_file)
     folder = Path(params.processed_dir)
-    run = ["run", "--params", str(params_file), "--until", "score", "--quiet"]
+    notebooks = held_notebooks(tmp_path, ("clean", "score"))
+    run = ["run", "--params", str(params_file), "--until", "score", "--quiet", "--notebooks", str(notebooks)]
     assert_clean_exit(cli_run(*run))
     first = outputs(folder)
 
     for stage in ("clean", "score"):  # killed while that stage's notebook runs
-        proc = subprocess.Popen(pipeline_cmd(*run, "--force"), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        hold = tmp_path / f"hold-{stage}"
+        hold.touch()
+        proc = subprocess.Popen(pipeline_cmd(*run, "--force", "--until", stage), cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         wait_for(folder / runner.STAGING / stage, proc)
-        time.sleep(1.5)
+        time.sleep(1.5)  # the stage's kernel is running its notebook (held at its end)
         assert proc.poll() is None
         kill_run(proc)
         assert (folder / runner.STAGING / stage).is_dir()  # killed while the stage was being staged
@@ -499,6 +520,7 @@ def test_killed_run_leaves_the_previous_outputs_intact_and_the_next_run_succeeds
         for path in folder.glob("*.csv"):
             pd.read_csv(path)  # every table complete and readable
         assert outputs(folder) == first, stage
+        hold.unlink()
 
     again = cli_run(*run)  # takes the stale lock over
     assert_clean_exit(again)

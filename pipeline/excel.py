@@ -383,7 +383,7 @@ def write_results(ctx: "ReportContext", path: str | Path) -> Path:
 class ResultsJob:
     """results.xlsx written by a forked process while the report goes on in this one.
 
-    Writing the workbook is single-threaded openpyxl work (about 80 s of CPU at 10,000
+    Writing the workbook is single-threaded openpyxl work (40–80 s of CPU at 10,000
     schools); the report's sections and school pages do not need it, so on a machine with
     two cores it costs almost no wall time. Where fork is not available the workbook is
     written in this process when result() is asked for. The file is the same either way.

@@ -218,6 +218,29 @@ def test_labels_spaces_case_yo_and_text_numbers(methodology):
     assert {v.sheet for v in form.values} == {" сведения ", "КАДРЫ", "Показатели"}
 
 
+def test_invisible_characters_in_labels_codes_and_headers(methodology):
+    """Labels, codes and headers are recognised, and shown, without the invisible
+    (bidirectional, CR) characters a school's text may carry; values are cleaned the same way."""
+    pos = methodology.positions[0].code
+    data = xlsx({
+        "Сведения": [["Код ОО\u202e", "0107\u202c"], ["Учебный\r\nгод", "2025/2026"]],
+        "Кадры": [["\u202aP0", "педагогических\u2066 работников всего", "44"]],
+        "Показатели": [
+            ["Код\u202d", "Позиция оценивания", "Балл\u2069", "Подтверждающий документ", "Ссылка на сайт"],
+            [f"{pos}\u202e", "…", "2", "Приказ\r№ 1", None],
+        ],
+    })
+    form = forms.read_form(data, methodology, name="f.xlsx")
+    got = {v.field: v for v in form.values}
+    assert got["info.school_code"].value == "0107" and got["info.school_code"].label == "Код ОО"
+    assert got["info.academic_year"].label == "Учебный\nгод"
+    assert got["staff.P0"].value == "44" and got["staff.P0"].label == "P0 педагогических работников всего"
+    assert got[f"checklist.{pos}.score"].value == "2" and got[f"checklist.{pos}.score"].label == f"{pos} · Балл"
+    assert got[f"checklist.{pos}.document"].value == "Приказ\n№ 1"
+    invisible = "\r\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    assert not [v for v in form.values for t in (v.label, v.value, v.sheet) if any(c in t for c in invisible)]
+
+
 def test_cell_addresses_are_absolute_when_top_left_is_empty(methodology):
     """calamine drops the empty top-left area by default; addresses must stay true."""
     data = xlsx({

@@ -510,17 +510,19 @@ def test_killed_run_leaves_the_previous_outputs_intact_and_the_next_run_succeeds
         hold.touch()
         proc = subprocess.Popen(pipeline_cmd(*run, "--force", "--until", stage), cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        wait_for(folder / runner.STAGING / stage, proc)
-        time.sleep(1.5)  # the stage's kernel is running its notebook (held at its end)
-        assert proc.poll() is None
-        kill_run(proc)
+        try:
+            wait_for(folder / runner.STAGING / stage, proc)
+            time.sleep(1.5)  # the stage's kernel is running its notebook (held at its end)
+            assert proc.poll() is None
+        finally:  # killed even when an assertion fails: a held run would wait forever
+            kill_run(proc)
+            hold.unlink()
         assert (folder / runner.STAGING / stage).is_dir()  # killed while the stage was being staged
         lock = folder / runner.LOCK_NAME
         assert lock.is_file() and int(lock.read_text().split()[0]) == proc.pid  # left behind, stale
         for path in folder.glob("*.csv"):
             pd.read_csv(path)  # every table complete and readable
         assert outputs(folder) == first, stage
-        hold.unlink()
 
     again = cli_run(*run)  # takes the stale lock over
     assert_clean_exit(again)

@@ -35,13 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import kernels
 from . import manifest as mf
 from .parallel import cores
 from .errors import PipelineError
 from .params import YearParams
 from .runner import (
-    STAGES, Progress, Stage, YearResult, load_state, run_stage, write_manifest, year_lock,
+    STAGES, Progress, Stage, YearResult, load_state, prepare_to_run, run_stage, write_manifest, year_lock,
 )
 
 MANIFEST = "manifest"
@@ -153,7 +152,7 @@ def run_years(
         for y in run.values():
             y.state.setdefault("stages", {})
         if force or any(s.name not in y.state["stages"] for y in run.values() for s in stages):
-            kernels.prestart()  # a stage will run for sure: the warm process imports meanwhile
+            prepare_to_run()  # a stage will run for sure: its imports happen meanwhile
         try:
             def execute(task: Task) -> None:
                 y = run[task.year]

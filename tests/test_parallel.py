@@ -166,6 +166,8 @@ def test_years_side_by_side_respect_order_and_match_a_sequential_run(tmp_path, m
         raise AssertionError("a notebook was executed")
 
     monkeypatch.setattr(papermill, "execute_notebook", refuse)
+    # nor the kernels' warm process (started ahead only when a stage surely runs)
+    monkeypatch.setattr(runner.kernels, "prestart", lambda: pytest.fail("the warm process was started"))
     again = timed_run(side, monkeypatch, jobs=2)
     assert all(r.ran == [] for r in again.results)
 

@@ -56,6 +56,9 @@ def no_kernel(monkeypatch):
         raise AssertionError("a notebook was executed")
 
     monkeypatch.setattr(papermill, "execute_notebook", refuse)
+    # nor is the kernels' warm process started, nor a stage's imports begun
+    monkeypatch.setattr(runner.kernels, "prestart", lambda: pytest.fail("the warm process was started"))
+    monkeypatch.setattr(runner, "prepare_to_run", lambda: pytest.fail("a stage was prepared"))
 
 
 # --- the plan ------------------------------------------------------------------------------

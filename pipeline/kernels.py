@@ -22,8 +22,8 @@ import importlib
 import importlib.util
 import json
 import logging
-import queue
 import os
+import queue
 import select
 import signal
 import subprocess

@@ -5,7 +5,7 @@ before the benchmark has measured anything. `FormStamper` builds the year's form
 placeholder in every answer cell, keeps the package's parts, and for each school only replaces
 the placeholder cells in the sheets' XML by the values, written exactly as openpyxl writes them
 (inline strings, numbers, dates as serial numbers in a date-formatted cell, empty cells). The
-result is byte-identical to `forms.workbook_bytes(forms.build_workbook(...))` for the same
+result is byte-identical to `form_template.workbook_bytes(form_template.build_workbook(...))` for the same
 values (tests/test_benchmarks.py checks it), about thirty times faster.
 
 Only forms in the template's row order without protection changes are stamped: the sample's
@@ -21,8 +21,9 @@ import zipfile
 from typing import Any
 from xml.sax.saxutils import escape
 
-from pipeline import forms
-from pipeline.methodology import Methodology
+
+from pipeline.config.methodology import Methodology
+from pipeline.form import template as form_template
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _PLACEHOLDER = "@@F{}@@"
@@ -54,15 +55,15 @@ class FormStamper:
 
     def __init__(self, methodology: Methodology, academic_year: str, stamp: dt.datetime) -> None:
         self.stamp = stamp
-        wb, cells = forms.build_workbook(methodology, academic_year, values={})
+        wb, cells = form_template.build_workbook(methodology, academic_year, values={})
         self.fields = [name for name in cells if name != "info.academic_year"]
         placeholders = {name: _PLACEHOLDER.format(i) for i, name in enumerate(self.fields)}
-        wb, _ = forms.build_workbook(methodology, academic_year, values=placeholders)
-        package = forms.workbook_bytes(wb, stamp)
+        wb, _ = form_template.build_workbook(methodology, academic_year, values=placeholders)
+        package = form_template.workbook_bytes(wb, stamp)
         # openpyxl registers a number format when a date is assigned to a cell: a form with a
         # date has one more entry in its styles than the template with placeholders
-        dated, _ = forms.build_workbook(methodology, academic_year, values={"info.filled_date": stamp.date()})
-        with zipfile.ZipFile(io.BytesIO(forms.workbook_bytes(dated, stamp))) as zf:
+        dated, _ = form_template.build_workbook(methodology, academic_year, values={"info.filled_date": stamp.date()})
+        with zipfile.ZipFile(io.BytesIO(form_template.workbook_bytes(dated, stamp))) as zf:
             self.dated_styles = zf.read(STYLES)
         self.parts: list[tuple[zipfile.ZipInfo, bytes | list[Any]]] = []
         with zipfile.ZipFile(io.BytesIO(package)) as zf:

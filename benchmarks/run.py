@@ -51,14 +51,15 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 import yaml  # noqa: E402
 
 from fastforms import FormStamper  # noqa: E402
-from pipeline import runner, sample  # noqa: E402
-from pipeline.methodology import load_methodology  # noqa: E402
+from pipeline import sample  # noqa: E402
+from pipeline.run import stages as run_stages  # noqa: E402
+from pipeline.config.methodology import load_methodology  # noqa: E402
 
 DEFAULT_SIZES = (36, 1000, 10000)
 QUICK_SIZES = (36, 1000)
 SMALL = 100  # sizes up to this get the sample's three years
 DEFAULT_JSON = HERE / "results" / "latest.json"
-STAGE_OF_TITLE = {s.title: s.name for s in runner.STAGES}
+STAGE_OF_TITLE = {s.title: s.name for s in run_stages.STAGES}
 _DONE = re.compile(r"^(\d{4}) · (.+?) … готово за ([\d,]+) с")
 _SKIPPED = re.compile(r"^(\d{4}) · (.+?) … без изменений")
 
@@ -240,8 +241,8 @@ def floor_notebooks(folder: Path, until: str | None = None) -> list[Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for stage in runner.stages_until(until):
-        nb = nbformat.read(runner.NOTEBOOKS_DIR / stage.notebook, as_version=4)
+    for stage in run_stages.stages_until(until):
+        nb = nbformat.read(run_stages.NOTEBOOKS_DIR / stage.notebook, as_version=4)
         cells = []
         for cell in nb.cells:
             if cell.cell_type != "code":
@@ -271,9 +272,9 @@ def floor(root: Path, years: list[int], until: str | None = None) -> dict[str, A
             pm.execute_notebook(str(nb), str(root / "floor" / f"out_{year}_{nb.name}"),
                                 parameters={"params_file": str(root / "params" / f"{year}.yaml"),
                                             "output_dir": str(root / "floor" / "out")},
-                                kernel_name=runner.KERNEL, progress_bar=False, log_output=False,
-                                resources={"metadata": {"path": str(runner.NOTEBOOKS_DIR)}},
-                                extra_arguments=runner.KERNEL_ARGUMENTS)
+                                kernel_name=run_stages.KERNEL, progress_bar=False, log_output=False,
+                                resources={"metadata": {"path": str(run_stages.NOTEBOOKS_DIR)}},
+                                extra_arguments=run_stages.KERNEL_ARGUMENTS)
     return {"seconds": time.perf_counter() - t0, "notebooks": len(notebooks) * len(years)}
 
 
@@ -388,7 +389,7 @@ def table(result: dict[str, Any], previous: dict[str, Any] | None = None) -> str
         rows.append((label, cells))
 
     row("years · forms", lambda s: f"{len(s['years'])} · {s['forms']}", compare=False)
-    for stage in runner.STAGE_NAMES:
+    for stage in run_stages.STAGE_NAMES:
         row(f"{stage}, s", lambda s, st=stage: s["full"]["stages"].get(st))
     row("whole run (from scratch), s", lambda s: s["full"]["seconds"])
     row("floor: kernels with imports only, s", lambda s: s["floor"]["seconds"])
@@ -437,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=None, help="passed to pipeline run --jobs (default: its own)")
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the figures")
     ap.add_argument("--compare", type=Path, default=None, help="an earlier JSON: show each figure's ratio to it")
-    ap.add_argument("--until", choices=runner.STAGE_NAMES, default=None,
+    ap.add_argument("--until", choices=run_stages.STAGE_NAMES, default=None,
                     help="run the stages only up to this one (and the floor likewise)")
     ap.add_argument("--keep", type=Path, default=None, help="generate into this folder and keep it (default: a temporary one)")
     args = ap.parse_args(argv)

@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .contract import STAGES as STAGE_NAMES
-from .errors import PipelineError
+from .core.contract import STAGES as STAGE_NAMES
+from .core.errors import PipelineError
 
 
 def _save_traceback() -> Path:
@@ -85,19 +85,19 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
-            from . import runner
+            from .run import commands
 
-            return runner.main_run(args)
+            return commands.main_run(args)
         if args.command == "verify":
-            from . import runner
+            from .run import commands
 
-            return runner.main_verify(args)
+            return commands.main_verify(args)
         if args.command == "template":
-            from . import forms
-            from .params import load_params
+            from .config.params import load_params
+            from .form.template import write_template
 
             params = load_params(args.params)
-            written = forms.write_template(params, args.out, prefilled=args.prefilled)
+            written = write_template(params, args.out, prefilled=args.prefilled)
             for path in written:
                 print(f"Записана форма: {path}")
             return 0
@@ -108,13 +108,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Учебные данные записаны: {len(written)} файлов в {args.out}")
             return 0
         if args.command == "publish":
-            from . import site
+            from .report import site
 
             n = site.publish(args.reports, args.out)
             print(f"Опубликовано файлов: {n} → {args.out}")
             return 0
         if args.command == "strip-notebooks":
-            from .notebooks import strip_outputs
+            from .run.notebooks import strip_outputs
 
             for path in args.paths:
                 for nb in ([path] if path.is_file() else sorted(path.rglob("*.ipynb"))):

@@ -19,11 +19,11 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
-
-from . import forms
-from .errors import PipelineError
-from .methodology import Methodology, load_methodology
-from .storage import write_bytes_atomic
+from .core.errors import PipelineError
+from .config.methodology import Methodology, load_methodology
+from .io.storage import write_bytes_atomic
+from .form.fields import INFO_FIELDS, NO, SHEET_INFO, SHEET_STAFF, STAFF_CODES, YES
+from .form.template import build_workbook, default_orders, workbook_bytes
 
 DEFAULT_SEED = 20260615
 DEFAULT_METHODOLOGY = Path(__file__).resolve().parents[1] / "methodology" / "default.yaml"
@@ -211,10 +211,10 @@ def form_values(school: School, year: int, seed: int, methodology: Methodology) 
         "info.school_type": school.type,
         "info.academic_year": academic_year(year),
         "info.pupils": pupils,
-        "info.innovation_site": forms.YES if (school.innovation or (year >= 2026 and q > 0.8)) else forms.NO,
-        "info.low_results": forms.YES if low else forms.NO,
-        "info.low_results_support": forms.YES if low and rng.random() < 0.6 else forms.NO,
-        "info.staffing_monitoring": forms.YES if rng.random() < 0.55 + 0.45 * q else forms.NO,
+        "info.innovation_site": YES if (school.innovation or (year >= 2026 and q > 0.8)) else NO,
+        "info.low_results": YES if low else NO,
+        "info.low_results_support": YES if low and rng.random() < 0.6 else NO,
+        "info.staffing_monitoring": YES if rng.random() < 0.55 + 0.45 * q else NO,
         "info.responsible": f"{rng.choice(SURNAMES)} {rng.choice(NAMES)} {rng.choice(PATRONYMICS)}, {rng.choice(POSTS)}",
         "info.filled_date": dt.date(year, 3, 1) + dt.timedelta(days=rng.randint(0, 80)),
     }
@@ -289,8 +289,8 @@ def build_year(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED, methodo
         build.expected_files.append({"file": file, "status": status, "rule": rule, "school_code": school})
 
     def write(values: dict[str, Any], orders: dict | None = None, protect: bool = True) -> tuple[bytes, dict[str, str], Any]:
-        wb, cells = forms.build_workbook(methodology, ay, values=values, orders=orders, protect=protect)
-        return forms.workbook_bytes(wb, stamp), cells, wb
+        wb, cells = build_workbook(methodology, ay, values=values, orders=orders, protect=protect)
+        return workbook_bytes(wb, stamp), cells, wb
 
     def pick_positions(values: dict[str, Any], k: int, prng: random.Random, scored: bool | None = None) -> list[str]:
         codes = [p.code for p in methodology.positions]
@@ -366,7 +366,7 @@ def build_year(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED, methodo
         elif kind == "reordered":
             protect = False
             orders = {}
-            for sheet, keys in forms.default_orders(methodology).items():
+            for sheet, keys in default_orders(methodology).items():
                 keys = list(keys)
                 prng.shuffle(keys)
                 for _ in range(3):
@@ -414,16 +414,16 @@ def build_year(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED, methodo
             data, cells, wb = write(values, orders, protect)
         if kind == "reordered":
             # a hand-made copy: labels retyped with odd case and spaces, Cyrillic «Р» in codes
-            ws = wb[forms.SHEET_INFO]
-            for f in forms.INFO_FIELDS:
+            ws = wb[SHEET_INFO]
+            for f in INFO_FIELDS:
                 cell = ws[cells[f"info.{f.key}"].split("!")[1]]
                 label = ws.cell(row=cell.row, column=1)
                 label.value = "  " + f.label.upper().replace("Ё", "Е") + " :" if cell.row % 2 else f.label.lower() + "  "
-            ws = wb[forms.SHEET_STAFF]
-            for code_p in forms.STAFF_CODES:
+            ws = wb[SHEET_STAFF]
+            for code_p in STAFF_CODES:
                 cell = ws[cells[f"staff.{code_p}"].split("!")[1]]
                 ws.cell(row=cell.row, column=1).value = code_p.replace("P", "Р") + " "  # Cyrillic Р
-            data = forms.workbook_bytes(wb, stamp)
+            data = workbook_bytes(wb, stamp)
         build.files[name] = data
         for f, rule, severity in planned:
             sheet, cell = _cell(cells, f)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pipeline  # noqa: F401  (first: it keeps jsonschema from loading rfc3987-syntax, seconds per process)
 import papermill as pm  # noqa: E402
-from pipeline import kernels  # noqa: E402
+from pipeline.run import kernels  # noqa: E402
 import pytest
 import yaml
 

@@ -31,10 +31,10 @@ from typing import Any, Callable
 from formbuilder import form_bytes, good_values, xlsx
 from openpyxl import Workbook, load_workbook
 
-from pipeline.methodology import Methodology
+from pipeline.config.methodology import Methodology
 
 INFO, STAFF, CHECK = "Сведения", "Кадры", "Показатели"
-# Parts of a form written by forms.build_workbook, in sheet order.
+# Parts of a form written by form_template.build_workbook, in sheet order.
 PART = {INFO: "xl/worksheets/sheet1.xml", STAFF: "xl/worksheets/sheet2.xml", CHECK: "xl/worksheets/sheet3.xml"}
 BIG_FILE_BYTES = 50 * 1024 * 1024
 BOMB_BYTES = 2 * 1024 ** 3  # what the bomb's sheet expands to: 2 GiB of XML
@@ -422,7 +422,7 @@ M11 = "M1.1"  # a position that the good form scores 2 with a document (row 5 of
 
 
 def cases() -> list[Case]:
-    """The corpus. Cells refer to the layout forms.build_workbook writes (tests/formbuilder)."""
+    """The corpus. Cells refer to the layout form_template.build_workbook writes (tests/formbuilder)."""
     R, A = "rejected", "accepted"
     return [
         # ---------------------------------------------------------------- not a workbook at all
@@ -648,20 +648,27 @@ def run_stages(params: Any, methodology: Methodology, *, until: str = "score") -
     """ingest → clean → score (→ recommendations) as the notebooks run them, as functions: each
     stage writes its CSV files into processed_dir and the next reads them back the same way,
     so the CSV round trip is part of what is tested. Returns every table as read back."""
-    from pipeline import clean, forms, ingest, recommendations, scoring, storage
+    from pipeline.form import registry as form_registry
+    from pipeline.form import template as form_template
+    from pipeline.io import storage
+    from pipeline.stages import clean
+    from pipeline.stages import followup as stages_followup
+    from pipeline.stages import ingest
+    from pipeline.stages import recommendations
+    from pipeline.stages import score as stages_score
 
     out_dir = Path(params.processed_dir)
     raw = ingest.load_raw(params)
     storage.write_tables(out_dir, ingest.run(raw, methodology, params))
     forms_long, files = clean.read_inputs(out_dir)
-    registry = forms.read_registry(Path(params.raw_dir) / "registry.csv")
+    registry = form_registry.read_registry(Path(params.raw_dir) / "registry.csv")
     storage.write_tables(out_dir, clean.run(forms_long, files, registry, methodology, params))
     tables: dict[str, Any] = {"forms.csv": forms_long, "files.csv": files}
     for name in ("checklist.csv", "staff.csv", "profile.csv", "issues.csv"):
         tables[name] = storage.read_table(out_dir, name)
     if until == "clean":
         return tables
-    storage.write_tables(out_dir, scoring.run(tables["checklist.csv"], tables["staff.csv"], tables["profile.csv"],
+    storage.write_tables(out_dir, stages_score.run(tables["checklist.csv"], tables["staff.csv"], tables["profile.csv"],
                                               methodology, params))
     for name in ("scores.csv", "positions.csv", "criteria.csv", "targets_school.csv", "targets_municipal.csv"):
         tables[name] = storage.read_table(out_dir, name)
@@ -670,7 +677,7 @@ def run_stages(params: Any, methodology: Methodology, *, until: str = "score") -
     result = recommendations.run(params, methodology, tables["scores.csv"], tables["positions.csv"],
                                  tables["targets_school.csv"], profile=tables["profile.csv"],
                                  targets_municipal=tables["targets_municipal.csv"],
-                                 previous=recommendations.load_previous(params))
+                                 previous=stages_followup.load_previous(params))
     storage.write_tables(out_dir, result.tables)
     for name in result.tables:
         tables[name] = storage.read_table(out_dir, name)

@@ -9,8 +9,9 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from pipeline import forms
-from pipeline.methodology import Methodology
+
+from pipeline.config.methodology import Methodology
+from pipeline.form import template as form_template
 
 ACADEMIC_YEAR = "2025-2026"
 
@@ -62,13 +63,13 @@ def good_values(methodology: Methodology, code: str = "0107", **over: Any) -> di
 def form_bytes(methodology: Methodology, values: dict[str, Any] | None = None, *, academic_year: str = ACADEMIC_YEAR,
                orders: dict | None = None, protect: bool = True) -> bytes:
     """A form built by the pipeline's own writer (as the template looks when filled)."""
-    wb, _ = forms.build_workbook(methodology, academic_year, values=values, orders=orders, protect=protect)
-    return forms.workbook_bytes(wb, dt.datetime(2026, 5, 31))
+    wb, _ = form_template.build_workbook(methodology, academic_year, values=values, orders=orders, protect=protect)
+    return form_template.workbook_bytes(wb, dt.datetime(2026, 5, 31))
 
 
 def form_cells(methodology: Methodology, values: dict[str, Any] | None = None, orders: dict | None = None) -> dict[str, str]:
     """field → 'Sheet!A1' for a form built with these values and orders."""
-    _, cells = forms.build_workbook(methodology, ACADEMIC_YEAR, values=values, orders=orders)
+    _, cells = form_template.build_workbook(methodology, ACADEMIC_YEAR, values=values, orders=orders)
     return cells
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from pipeline.contract import OUTPUTS
-from pipeline.methodology import load_methodology
-from pipeline.storage import write_tables
+from pipeline.core.contract import OUTPUTS
+from pipeline.config.methodology import load_methodology
+from pipeline.io.storage import write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 METHODOLOGY = ROOT / "methodology" / "default.yaml"
@@ -297,11 +297,13 @@ def fake_executed_notebook(params_path: Path, out: Path) -> Path:
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-    from pipeline import report
-    from pipeline.params import load_params
+    from pipeline.report import context as report_context
+    from pipeline.report import pages as report_pages
+    from pipeline.report import sections as report_sections
+    from pipeline.config.params import load_params
 
     params = load_params(params_path, check_files=False)
-    ctx = report.build_context(params)
+    ctx = report_context.build_context(params)
     cells = [new_markdown_cell("# Этап 5 (для аудитора)"), new_code_cell('params_file = "x"'),
              new_code_cell(f'params_file = "{params_path}"')]
     cells[0].metadata["tags"] = ["audit"]
@@ -317,7 +319,7 @@ def fake_executed_notebook(params_path: Path, out: Path) -> Path:
     noisy.outputs = [new_output("stream", name="stdout", text="отладочный вывод\n"),
                      new_output("stream", name="stderr", text="UserWarning: шум\n")]
     cells.append(noisy)
-    for n, html in enumerate(report.all_sections(ctx), start=5):
+    for n, html in enumerate(report_sections.all_sections(ctx), start=5):
         c = new_code_cell(f"display(HTML(report.section_{n}(ctx)))", execution_count=n)
         c.outputs = [new_output("display_data", data={"text/html": html, "text/plain": "<IPython.core.display.HTML object>"})]
         cells.append(c)
@@ -336,8 +338,12 @@ def build_site(folder: Path, *, hostile: bool = True, execute: bool = False) -> 
     """Two processed years → every year's report (index.html, schools/, results.xlsx) and the
     site index, as the runner builds them. execute=True runs 05_report through papermill,
     otherwise a fake executed notebook is exported. Returns the site folder (reports/)."""
-    from pipeline import excel, report, site
-    from pipeline.params import load_params
+    from pipeline.report import context as report_context
+    from pipeline.report import excel
+    from pipeline.report import pages as report_pages
+    from pipeline.report import sections as report_sections
+    from pipeline.report import site
+    from pipeline.config.params import load_params
 
     folder = Path(folder)
     newest = write_history(folder, hostile=hostile)
@@ -349,11 +355,11 @@ def build_site(folder: Path, *, hostile: bool = True, execute: bool = False) -> 
 
             nb = execute_notebook("05_report.ipynb", path, folder / "executed" / str(params.year))
         else:
-            ctx = report.build_context(params)
-            site.write_school_pages(ctx, out)
+            ctx = report_context.build_context(params)
+            report_pages.write_school_pages(ctx, out)
             excel.write_results(ctx, out / "results.xlsx")
             nb = fake_executed_notebook(path, folder / "executed" / str(params.year) / "05_report.ipynb")
-        report.export_html(nb, out / "index.html", params)
+        report_pages.export_html(nb, out / "index.html", params)
         (out / "audit").mkdir(exist_ok=True)
         (out / "audit" / "05_report.ipynb").write_bytes(nb.read_bytes())
         (out / "manifest.json").write_text("{}", encoding="utf-8")

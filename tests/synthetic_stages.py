@@ -15,12 +15,12 @@ from pathlib import Path
 
 import nbformat
 
-from pipeline.contract import OUTPUTS
-from pipeline.runner import STAGES
+from pipeline.core.contract import OUTPUTS
+from pipeline.run.stages import STAGES
 
 PREAMBLE = '''import csv, hashlib
 from pathlib import Path
-from pipeline.params import load_params
+from pipeline.config.params import load_params
 
 params = load_params(params_file)
 out = Path(output_dir or params.processed_dir)

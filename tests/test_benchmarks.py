@@ -9,13 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline import forms, sample
-from pipeline.methodology import load_methodology
+
+from pipeline.config.methodology import load_methodology
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from fastforms import FormStamper  # noqa: E402
+from pipeline import sample
+from pipeline.form import reader as form_reader
+from pipeline.form import template as form_template
 
 
 def test_stamped_forms_are_the_bytes_openpyxl_writes():
@@ -24,13 +27,13 @@ def test_stamped_forms_are_the_bytes_openpyxl_writes():
     stamper = FormStamper(m, "2025-2026", stamp)
     for school in sample.make_schools(20, 7)[:6]:
         values = sample.form_values(school, 2026, 7, m)
-        wb, _ = forms.build_workbook(m, "2025-2026", values=values)
-        assert stamper.bytes(values) == forms.workbook_bytes(wb, stamp), school.code
+        wb, _ = form_template.build_workbook(m, "2025-2026", values=values)
+        assert stamper.bytes(values) == form_template.workbook_bytes(wb, stamp), school.code
     values["info.responsible"] = ' «Иванова» <a> & "b" '
     values.pop("checklist.M1.document", None)
-    wb, _ = forms.build_workbook(m, "2025-2026", values=values)
-    assert stamper.bytes(values) == forms.workbook_bytes(wb, dt.datetime(2026, 5, 31, 12))
-    parsed = forms.read_form(stamper.bytes(values), m)
+    wb, _ = form_template.build_workbook(m, "2025-2026", values=values)
+    assert stamper.bytes(values) == form_template.workbook_bytes(wb, dt.datetime(2026, 5, 31, 12))
+    parsed = form_reader.read_form(stamper.bytes(values), m)
     assert parsed.text("info.responsible") == values["info.responsible"]
 
 

@@ -237,7 +237,7 @@ def test_page_renders_cleanly_from_file(browser, site_root, shots, page):
 def server(site_root, tmp_path_factory):
     """The site under a sub-path of a web server: http://127.0.0.1:<port>/dept/monitoring/"""
     docroot = tmp_path_factory.mktemp("docroot")
-    from pipeline import site
+    from pipeline.report import site
 
     site.publish(site_root, docroot / "dept" / "monitoring")
     handler = functools.partial(_QuietHandler, directory=str(docroot))

@@ -13,10 +13,17 @@ from formbuilder import REGISTRY, form_bytes, form_cells, good_values, raw_folde
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import clean, forms, ingest, sample, storage
-from pipeline.contract import SEVERITIES, columns
-from pipeline.methodology import load_methodology
-from pipeline.params import load_params
+
+from pipeline.core.contract import SEVERITIES, columns
+from pipeline.config.methodology import load_methodology
+from pipeline.config.params import load_params
+from pipeline import sample
+from pipeline.form import fields as form_fields
+from pipeline.form import registry as form_registry
+from pipeline.form import text as form_text
+from pipeline.io import storage
+from pipeline.stages import clean
+from pipeline.stages import ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -188,8 +195,8 @@ def test_unknown_and_missing_positions(run_clean, methodology):
     rows = [["Код", "Позиция оценивания", "Балл", "Подтверждающий документ", "Ссылка"]]
     rows += [[p.code, "…", 0] for p in methodology.positions if p.code != last]
     rows += [["2.3", "лишняя позиция", 2, "Приказ"]]
-    data = xlsx({"Сведения": [[f.label, v] for f, v in zip(forms.INFO_FIELDS, ["0107", "МБОУ СОШ № 7", "СОШ", "2025-2026", 640, "да", "нет", "нет", "да", "Иванова", dt.date(2026, 4, 1)])],
-                 "Кадры": [[c, "", 1] for c in forms.STAFF_CODES], "Показатели": rows})
+    data = xlsx({"Сведения": [[f.label, v] for f, v in zip(form_fields.INFO_FIELDS, ["0107", "МБОУ СОШ № 7", "СОШ", "2025-2026", 640, "да", "нет", "нет", "да", "Иванова", dt.date(2026, 4, 1)])],
+                 "Кадры": [[c, "", 1] for c in form_fields.STAFF_CODES], "Показатели": rows})
     tables, _ = run_clean({"0107.xlsx": data})
     row = one(tables, "checklist.unknown_position")
     assert (row.cell, row.severity) == (f"C{len(rows)}", "warning")
@@ -293,7 +300,7 @@ def test_name_mismatch_and_code_as_number(run_clean, methodology):
 def test_duplicate_field_first_one_used(run_clean, methodology):
     data = xlsx({
         "Сведения": [["Код ОО", "0107"], ["Численность обучающихся", 640], ["Численность обучающихся", 999]],
-        "Кадры": [[c, "", 1] for c in forms.STAFF_CODES],
+        "Кадры": [[c, "", 1] for c in form_fields.STAFF_CODES],
         "Показатели": [["Код", "Балл"]] + [[p.code, 0] for p in methodology.positions],
     })
     tables, _ = run_clean({"0107.xlsx": data})
@@ -339,7 +346,7 @@ def test_issues_sorted_and_valid(run_clean, methodology):
     iss = tables["issues.csv"]
     assert set(iss["severity"]) <= set(SEVERITIES)
     assert (iss["message"].str.len() > 15).all() and (iss["action"].str.len() > 5).all()
-    keys = [(r.school_code, r.file, r.sheet, forms.split_address(r.cell), r.rule) for r in iss.itertuples()]
+    keys = [(r.school_code, r.file, r.sheet, form_text.split_address(r.cell), r.rule) for r in iss.itertuples()]
     assert keys == sorted(keys)
     assert iss["school_code"].tolist()[0] == ""  # file-level issues without a school first
 
@@ -355,7 +362,7 @@ def test_clean_is_deterministic_and_survives_csv_round_trip(run_clean, methodolo
     raw_inputs = ingest.load_raw(params)
     storage.write_tables(tmp_path / "p", ingest.run(raw_inputs, m, params))
     long, f = clean.read_inputs(tmp_path / "p")
-    c = clean.run(long, f, forms.read_registry(Path(params.raw_dir) / "registry.csv"), m, params)
+    c = clean.run(long, f, form_registry.read_registry(Path(params.raw_dir) / "registry.csv"), m, params)
     for name in a:
         assert storage.to_csv_bytes(a[name]) == storage.to_csv_bytes(c[name]), name
 
@@ -366,7 +373,7 @@ def test_forms_rows_of_a_file_need_not_be_together(run_clean, methodology, tmp_p
     m = methodology
     dup = xlsx({
         "Сведения": [["Код ОО", "0201"], ["Численность обучающихся", 640], ["Численность обучающихся", 999]],
-        "Кадры": [[c, "", 1] for c in forms.STAFF_CODES],
+        "Кадры": [[c, "", 1] for c in form_fields.STAFF_CODES],
         "Показатели": [["Код", "Балл"]] + [[p.code, 0] for p in m.positions] + [["M99.9", 1]],
     })
     _, params = run_clean({"0107.xlsx": form_bytes(m, good_values(m, staff__P3=9)), "0201.xlsx": dup})
@@ -403,7 +410,7 @@ def test_run_leaves_garbage_collection_as_it_found_it(run_clean, methodology):
 
 @given(st.text(alphabet=st.sampled_from(list("нетНЕТ-—–0/дДокументаёЁ :*\u00a0\t.xyzОТСУВ")), max_size=30))
 def test_placeholder_shortcut_agrees_with_norm_text(methodology, text):
-    assert clean._Context(methodology).placeholder(text) == (forms.norm_text(text) in clean.PLACEHOLDER_DOCS)
+    assert clean._Context(methodology).placeholder(text) == (form_text.norm_text(text) in clean.PLACEHOLDER_DOCS)
 
 
 @pytest.mark.parametrize("link", ["https://school.ru/doc.pdf", "HTTP://a.b", "https://-.", "https://sch-1.edu.ru/a?b=1#c",
@@ -450,7 +457,7 @@ def test_sample_year_issues_are_exactly_the_planned_defects(year, make_params, m
     for code, values in plan["values"].items():
         assert profile.loc[code, "pupils"] == values["info.pupils"]
         assert profile.loc[code, "filled_date"] == values["info.filled_date"]
-        for p in forms.STAFF_CODES:
+        for p in form_fields.STAFF_CODES:
             assert staff.loc[code, p] == values[f"staff.{p}"]
         for pos in methodology.positions:
             assert ck.loc[(code, pos.code), "score"] == values[f"checklist.{pos.code}.score"]
@@ -484,7 +491,7 @@ def test_notebooks_01_02_find_every_planned_defect(make_params, tmp_path):
 def test_summary_names_rules_in_russian():
     import pandas as pd
 
-    from pipeline.clean import summary
+    from pipeline.stages.clean import summary
 
     issues = pd.DataFrame({"rule": ["staff.exceeds_total", "staff.exceeds_total", "checklist.bad_link"],
                            "severity": ["error", "error", "warning"]})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-
 from pipeline import cli
+
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -15,9 +15,9 @@ def test_unexpected_error_is_one_russian_line_with_a_log(monkeypatch, capsys):
     def boom(*a, **k):
         raise ZeroDivisionError("division by zero")
 
-    import pipeline.site
+    from pipeline.report import site
 
-    monkeypatch.setattr(pipeline.site, "publish", boom)
+    monkeypatch.setattr(site, "publish", boom)
     code = cli.main(["publish", "--out", "/tmp/nowhere-test"])
     err = capsys.readouterr().err
     assert code == 3

@@ -27,11 +27,18 @@ from conftest import ROOT, write_params
 from formbuilder import REGISTRY, raw_folder
 
 import corpus
-from pipeline import cli, forms, ingest, runner
-from pipeline.contract import OUTPUTS
-from pipeline.errors import FormError, ParamsError
-from pipeline.methodology import load_methodology
-from pipeline.params import load_params
+
+from pipeline.core.contract import OUTPUTS
+from pipeline.core.errors import FormError, ParamsError
+from pipeline.config.methodology import load_methodology
+from pipeline.config.params import load_params
+from pipeline import cli
+from pipeline.form import package as form_package
+from pipeline.form import reader as form_reader
+from pipeline.form import registry as form_registry
+from pipeline.run import lock as run_lock
+from pipeline.run import stages as run_stages
+from pipeline.stages import ingest
 
 CASES = corpus.cases()
 SAMPLE_RAW = ROOT / "data" / "raw" / "2026"
@@ -154,10 +161,10 @@ def test_zip_bomb_expands_to_gigabytes_and_is_refused_before_parsing(methodology
         with zf.open(corpus.PART[corpus.STAFF]) as fh:
             head = fh.read(4 << 20)
         assert head.startswith(b"<worksheet") and head.rstrip().endswith(b"<sheetData>")
-    assert len(data) < forms.MAX_FILE_BYTES
+    assert len(data) < form_package.MAX_FILE_BYTES
     monkeypatch.setattr(python_calamine, "CalamineWorkbook", None)  # not even opened
     with pytest.raises(FormError) as exc:
-        forms.read_form(data, methodology, name="x.xlsx")
+        form_reader.read_form(data, methodology, name="x.xlsx")
     assert exc.value.rule == "file.too_large"
 
 
@@ -170,7 +177,7 @@ def test_far_cell_is_refused_before_the_reader_allocates_it(methodology, monkeyp
     assert len(data) < 20_000
     monkeypatch.setattr(python_calamine, "CalamineWorkbook", NoReader(python_calamine.CalamineWorkbook))
     with pytest.raises(FormError) as exc:
-        forms.read_form(data, methodology, name="x.xlsx")
+        form_reader.read_form(data, methodology, name="x.xlsx")
     assert exc.value.rule == "file.too_large" and exc.value.sheet == "Кадры" and "16384" in exc.value.reason
 
 
@@ -186,7 +193,7 @@ def test_far_cell_whose_address_is_not_first_is_refused(methodology, monkeypatch
     members[part] = members[part].replace(b'<c r="XFD1048576"', b'<c ' + attrs.encode() + b'r="XFD1048576"')
     monkeypatch.setattr(python_calamine, "CalamineWorkbook", NoReader(python_calamine.CalamineWorkbook))
     with pytest.raises(FormError) as exc:
-        forms.read_form(corpus.zip_of(members), methodology, name="x.xlsx")
+        form_reader.read_form(corpus.zip_of(members), methodology, name="x.xlsx")
     assert exc.value.rule == "file.too_large" and exc.value.sheet == "Кадры" and "16384" in exc.value.reason
 
 
@@ -229,7 +236,10 @@ def test_report_stage_over_the_corpus(tmp_path, methodology):
     pupils, so without a cluster): pages free of markup from the forms, results.xlsx of formulas."""
     from test_hostile import excel_problems, markup_problems
 
-    from pipeline import excel, report, site
+    from pipeline.report import context as report_context
+    from pipeline.report import excel
+    from pipeline.report import pages as report_pages
+    from pipeline.report import sections as report_sections
 
     codes = {c.name: f"0{300 + i}" for i, c in enumerate(CASES)}
     registry = "code,name,type\n" + "".join(f"{code},МБОУ СОШ № {int(code) % 100},СОШ\n" for code in codes.values())
@@ -239,10 +249,10 @@ def test_report_stage_over_the_corpus(tmp_path, methodology):
             c.place(raw, methodology, codes[c.name])
     params = load_params(write_params(tmp_path, raw_dir=raw))
     corpus.run_stages(params, methodology, until="recommendations")
-    ctx = report.build_context(params, methodology)
-    html = "".join(report.all_sections(ctx))
+    ctx = report_context.build_context(params, methodology)
+    html = "".join(report_sections.all_sections(ctx))
     assert markup_problems(html) == []
-    for page in site.write_school_pages(ctx, params.reports_dir):
+    for page in report_pages.write_school_pages(ctx, params.reports_dir):
         assert markup_problems(page.read_text(encoding="utf-8")) == [], page.name
     assert excel_problems(excel.write_results(ctx, params.reports_dir / "results.xlsx")) == []
 
@@ -368,7 +378,7 @@ def test_cli_run_with_the_corpus_mixed_into_the_sample_year(tmp_path, methodolog
         df = pd.read_csv(p.processed_dir / "scores.csv", dtype=str, keep_default_na=False)
         return df.set_index("school_code")
 
-    sample_codes = forms.read_registry(SAMPLE_RAW / "registry.csv")["code"].tolist()
+    sample_codes = form_registry.read_registry(SAMPLE_RAW / "registry.csv")["code"].tolist()
     before, after = scores(p_base), scores(p_mixed)
     pd.testing.assert_frame_equal(after.loc[sample_codes], before.loc[sample_codes])
     corpus_codes = [code for _, code in placed.values()]
@@ -485,7 +495,7 @@ def held_notebooks(tmp_path: Path, stages: tuple[str, ...]) -> Path:
 
     folder = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", folder)
-    for stage in runner.STAGES:
+    for stage in run_stages.STAGES:
         if stage.name in stages:
             flag = tmp_path / f"hold-{stage.name}"
             nb = nbformat.read(folder / stage.notebook, as_version=4)
@@ -511,14 +521,14 @@ def test_killed_run_leaves_the_previous_outputs_intact_and_the_next_run_succeeds
         proc = subprocess.Popen(pipeline_cmd(*run, "--force", "--until", stage), cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            wait_for(folder / runner.STAGING / stage, proc)
+            wait_for(folder / run_stages.STAGING / stage, proc)
             time.sleep(1.5)  # the stage's kernel is running its notebook (held at its end)
             assert proc.poll() is None
         finally:  # killed even when an assertion fails: a held run would wait forever
             kill_run(proc)
             hold.unlink()
-        assert (folder / runner.STAGING / stage).is_dir()  # killed while the stage was being staged
-        lock = folder / runner.LOCK_NAME
+        assert (folder / run_stages.STAGING / stage).is_dir()  # killed while the stage was being staged
+        lock = folder / run_lock.LOCK_NAME
         assert lock.is_file() and int(lock.read_text().split()[0]) == proc.pid  # left behind, stale
         for path in folder.glob("*.csv"):
             pd.read_csv(path)  # every table complete and readable
@@ -527,7 +537,7 @@ def test_killed_run_leaves_the_previous_outputs_intact_and_the_next_run_succeeds
     again = cli_run(*run)  # takes the stale lock over
     assert_clean_exit(again)
     assert outputs(folder) == first
-    assert not (folder / runner.LOCK_NAME).exists() and not (folder / runner.STAGING).exists()
+    assert not (folder / run_lock.LOCK_NAME).exists() and not (folder / run_stages.STAGING).exists()
 
 
 def test_run_of_a_year_being_processed_is_refused_in_russian(tmp_path, capsys):
@@ -536,7 +546,7 @@ def test_run_of_a_year_being_processed_is_refused_in_russian(tmp_path, capsys):
     holder = subprocess.Popen(["sleep", "60"])  # another live process holds the year
     try:
         Path(params.processed_dir).mkdir(parents=True)
-        lock = Path(params.processed_dir) / runner.LOCK_NAME
+        lock = Path(params.processed_dir) / run_lock.LOCK_NAME
         lock.write_text(f"{holder.pid}\n", encoding="utf-8")
         assert cli.main(["run", "--params", str(params_file), "--quiet"]) == 2
         err = capsys.readouterr().err.strip()
@@ -561,4 +571,4 @@ def test_two_runs_of_one_year_at_once_one_is_refused(tmp_path):
     folder = load_params(params_file).processed_dir
     files = pd.read_csv(folder / "files.csv", dtype=str, keep_default_na=False)
     assert sorted(files["file"]) == sorted(p.relative_to(SAMPLE_RAW).as_posix() for p in SAMPLE_RAW.rglob("*") if p.is_file())
-    assert not (folder / runner.LOCK_NAME).exists()
+    assert not (folder / run_lock.LOCK_NAME).exists()

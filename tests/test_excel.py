@@ -12,9 +12,12 @@ import pytest
 from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 
-from pipeline import excel, report
-from pipeline.params import load_params
+
+from pipeline.config.params import load_params
 from report_data import HOSTILE_FORMULA, HOSTILE_SCRIPT, RESPONSIBLE, write_history
+from pipeline.core import values as core_values
+from pipeline.report import context as report_context
+from pipeline.report import excel
 
 SHEETS = ["Результаты", "Критерии", "Целевые показатели", "Рекомендации", "Решения", "Анализ мер",
           "Замечания к данным", "Файлы", "Сведения об ОО"]
@@ -23,7 +26,7 @@ SHEETS = ["Результаты", "Критерии", "Целевые показ
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory):
     folder = tmp_path_factory.mktemp("excel")
-    return report.build_context(load_params(write_history(folder, hostile=True), check_files=False))
+    return report_context.build_context(load_params(write_history(folder, hostile=True), check_files=False))
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +53,7 @@ def test_sheets_headers_and_layout(workbook):
 def test_every_school_and_table_is_there(workbook, ctx):
     res = workbook["Результаты"]
     codes = [r[0].value for r in res.iter_rows(min_row=2)]
-    assert codes == sorted(report.text(c) for c in ctx.data["scores.csv"]["school_code"])
+    assert codes == sorted(core_values.text(c) for c in ctx.data["scores.csv"]["school_code"])
     assert all(isinstance(c, str) for c in codes)  # leading zeros kept
     assert workbook["Рекомендации"].max_row - 1 == len(ctx.data["recommendations.csv"])
     assert workbook["Анализ мер"].max_row - 1 == len(ctx.data["followup.csv"])
@@ -234,7 +237,7 @@ def test_results_written_in_background_equal_the_direct_write(tmp_path, ctx):
     assert job.result() == tmp_path / "background.xlsx"
     assert (tmp_path / "background.xlsx").read_bytes() == direct.read_bytes()
 
-    from pipeline.errors import PipelineError
+    from pipeline.core.errors import PipelineError
 
     (tmp_path / "blocker").write_text("a file where a folder should be")
     failing = excel.start_results(ctx, tmp_path / "blocker" / "results.xlsx")

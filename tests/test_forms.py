@@ -13,10 +13,17 @@ from formbuilder import ACADEMIC_YEAR, form_bytes, form_cells, good_values, xlsx
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from pipeline import forms
-from pipeline.errors import FormError
-from pipeline.methodology import load_methodology
-from pipeline.params import load_params
+
+from pipeline.core.errors import FormError
+from pipeline.config.methodology import load_methodology
+from pipeline.config.params import load_params
+from pipeline.fast import sheets
+from pipeline.form import fields as form_fields
+from pipeline.form import package as form_package
+from pipeline.form import reader as form_reader
+from pipeline.form import registry as form_registry
+from pipeline.form import template as form_template
+from pipeline.form import text as form_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +50,7 @@ def expand(sqref) -> set[str]:
     return {f"{get_column_letter(c)}{r}" for rng in sqref.ranges for r, c in rng.cells}
 
 
-def values_of(form: forms.ParsedForm) -> dict[str, str]:
+def values_of(form: form_reader.ParsedForm) -> dict[str, str]:
     return {v.field: v.value for v in form.values}
 
 
@@ -55,7 +62,7 @@ def values_of(form: forms.ParsedForm) -> dict[str, str]:
 @pytest.fixture
 def template(make_params, tmp_path):
     params = load_params(make_params())
-    paths = forms.write_template(params, tmp_path / "forms")
+    paths = form_template.write_template(params, tmp_path / "forms")
     return params, paths
 
 
@@ -63,14 +70,14 @@ def test_template_is_one_file_with_the_three_sheets(template):
     params, paths = template
     assert [p.name for p in paths] == [f"form_{params.academic_year}.xlsx"]
     wb = load_workbook(paths[0])
-    assert wb.sheetnames == list(forms.SHEETS)
+    assert wb.sheetnames == list(form_fields.SHEETS)
     assert wb.security.lockStructure
 
 
 def test_template_validations(template, methodology):
     _, paths = template
     wb = load_workbook(paths[0])
-    info, staff, check = (wb[s] for s in forms.SHEETS)
+    info, staff, check = (wb[s] for s in form_fields.SHEETS)
 
     def lists(ws):
         return {dv.formula1: expand(dv.sqref) for dv in ws.data_validations.dataValidation if dv.type == "list"}
@@ -91,7 +98,7 @@ def test_template_validations(template, methodology):
 def test_template_protection_only_answers_unlocked(template, methodology):
     _, paths = template
     wb = load_workbook(paths[0])
-    info, staff, check = (wb[s] for s in forms.SHEETS)
+    info, staff, check = (wb[s] for s in form_fields.SHEETS)
     for ws in (info, staff, check):
         assert ws.protection.sheet
     n = len(methodology.positions)
@@ -109,15 +116,15 @@ def test_template_protection_only_answers_unlocked(template, methodology):
     assert info.column_dimensions["A"].width >= 30 and check.column_dimensions["B"].width >= 60
     assert check["A3"].value == "Код" and check["E3"].value == "Ссылка"
     assert [check.cell(row=4 + i, column=1).value for i in range(n)] == [p.code for p in methodology.positions]
-    assert [staff.cell(row=4 + i, column=2).value for i in range(10)] == list(forms.STAFF_LABELS.values())
+    assert [staff.cell(row=4 + i, column=2).value for i in range(10)] == list(form_fields.STAFF_LABELS.values())
 
 
 def test_template_round_trips_through_read_form(template, methodology):
     _, paths = template
-    form = forms.read_form(paths[0], methodology)
+    form = form_reader.read_form(paths[0], methodology)
     fields = [v.field for v in form.values]
-    assert fields[:11] == [f"info.{f.key}" for f in forms.INFO_FIELDS]
-    assert fields[11:21] == [f"staff.{c}" for c in forms.STAFF_CODES]
+    assert fields[:11] == [f"info.{f.key}" for f in form_fields.INFO_FIELDS]
+    assert fields[11:21] == [f"staff.{c}" for c in form_fields.STAFF_CODES]
     assert fields[21:] == [f"checklist.{p.code}.{part}" for p in methodology.positions for part in ("score", "document", "link")]
     assert form.get("info.academic_year").value == ACADEMIC_YEAR
     assert form.get("info.school_code").cell == "B4" and form.get("info.school_code").value_type == "empty"
@@ -127,7 +134,7 @@ def test_template_round_trips_through_read_form(template, methodology):
 
 def test_filled_form_round_trips_with_types(methodology):
     values = good_values(methodology)
-    form = forms.read_form(form_bytes(methodology, values), methodology, name="f.xlsx")
+    form = form_reader.read_form(form_bytes(methodology, values), methodology, name="f.xlsx")
     got = {v.field: v for v in form.values}
     assert got["info.school_code"].value == "0107" and got["info.school_code"].value_type == "text"
     assert got["info.pupils"].value == "640" and got["info.pupils"].value_type == "number"
@@ -140,8 +147,8 @@ def test_filled_form_round_trips_with_types(methodology):
 
 def test_template_is_reproducible(make_params, tmp_path):
     params = load_params(make_params())
-    a = forms.write_template(params, tmp_path / "a")[0].read_bytes()
-    b = forms.write_template(params, tmp_path / "b")[0].read_bytes()
+    a = form_template.write_template(params, tmp_path / "a")[0].read_bytes()
+    b = form_template.write_template(params, tmp_path / "b")[0].read_bytes()
     assert a == b
     with zipfile.ZipFile(io.BytesIO(a)) as zf:
         core = zf.read("docProps/core.xml").decode()
@@ -150,11 +157,11 @@ def test_template_is_reproducible(make_params, tmp_path):
 
 def test_prefilled_forms_per_registry_school(make_params, tmp_path, methodology):
     params = load_params(make_params())
-    paths = forms.write_template(params, tmp_path / "forms", prefilled=True)
-    registry = forms.read_registry(Path(params.raw_dir) / "registry.csv")
+    paths = form_template.write_template(params, tmp_path / "forms", prefilled=True)
+    registry = form_registry.read_registry(Path(params.raw_dir) / "registry.csv")
     assert len(paths) == 1 + len(registry)
     rec = registry.iloc[0]
-    form = forms.read_form(paths[1], methodology)
+    form = form_reader.read_form(paths[1], methodology)
     assert paths[1].name == f"form_{params.academic_year}_{rec['code']}.xlsx"
     assert form.text("info.school_code") == rec["code"] and form.get("info.school_code").value_type == "text"
     assert form.text("info.school_name") == rec["name"]
@@ -164,8 +171,8 @@ def test_prefilled_forms_per_registry_school(make_params, tmp_path, methodology)
 
 
 def test_binary_methodology_template_offers_0_1(binary_methodology):
-    wb, _ = forms.build_workbook(binary_methodology, ACADEMIC_YEAR)
-    lists = {dv.formula1 for dv in wb[forms.SHEET_CHECKLIST].data_validations.dataValidation if dv.type == "list"}
+    wb, _ = form_template.build_workbook(binary_methodology, ACADEMIC_YEAR)
+    lists = {dv.formula1 for dv in wb[form_fields.SHEET_CHECKLIST].data_validations.dataValidation if dv.type == "list"}
     assert lists == {'"0,1"'}
 
 
@@ -176,10 +183,10 @@ def test_binary_methodology_template_offers_0_1(binary_methodology):
 
 def test_reordered_and_blank_rows(methodology):
     values = good_values(methodology)
-    orders = forms.default_orders(methodology)
+    orders = form_template.default_orders(methodology)
     orders = {k: [None] + list(reversed(v[:5])) + [None, None] + v[5:][::-1] for k, v in orders.items()}
     data = form_bytes(methodology, values, orders=orders, protect=False)
-    form = forms.read_form(data, methodology, name="f.xlsx")
+    form = form_reader.read_form(data, methodology, name="f.xlsx")
     got = values_of(form)
     assert got["info.school_code"] == "0107" and got["staff.P3"] == "2"
     cells = form_cells(methodology, values, orders)
@@ -204,12 +211,12 @@ def test_labels_spaces_case_yo_and_text_numbers(methodology):
             [pos, "…", "2", "Приказ № 1", "https://x.example.ru/a"],
         ],
     })
-    form = forms.read_form(data, methodology, name="f.xlsx")
+    form = form_reader.read_form(data, methodology, name="f.xlsx")
     got = {v.field: v for v in form.values}
     assert got["info.school_code"].value == "0107"
     assert (got["info.pupils"].value, got["info.pupils"].value_type, got["info.pupils"].cell) == ("512", "text", "B3")
-    assert forms.normalize_academic_year(got["info.academic_year"].value) == "2025-2026"
-    assert forms.parse_date(got["info.filled_date"].value, got["info.filled_date"].value_type) == dt.date(2026, 4, 15)
+    assert form_text.normalize_academic_year(got["info.academic_year"].value) == "2025-2026"
+    assert form_text.parse_date(got["info.filled_date"].value, got["info.filled_date"].value_type) == dt.date(2026, 4, 15)
     assert got["staff.P0"].value == "44" and got["staff.P0"].cell == "C2"
     assert got["staff.P3"].value == "3" and got["staff.P3"].value_type == "number"
     assert got[f"checklist.{pos}.score"].value == "2" and got[f"checklist.{pos}.score"].cell == "C2"
@@ -230,7 +237,7 @@ def test_invisible_characters_in_labels_codes_and_headers(methodology):
             [f"{pos}\u202e", "…", "2", "Приказ\r№ 1", None],
         ],
     })
-    form = forms.read_form(data, methodology, name="f.xlsx")
+    form = form_reader.read_form(data, methodology, name="f.xlsx")
     got = {v.field: v for v in form.values}
     assert got["info.school_code"].value == "0107" and got["info.school_code"].label == "Код ОО"
     assert got["info.academic_year"].label == "Учебный\nгод"
@@ -249,7 +256,7 @@ def test_cell_addresses_are_absolute_when_top_left_is_empty(methodology):
         "Показатели": [[], [None, "Код", "Позиция оценивания", "Балл", "Подтверждающий документ", "Ссылка"],
                        [], [None, "1.1", "…", "нет"]],
     })
-    form = forms.read_form(data, methodology, name="f.xlsx")
+    form = form_reader.read_form(data, methodology, name="f.xlsx")
     assert form.get("info.school_code").cell == "D4"
     assert form.get("staff.P0").cell == "F6"
     assert form.get("checklist.M1.1.score").cell == "D4"
@@ -264,7 +271,7 @@ def test_position_codes_without_m_and_as_numbers(methodology):
                        [1, "…", 2, "Приказ"], [1.1, "…", 1, "Приказ"], ["7.4.", "…", 0], ["М2", "…", 2, "Приказ"],
                        [None, "Итого", 5], ["2.3", "нет такой позиции", 1], ["2.6", "пустая лишняя строка", None]],
     })
-    got = values_of(forms.read_form(data, methodology, name="f.xlsx"))
+    got = values_of(form_reader.read_form(data, methodology, name="f.xlsx"))
     assert got["checklist.M1.score"] == "2" and got["checklist.M1.1.score"] == "1"
     assert got["checklist.M7.4.score"] == "0" and got["checklist.M2.score"] == "2"
     assert got["checklist.M2.3.score"] == "1"  # kept, so that clean can report it
@@ -277,31 +284,31 @@ def test_checklist_columns_found_by_header(methodology):
         "Кадры": [["P0", "всего", 1]],
         "Показатели": [["Ссылка", "Балл", "Код", "Подтверждающий документ"], ["https://a.ru/x", 2, "M3", "Справка"]],
     })
-    form = forms.read_form(data, methodology, name="f.xlsx")
+    form = form_reader.read_form(data, methodology, name="f.xlsx")
     assert form.get("checklist.M3.score").cell == "B2" and form.get("checklist.M3.link").cell == "A2"
     assert form.get("checklist.M3.document").value == "Справка"
 
 
 def test_value_types():
-    assert forms.canonical(None) == ("", "empty")
-    assert forms.canonical("   ") == ("", "empty")
-    assert forms.canonical(True) == ("true", "bool")
-    assert forms.canonical(5.0) == ("5", "number")
-    assert forms.canonical(2.5) == ("2.5", "number")
-    assert forms.canonical(dt.datetime(2026, 4, 1)) == ("2026-04-01", "date")
-    assert forms.canonical(dt.date(2026, 4, 1)) == ("2026-04-01", "date")
-    assert forms.canonical(" 0107") == (" 0107", "text")
+    assert form_text.canonical(None) == ("", "empty")
+    assert form_text.canonical("   ") == ("", "empty")
+    assert form_text.canonical(True) == ("true", "bool")
+    assert form_text.canonical(5.0) == ("5", "number")
+    assert form_text.canonical(2.5) == ("2.5", "number")
+    assert form_text.canonical(dt.datetime(2026, 4, 1)) == ("2026-04-01", "date")
+    assert form_text.canonical(dt.date(2026, 4, 1)) == ("2026-04-01", "date")
+    assert form_text.canonical(" 0107") == (" 0107", "text")
 
 
 def test_normalizers():
     for text in ("2025-2026", "2025/2026", "2025 – 2026", "2025-26", "2025-2026 уч.г."):
-        assert forms.normalize_academic_year(text) == "2025-2026", text
-    assert forms.normalize_academic_year("2024-2025") == "2024-2025"
-    assert forms.norm_code("р 0") == "P0" and forms.norm_code("М1.1.") == "M1.1" and forms.norm_code(2.0) == "2"
-    assert forms.normalize_school_code(" 01 07 ") == "0107" and forms.normalize_school_code("107.0") == "107"
-    assert forms.parse_date("01.09.2025", "text") == dt.date(2025, 9, 1)
-    assert forms.parse_date("31.02.2026", "text") is None
-    assert forms.split_address("AB12") == (12, 28) and forms.cell_address(12, 28) == "AB12"
+        assert form_text.normalize_academic_year(text) == "2025-2026", text
+    assert form_text.normalize_academic_year("2024-2025") == "2024-2025"
+    assert form_text.norm_code("р 0") == "P0" and form_text.norm_code("М1.1.") == "M1.1" and form_text.norm_code(2.0) == "2"
+    assert form_text.normalize_school_code(" 01 07 ") == "0107" and form_text.normalize_school_code("107.0") == "107"
+    assert form_text.parse_date("01.09.2025", "text") == dt.date(2025, 9, 1)
+    assert form_text.parse_date("31.02.2026", "text") is None
+    assert form_text.split_address("AB12") == (12, 28) and form_text.cell_address(12, 28) == "AB12"
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +318,7 @@ def test_normalizers():
 
 def _error(data, methodology, name="школа.xlsx") -> FormError:
     with pytest.raises(FormError) as exc:
-        forms.read_form(data, methodology, name=name)
+        form_reader.read_form(data, methodology, name=name)
     assert name in str(exc.value)
     return exc.value
 
@@ -368,7 +375,7 @@ def test_damaged_xml_inside_the_package_is_corrupt(methodology):
 
 def test_size_limits(methodology, monkeypatch, tmp_path):
     data = form_bytes(methodology, good_values(methodology))
-    monkeypatch.setattr(forms, "MAX_FILE_BYTES", len(data) - 1)
+    monkeypatch.setattr(form_package, "MAX_FILE_BYTES", len(data) - 1)
     assert _error(data, methodology).rule == "file.too_large"
     path = tmp_path / "big.xlsx"
     path.write_bytes(data)
@@ -382,14 +389,14 @@ def test_zip_bomb_is_refused_before_parsing(methodology, monkeypatch):
         zf.writestr("xl/worksheets/sheet1.xml", b"0" * 2_000_000)
     data = buf.getvalue()
     assert len(data) < 50_000
-    monkeypatch.setattr(forms, "MAX_UNCOMPRESSED_BYTES", 1_000_000)
+    monkeypatch.setattr(form_package, "MAX_UNCOMPRESSED_BYTES", 1_000_000)
     err = _error(data, methodology)
     assert err.rule == "file.too_large"
 
 
 def test_sheet_dimension_limit(methodology, monkeypatch):
     data = xlsx({"Сведения": [["Код ОО", "0107"]] + [[None]] * 30 + [["x"]], "Кадры": [["P0", "", 1]], "Показатели": [["Код", "Балл"]]})
-    monkeypatch.setattr(forms, "MAX_SHEET_ROWS", 20)
+    monkeypatch.setattr(form_package, "MAX_SHEET_ROWS", 20)
     err = _error(data, methodology)
     assert err.rule == "file.too_large" and err.sheet == "Сведения"
 
@@ -398,7 +405,7 @@ def test_read_form_from_path_never_writes(methodology, tmp_path):
     path = tmp_path / "0107.xlsx"
     path.write_bytes(form_bytes(methodology, good_values(methodology)))
     before = (path.read_bytes(), path.stat().st_mtime_ns)
-    form = forms.read_form(path, methodology)
+    form = form_reader.read_form(path, methodology)
     assert form.file == "0107.xlsx"
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
 
@@ -410,9 +417,9 @@ def test_read_form_from_path_never_writes(methodology, tmp_path):
 
 def test_registry_keeps_leading_zeros_and_accepts_excel_csv():
     text = "code;name;type\n0107;МБОУ СОШ № 7;СОШ\n 0201 ;МКОУ ООШ с. Ивановка;ООШ\n"
-    reg = forms.read_registry(text.encode("cp1251"))
+    reg = form_registry.read_registry(text.encode("cp1251"))
     assert reg["code"].tolist() == ["0107", "0201"]
-    reg = forms.read_registry(("\ufeff" + text.replace(";", ",")).encode("utf-8"))
+    reg = form_registry.read_registry(("\ufeff" + text.replace(";", ",")).encode("utf-8"))
     assert reg["name"].tolist() == ["МБОУ СОШ № 7", "МКОУ ООШ с. Ивановка"]
 
 
@@ -422,13 +429,13 @@ def test_registry_keeps_leading_zeros_and_accepts_excel_csv():
 ])
 def test_registry_errors(text, problem):
     with pytest.raises(FormError) as exc:
-        forms.read_registry(text.encode())
+        form_registry.read_registry(text.encode())
     assert problem in exc.value.reason
 
 
 def test_registry_missing_file(tmp_path):
     with pytest.raises(FormError) as exc:
-        forms.read_registry(tmp_path / "registry.csv")
+        form_registry.read_registry(tmp_path / "registry.csv")
     assert exc.value.rule == "registry.missing"
 
 
@@ -439,13 +446,13 @@ def test_registry_missing_file(tmp_path):
 
 def test_values_as_tuples_are_read_forms_values(methodology):
     m = methodology
-    reordered = {forms.SHEET_INFO: [None, *reversed([f.key for f in forms.INFO_FIELDS])],
-                 forms.SHEET_STAFF: list(reversed(forms.STAFF_CODES)),
-                 forms.SHEET_CHECKLIST: [None, *(p.code for p in m.positions)]}
+    reordered = {form_fields.SHEET_INFO: [None, *reversed([f.key for f in form_fields.INFO_FIELDS])],
+                 form_fields.SHEET_STAFF: list(reversed(form_fields.STAFF_CODES)),
+                 form_fields.SHEET_CHECKLIST: [None, *(p.code for p in m.positions)]}
     for data in (form_bytes(m, good_values(m)), form_bytes(m, good_values(m, staff__P3="9 "), orders=reordered),
                  xlsx({" сведения ": [["Код ОО:", 107]], "КАДРЫ": [["р0", "", "12"]], "Показатели": [["Код", "Балл"], [1.1, "есть"]]})):
-        form = forms.read_form(data, m, name="f.xlsx")
-        assert forms.read_form_values(data, m, name="f.xlsx") == [tuple(vars(v).values()) for v in form.values]
+        form = form_reader.read_form(data, m, name="f.xlsx")
+        assert form_reader.read_form_values(data, m, name="f.xlsx") == [tuple(vars(v).values()) for v in form.values]
 
 
 def _with_parts(data: bytes, replace: dict[str, bytes]) -> bytes:
@@ -461,33 +468,33 @@ def test_sheet_parts_remembered_by_both_parts_bytes(methodology, monkeypatch):
     each sheet is is worked out once; a package with the same workbook.xml but other
     relationships (here «Кадры» pointing at a long sheet) is still checked as it is."""
     m = methodology
-    ok = xlsx({"Сведения": [["Код ОО", "0107"]], "Кадры": [[c, "", 1] for c in forms.STAFF_CODES],
+    ok = xlsx({"Сведения": [["Код ОО", "0107"]], "Кадры": [[c, "", 1] for c in form_fields.STAFF_CODES],
                "Показатели": [["Код", "Балл"]] + [[p.code, 0] for p in m.positions], "Лишний": [["x"]] * 40})
     with zipfile.ZipFile(io.BytesIO(ok)) as zf:
         rels = zf.read("xl/_rels/workbook.xml.rels")
     assert b"worksheets/sheet2.xml" in rels and b"worksheets/sheet4.xml" in rels
     swapped = _with_parts(ok, {"xl/_rels/workbook.xml.rels": rels.replace(b"sheet2.xml", b"sheetX.xml")
                                .replace(b"sheet4.xml", b"sheet2.xml").replace(b"sheetX.xml", b"sheet4.xml")})
-    monkeypatch.setattr(forms, "MAX_SHEET_ROWS", 30)
-    forms._SHEET_PARTS_SEEN.clear()
+    monkeypatch.setattr(form_package, "MAX_SHEET_ROWS", 30)
+    form_package._SHEET_PARTS_SEEN.clear()
     for _ in range(2):
-        assert forms.read_form(ok, m).get("info.school_code").value == "0107"
+        assert form_reader.read_form(ok, m).get("info.school_code").value == "0107"
         err = _error(swapped, m)
         assert (err.rule, err.sheet) == ("file.too_large", "Кадры") and "допускается" in err.reason  # refused before reading
-    assert len(forms._SHEET_PARTS_SEEN) == 2
+    assert len(form_package._SHEET_PARTS_SEEN) == 2
 
 
 # --- the quick check of a sheet's extent (before the reader allocates its grid) --------------
 
 def _letters(n: int) -> str:
-    return forms.cell_address(1, n)[:-1]
+    return form_text.cell_address(1, n)[:-1]
 
 
 @pytest.mark.parametrize("limit", [1, 9, 10, 99, 100, 1234, 20000, 20009])
 def test_above_matches_exactly_the_larger_row_numbers(limit):
     import re
 
-    pattern = re.compile(forms._above(str(limit), "0123456789", "1-9"))
+    pattern = re.compile(sheets._above(str(limit), "0123456789", "1-9"))
     wrong = [n for n in range(0, 3 * limit + 200) if bool(pattern.fullmatch(str(n))) != (n > limit)]
     assert wrong == []
 
@@ -496,7 +503,7 @@ def test_above_matches_exactly_the_larger_row_numbers(limit):
 def test_above_matches_exactly_the_larger_columns(limit):
     import re
 
-    pattern = re.compile(forms._above(_letters(limit), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "A-Z"))
+    pattern = re.compile(sheets._above(_letters(limit), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "A-Z"))
     wrong = [n for n in range(1, 18279) if bool(pattern.fullmatch(_letters(n))) != (n > limit)]
     assert wrong == []
 
@@ -525,14 +532,14 @@ def _cell(address: str, attrs: str = "") -> str:
     (_sheet(_cell("A1"), end=""), False),                        # cut short
 ])
 def test_quick_sheet_check(xml, small):
-    assert forms._sheet_surely_small(xml) is small
+    assert sheets.sheet_surely_small(xml, form_package.MAX_SHEET_ROWS, form_package.MAX_SHEET_COLS) is small
 
 
 def test_quick_sheet_check_follows_the_limits(monkeypatch):
     xml = _sheet(_cell("C30"))
-    assert forms._sheet_surely_small(xml)
-    monkeypatch.setattr(forms, "MAX_SHEET_ROWS", 29)
-    assert not forms._sheet_surely_small(xml)
-    monkeypatch.setattr(forms, "MAX_SHEET_ROWS", 30)
-    monkeypatch.setattr(forms, "MAX_SHEET_COLS", 2)
-    assert not forms._sheet_surely_small(xml)
+    assert sheets.sheet_surely_small(xml, form_package.MAX_SHEET_ROWS, form_package.MAX_SHEET_COLS)
+    monkeypatch.setattr(form_package, "MAX_SHEET_ROWS", 29)
+    assert not sheets.sheet_surely_small(xml, form_package.MAX_SHEET_ROWS, form_package.MAX_SHEET_COLS)
+    monkeypatch.setattr(form_package, "MAX_SHEET_ROWS", 30)
+    monkeypatch.setattr(form_package, "MAX_SHEET_COLS", 2)
+    assert not sheets.sheet_surely_small(xml, form_package.MAX_SHEET_ROWS, form_package.MAX_SHEET_COLS)

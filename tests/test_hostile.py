@@ -28,9 +28,14 @@ from formbuilder import form_bytes, good_values
 from openpyxl import load_workbook
 
 import corpus
-from pipeline import excel, report, site
-from pipeline.methodology import load_methodology
-from pipeline.params import load_params
+
+from pipeline.config.methodology import load_methodology
+from pipeline.config.params import load_params
+from pipeline.report import context as report_context
+from pipeline.report import excel
+from pipeline.report import pages as report_pages
+from pipeline.report import site
+from pipeline.report import tables as report_tables
 
 METHODOLOGY = load_methodology(ROOT / "methodology" / "default.yaml")
 
@@ -109,11 +114,11 @@ def year(tmp_path_factory):
     params = load_params(params_file)
     tables = corpus.run_stages(params, METHODOLOGY, until="recommendations")
     out = params.reports_dir
-    ctx = report.build_context(params, METHODOLOGY)
-    site.write_school_pages(ctx, out)
+    ctx = report_context.build_context(params, METHODOLOGY)
+    report_pages.write_school_pages(ctx, out)
     excel.write_results(ctx, out / "results.xlsx")
     nb = fake_executed_notebook(params_file, root / "executed" / "05_report.ipynb")
-    report.export_html(nb, out / "index.html", params)
+    report_pages.export_html(nb, out / "index.html", params)
     site.build_index(params.site_dir)
     return params, tables
 
@@ -213,7 +218,7 @@ def test_no_markup_survives_in_any_page(year):
 
 def test_hostile_text_is_shown_as_text_and_links_only_when_safe(year):
     params, _ = year
-    page = params.reports_dir / "schools" / report.school_page("0107")
+    page = params.reports_dir / "schools" / report_tables.school_page("0107")
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     text = soup.get_text()
     for doc in (SCRIPT, IMG, FORMULAS[0]):

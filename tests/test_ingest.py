@@ -11,11 +11,18 @@ import pytest
 from conftest import execute_notebook
 from formbuilder import form_bytes, good_values, raw_folder, xlsx
 
-from pipeline import clean, forms, ingest, sample, storage
-from pipeline.contract import FILE_STATUSES, columns
-from pipeline.errors import FormError
-from pipeline.methodology import load_methodology
-from pipeline.params import load_params
+
+from pipeline.core.contract import FILE_STATUSES, columns
+from pipeline.core.errors import FormError
+from pipeline.config.methodology import load_methodology
+from pipeline.config.params import load_params
+from pipeline import sample
+from pipeline.form import package as form_package
+from pipeline.form import fields as form_fields
+from pipeline.form import reader as form_reader
+from pipeline.io import storage
+from pipeline.stages import clean
+from pipeline.stages import ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,7 +126,7 @@ def test_forms_long_table(mixed, methodology):
     assert (long.groupby("file").size() == per_form).all()
     code = long[(long["file"] == "0108.xlsx") & (long["field"] == "info.school_code")].iloc[0]
     assert (code.value, code.value_type, code.school_code, code.cell, code.row) == ("108", "number", "0108", "B4", 4)
-    assert set(long["value_type"]) <= set(forms.VALUE_TYPES)
+    assert set(long["value_type"]) <= set(form_fields.VALUE_TYPES)
     assert long["field"].str.fullmatch(r"info\.\w+|staff\.P\d|checklist\.M[\d.]+\.(score|document|link)").all()
 
 
@@ -149,7 +156,7 @@ def test_forms_table_is_every_value_of_every_form_read(mixed, methodology):
     expected = []
     for f in raw.files:
         try:
-            form = forms.read_form(f.data, methodology, name=f.name) if f.data and not f.name.split("/")[-1].startswith((".", "~$")) else None
+            form = form_reader.read_form(f.data, methodology, name=f.name) if f.data and not f.name.split("/")[-1].startswith((".", "~$")) else None
         except FormError:
             form = None
         if form is not None and f.name != ingest.REGISTRY_FILE:
@@ -209,7 +216,7 @@ def test_missing_registry_stops_the_stage(tmp_path, make_params, methodology):
 def test_oversized_file_is_not_read(tmp_path, make_params, methodology, monkeypatch):
     data = form_bytes(methodology, good_values(methodology))
     raw = raw_folder(tmp_path / "raw", {"0107.xlsx": data})
-    monkeypatch.setattr(forms, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(form_package, "MAX_FILE_BYTES", 1000)
     params = load_params(make_params(raw_dir=raw))
     raw_inputs = ingest.load_raw(params)
     assert raw_inputs.get("0107.xlsx").data is None

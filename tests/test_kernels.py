@@ -17,11 +17,14 @@ import papermill as pm
 import pytest
 from jupyter_client.manager import AsyncKernelManager
 
-from pipeline import kernels, runner
-from pipeline import manifest as mf
-from pipeline.notebooks import join_streams
+
+
+from pipeline.run.notebooks import join_streams
 
 from conftest import ROOT, write_params
+from pipeline.run import kernels
+from pipeline.run import manifest as mf
+from pipeline.run import stages as run_stages
 
 pytestmark = pytest.mark.skipif(not kernels.enabled(), reason="fork or pidfd unavailable here")
 
@@ -36,13 +39,13 @@ PROBE = [
 
 def _execute(tmp_path: Path, manager: type, name: str) -> list[list[dict]]:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src in PROBE])
-    nb.metadata["kernelspec"] = {"name": runner.KERNEL, "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": run_stages.KERNEL, "display_name": "Python 3", "language": "python"}
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
     source, out = tmp_path / f"{name}_in.ipynb", tmp_path / f"{name}_out.ipynb"
     nbformat.write(nb, source)
-    pm.execute_notebook(str(source), str(out), kernel_name=runner.KERNEL, progress_bar=False,
-                        resources={"metadata": {"path": str(work)}}, extra_arguments=runner.KERNEL_ARGUMENTS,
+    pm.execute_notebook(str(source), str(out), kernel_name=run_stages.KERNEL, progress_bar=False,
+                        resources={"metadata": {"path": str(work)}}, extra_arguments=run_stages.KERNEL_ARGUMENTS,
                         kernel_manager_class=manager)
     return [join_streams(cell.outputs) for cell in nbformat.read(out, as_version=4).cells]
 
@@ -66,28 +69,28 @@ def test_quick_readiness_loses_no_output_of_the_first_cell(tmp_path, manager):
     """QuickReadyClient declares a kernel ready sooner than jupyter's own check (~0.2 s less
     per kernel); what the first cell prints at once still arrives, kernel after kernel."""
     cls = getattr(kernels, manager)
-    assert issubclass(cls, AsyncKernelManager) and cls(kernel_name=runner.KERNEL).client_factory is kernels.QuickReadyClient
+    assert issubclass(cls, AsyncKernelManager) and cls(kernel_name=run_stages.KERNEL).client_factory is kernels.QuickReadyClient
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('первая ячейка')"),
                                          nbformat.v4.new_code_cell("print('вторая')")])
-    nb.metadata["kernelspec"] = {"name": runner.KERNEL, "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": run_stages.KERNEL, "display_name": "Python 3", "language": "python"}
     source = tmp_path / "first.ipynb"
     nbformat.write(nb, source)
     for i in range(5 if manager == "ForkingKernelManager" else 2):
         out = tmp_path / f"out{i}.ipynb"
-        pm.execute_notebook(str(source), str(out), kernel_name=runner.KERNEL, progress_bar=False,
-                            extra_arguments=runner.KERNEL_ARGUMENTS, kernel_manager_class=cls)
+        pm.execute_notebook(str(source), str(out), kernel_name=run_stages.KERNEL, progress_bar=False,
+                            extra_arguments=run_stages.KERNEL_ARGUMENTS, kernel_manager_class=cls)
         cells = nbformat.read(out, as_version=4).cells
         assert [join_streams(c.outputs)[0]["text"] for c in cells] == ["первая ячейка\n", "вторая\n"]
 
 
 def test_a_dying_forked_kernel_is_reported_not_waited_for(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os\nos._exit(3)")])
-    nb.metadata["kernelspec"] = {"name": runner.KERNEL, "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": run_stages.KERNEL, "display_name": "Python 3", "language": "python"}
     source = tmp_path / "dies.ipynb"
     nbformat.write(nb, source)
     started = time.monotonic()
     with pytest.raises(Exception, match="(?i)dead|died"):
-        pm.execute_notebook(str(source), str(tmp_path / "out.ipynb"), kernel_name=runner.KERNEL,
+        pm.execute_notebook(str(source), str(tmp_path / "out.ipynb"), kernel_name=run_stages.KERNEL,
                             progress_bar=False, kernel_manager_class=kernels.ForkingKernelManager)
     assert time.monotonic() - started < 60
 
@@ -102,8 +105,8 @@ def _alive(pid: int) -> bool:
 
 def test_forked_kernel_interrupts_and_ends_with_the_warm_process():
     async def scenario() -> tuple[int, str]:
-        km = kernels.ForkingKernelManager(kernel_name=runner.KERNEL)
-        await km.start_kernel(extra_arguments=runner.KERNEL_ARGUMENTS)
+        km = kernels.ForkingKernelManager(kernel_name=run_stages.KERNEL)
+        await km.start_kernel(extra_arguments=run_stages.KERNEL_ARGUMENTS)
         assert isinstance(km.provisioner, kernels.ForkProvisioner)
         pid = km.provisioner.pid
         kc = km.client()

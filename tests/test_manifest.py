@@ -10,12 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import manifest as mf
-from pipeline import runner
-from pipeline.errors import PipelineError
-from pipeline.params import load_params
-from pipeline.storage import sha256_file
+
+
+from pipeline.core.errors import PipelineError
+from pipeline.config.params import load_params
+from pipeline.io.storage import sha256_file
 from synthetic_stages import write_notebooks, write_raw
+from pipeline.run import manifest as mf
+from pipeline.run import runner
+from pipeline.run import stages as run_stages
 
 
 @pytest.fixture
@@ -39,7 +42,7 @@ def test_manifest_content(tmp_path, make_params, stable_code):
     raw = write_raw(tmp_path / "raw", {"0101.txt": "3\n", "0102.txt": "4\n", "bad.txt": "x\n"})
     notebooks = write_notebooks(tmp_path / "notebooks")
     params = load_params(make_params(raw_dir=raw))
-    runner.run_year(params, notebooks_dir=notebooks, stages=runner.stages_until("clean"))
+    runner.run_year(params, notebooks_dir=notebooks, stages=run_stages.stages_until("clean"))
     path = params.reports_dir / "manifest.json"
     data = json.loads(path.read_text(encoding="utf-8"))
 

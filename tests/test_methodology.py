@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from conftest import DEFAULT_METHODOLOGY, ROOT
-from pipeline.errors import MethodologyError, ParamsError
-from pipeline.methodology import check_targets, load_methodology
-from pipeline.params import load_params
+from pipeline.core.errors import MethodologyError, ParamsError
+from pipeline.config.methodology import check_targets, load_methodology
+from pipeline.config.params import load_params
 
 BINARY = ROOT / "methodology" / "binary.yaml"
 BASE = yaml.safe_load(DEFAULT_METHODOLOGY.read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ import nbformat
 from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from pipeline.notebooks import html_exporter, to_html
+from pipeline.run.notebooks import html_exporter, to_html
 
 PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 
@@ -66,7 +66,7 @@ def test_rfc3987_syntax_is_not_imported():
 
 def test_deterministic_copy_joins_the_pieces_of_one_printed_stream():
     """Where the kernel cuts printed text depends on timing; the audit copy must not."""
-    from pipeline.notebooks import make_deterministic
+    from pipeline.run.notebooks import make_deterministic
 
     def cell(*pieces):
         return new_code_cell("print(...)", outputs=[new_output("stream", name=n, text=t) for n, t in pieces])

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import ingest, sample, storage
-from pipeline.methodology import load_methodology
-from pipeline.params import load_params
+
+from pipeline.config.methodology import load_methodology
+from pipeline.config.params import load_params
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +67,19 @@ import time as _time
 from pathlib import Path
 from types import SimpleNamespace
 
-from pipeline import cli, runner, schedule
-from pipeline import manifest as mf
-from pipeline.errors import StageError
+
+
+from pipeline.core.errors import StageError
 from synthetic_stages import write_notebooks, write_raw
+from pipeline import cli
+from pipeline import sample
+from pipeline.io import storage
+from pipeline.run import graph as run_graph
+from pipeline.run import manifest as mf
+from pipeline.run import progress as run_progress
+from pipeline.run import runner
+from pipeline.run import stages as run_stages
+from pipeline.stages import ingest
 
 YEARS = (2024, 2025, 2026)
 
@@ -98,7 +107,7 @@ def three_years(root: Path, make_params, boom_in: int | None = None) -> SimpleNa
 def timed_run(setup, monkeypatch, jobs: int, **kw):
     """run_years with every stage's start and end recorded."""
     spans: dict[tuple[int, str], tuple[float, float]] = {}
-    real = schedule.run_stage
+    real = run_graph.run_stage
 
     def recording(params, stage, *args, **kwargs):
         t0 = _time.perf_counter()
@@ -107,15 +116,15 @@ def timed_run(setup, monkeypatch, jobs: int, **kw):
         finally:
             spans[(params.year, stage.name)] = (t0, _time.perf_counter())
 
-    monkeypatch.setattr(schedule, "run_stage", recording)
+    monkeypatch.setattr(run_graph, "run_stage", recording)
     import io
 
     out = io.StringIO()
     try:
-        results = schedule.run_years(setup.params, notebooks_dir=setup.notebooks, jobs=jobs,
-                                     progress=runner.Progress(15, stream=out), **kw)
+        results = run_graph.run_years(setup.params, notebooks_dir=setup.notebooks, jobs=jobs,
+                                     progress=run_progress.Progress(15, stream=out), **kw)
     finally:
-        monkeypatch.setattr(schedule, "run_stage", real)
+        monkeypatch.setattr(run_graph, "run_stage", real)
     return SimpleNamespace(results=results, spans=spans, log=out.getvalue())
 
 
@@ -126,7 +135,7 @@ def processed(root: Path) -> dict[str, bytes]:
 
 def test_plan_waits_for_what_each_stage_reads(tmp_path, make_params, stable_code):
     setup = three_years(tmp_path, make_params)
-    lines = set(schedule.describe(schedule.plan(setup.params)))
+    lines = set(run_graph.describe(run_graph.plan(setup.params)))
     assert "2025 · recommendations ← 2024 · recommendations, 2025 · score" in lines
     assert "2026 · report ← 2024 · recommendations, 2025 · recommendations, 2026 · recommendations" in lines
     assert "2025 · ingest ← —" in lines and "2025 · clean ← 2025 · ingest" in lines
@@ -138,8 +147,8 @@ def test_years_side_by_side_respect_order_and_match_a_sequential_run(tmp_path, m
     run = timed_run(side, monkeypatch, jobs=2)
     s = run.spans
     for year in YEARS:
-        assert [r.ran for r in run.results if r.year == year] == [list(runner.STAGE_NAMES)]
-        for a, b in zip(runner.STAGE_NAMES, runner.STAGE_NAMES[1:]):
+        assert [r.ran for r in run.results if r.year == year] == [list(run_stages.STAGE_NAMES)]
+        for a, b in zip(run_stages.STAGE_NAMES, run_stages.STAGE_NAMES[1:]):
             assert s[(year, b)][0] >= s[(year, a)][1], (year, a, b)
     for prev, year in zip(YEARS, YEARS[1:]):
         assert s[(year, "recommendations")][0] >= s[(prev, "recommendations")][1]

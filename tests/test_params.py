@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.errors import ParamsError, PipelineError
-from pipeline.params import discover_params, load_params
+from pipeline.core.errors import ParamsError, PipelineError
+from pipeline.config.params import discover_params, load_params
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from pipeline.notebooks import assigned_names, has_outputs, parameters_cell
-from pipeline.runner import STAGES
+from pipeline.run.notebooks import assigned_names, has_outputs, parameters_cell
+from pipeline.run.stages import STAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

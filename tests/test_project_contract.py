@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline.contract import RULE_NAMES
+from pipeline.core.contract import RULE_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_rule_the_code_emits_has_a_russian_name():
-    code = "".join((ROOT / "pipeline" / f).read_text(encoding="utf-8") for f in ("forms.py", "ingest.py", "clean.py"))
+    code = "".join(p.read_text(encoding="utf-8") for d in ("form", "stages") for p in sorted((ROOT / "pipeline" / d).glob("*.py")))
     emitted = set(re.findall(r'"((?:file|form|field|info|value|staff|checklist)\.[a-z_]+)"', code))
     emitted -= {"checklist.csv", "staff.csv"}
     # info.<field> names are field keys used as rule suffixes in messages, not rules

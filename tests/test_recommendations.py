@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 
 from conftest import DEFAULT_METHODOLOGY, execute_notebook
-from pipeline import recommendations as rec
-from pipeline.contract import FOLLOWUP_STATUSES, OUTPUTS
-from pipeline.methodology import Methodology, load_methodology
-from pipeline.params import load_params
-from pipeline.storage import read_table, to_csv_bytes, write_tables
+
+from pipeline.core.contract import FOLLOWUP_STATUSES, OUTPUTS
+from pipeline.config.methodology import Methodology, load_methodology
+from pipeline.config.params import load_params
+from pipeline.io.storage import read_table, to_csv_bytes, write_tables
+from pipeline.stages import followup as stages_followup
+from pipeline.stages import recommendations
 
 METH = load_methodology(DEFAULT_METHODOLOGY)
 POS = [p.code for p in METH.positions]
@@ -89,7 +91,7 @@ def params(make_params):
 
 
 def recs_for(codes, pos_over=None, tgt_over=None, **kw):
-    return rec.build_recommendations(METH, scores_df(codes, **kw), positions_df(codes, pos_over), targets_df(codes, tgt_over))
+    return recommendations.build_recommendations(METH, scores_df(codes, **kw), positions_df(codes, pos_over), targets_df(codes, tgt_over))
 
 
 # --------------------------------------------------------------------------- recommendations
@@ -128,7 +130,7 @@ def test_priority_rules_survive_csv_roundtrip(tmp_path):
     sc = roundtrip(scores_df(codes), tmp_path, "scores.csv")
     tg = roundtrip(targets_df(codes, {("001", "T3"): {"status": "not_met", "value": 12.5, "target_value": 30}}),
                    tmp_path, "targets_school.csv")
-    r = rec.build_recommendations(METH, sc, pos, tg)
+    r = recommendations.build_recommendations(METH, sc, pos, tg)
     got = dict(zip(r.indicator_code, zip(r.priority, r.reason)))
     assert got["M1"][0] == "высокий" and "не подтверждено" in got["M1"][1]
     assert got["M2"] == ("высокий", "позиция не оценена в форме")
@@ -144,7 +146,7 @@ def test_binary_scale_has_no_medium():
     binary = Methodology.model_validate(data)
     codes = ["001"]
     pos = positions_df(codes, {("001", "M1"): {"claimed": 1, "points": 1}, ("001", "M2"): {"claimed": 0, "points": 0}}, binary)
-    r = rec.build_recommendations(binary, scores_df(codes), pos, targets_df(codes))
+    r = recommendations.build_recommendations(binary, scores_df(codes), pos, targets_df(codes))
     assert r[["indicator_code", "priority"]].values.tolist() == [["M2", "высокий"]]
 
 
@@ -170,7 +172,7 @@ def test_targets_unmet_high_others_none():
 def test_school_without_form_gets_no_recommendations():
     codes = ["001", "002"]
     sc = scores_df(codes, submitted={"002": False})
-    r = rec.build_recommendations(METH, sc, positions_df(["001"]), targets_df(codes, submitted={"002": False}))
+    r = recommendations.build_recommendations(METH, sc, positions_df(["001"]), targets_df(codes, submitted={"002": False}))
     assert r.empty
 
 
@@ -209,8 +211,8 @@ def _ten_schools_failing(n_failed: int, params, position="M5"):
     over = {(c, position): {"claimed": 0, "points": 0} for c in codes[:n_failed]}
     sc = scores_df(codes)
     tg = targets_df(codes)
-    r = rec.build_recommendations(METH, sc, positions_df(codes, over), tg)
-    return rec.build_decisions(params, METH, sc, r, tg)
+    r = recommendations.build_recommendations(METH, sc, positions_df(codes, over), tg)
+    return recommendations.build_decisions(params, METH, sc, r, tg)
 
 
 @pytest.mark.parametrize("n_failed, expected", [(2, False), (3, True), (4, True)], ids=["below", "at", "above"])
@@ -234,7 +236,7 @@ def test_seminar_threshold_exact_fraction(make_params):
     codes = ["a", "b", "c"]
     over = {("a", "M3"): {"claimed": 1, "points": 1}}
     sc, tg = scores_df(codes), targets_df(codes)
-    d = rec.build_decisions(p, METH, sc, rec.build_recommendations(METH, sc, positions_df(codes, over), tg), tg)
+    d = recommendations.build_decisions(p, METH, sc, recommendations.build_recommendations(METH, sc, positions_df(codes, over), tg), tg)
     assert d.decision_id.tolist() == ["seminar:M3"]
 
 
@@ -244,7 +246,7 @@ def test_target_seminar_counts_only_applicable_schools(params):
     over = {("1", "T4"): {"status": "not_met", "value": 50.0}, ("2", "T4"): {"status": "not_applicable"},
             ("3", "T4"): {"status": "not_applicable"}}
     sc, tg = scores_df(codes), targets_df(codes, over)
-    d = rec.build_decisions(params, METH, sc, rec.build_recommendations(METH, sc, positions_df(codes), tg), tg)
+    d = recommendations.build_decisions(params, METH, sc, recommendations.build_recommendations(METH, sc, positions_df(codes), tg), tg)
     row = d.set_index("decision_id").loc["seminar:T4"]
     assert (row.schools, row.n_concerned, row.share_failed) == ("1", 3, 33.3)
 
@@ -256,8 +258,8 @@ def test_visits_and_requests(params):
     prof = profile_df(codes, low={"02": True, "03": True, "04": True, "05": True},
                       support={"02": False, "03": pd.NA, "04": False, "05": True})
     tg = targets_df(codes, submitted={"06": False})
-    r = rec.build_recommendations(METH, sc, positions_df(codes[:5]), tg)
-    d = rec.build_decisions(params, METH, sc, r, tg, roundtrip(prof, params.processed_dir, "profile.csv"))
+    r = recommendations.build_recommendations(METH, sc, positions_df(codes[:5]), tg)
+    d = recommendations.build_decisions(params, METH, sc, r, tg, roundtrip(prof, params.processed_dir, "profile.csv"))
     assert d.decision_id.tolist() == ["visit:01", "visit:02", "visit:03", "visit:04", "request:06"]
     basis = dict(zip(d.decision_id, d.basis))
     assert basis["visit:01"] == "уровень «низкий» (итоговый балл 42,3, зона риска)"
@@ -277,7 +279,7 @@ def test_municipal_only_target_measure(params):
     sc, tg = scores_df(codes), targets_df(codes)
     tm = pd.DataFrame([{"target": "T9", "numerator": 1, "denominator": 10, "value": 10.0, "target_value": 25.0, "met": False},
                        {"target": "T1", "numerator": 5, "denominator": 10, "value": 50.0, "target_value": 100.0, "met": False}])
-    d = rec.build_decisions(params, METH, sc, rec.build_recommendations(METH, sc, positions_df(codes), tg), tg,
+    d = recommendations.build_decisions(params, METH, sc, recommendations.build_recommendations(METH, sc, positions_df(codes), tg), tg,
                             targets_municipal=tm)
     assert d.decision_id.tolist() == ["measure:T9"]
     assert "10 % при целевом 25 %" in d.iloc[0].basis
@@ -298,7 +300,7 @@ def _prev_year():
                             ("A", "T7"): {"status": "not_met", "value": 2.0, "target_value": 3.0},
                             ("A", "T4"): {"status": "not_met", "value": 50.0, "target_value": 100.0}})
     sc = scores_df(codes)
-    return rec.PreviousYear(rec.AVAILABLE, "ok", 2025, None, rec.build_recommendations(METH, sc, pos, tg), pos, tg)
+    return stages_followup.PreviousYear(stages_followup.AVAILABLE, "ok", 2025, None, recommendations.build_recommendations(METH, sc, pos, tg), pos, tg)
 
 
 def test_followup_statuses():
@@ -315,7 +317,7 @@ def test_followup_statuses():
                             ("A", "T7"): {"status": "not_met", "value": 1.0, "target_value": 3.0},     # ухудшение
                             ("A", "T4"): {"status": "not_applicable", "value": None}},                 # нет данных
                     submitted={"B": False})
-    f = rec.build_followup(METH, sc, pos, tg, prev)
+    f = stages_followup.build_followup(METH, sc, pos, tg, prev)
     got = dict(zip(f.recommendation_id, f.status))
     assert got == {"A:M1": "устранён", "A:M2": "без изменений", "A:M3": "ухудшение", "A:M4": "ухудшение",
                    "A:M5": "улучшение", "A:T1": "улучшение", "A:T3": "устранён", "A:T4": "нет данных",
@@ -325,42 +327,42 @@ def test_followup_statuses():
     assert (row.previous_priority, row.previous_points, row.current_points) == ("высокий", 0, 1)
     assert f.set_index("recommendation_id").loc["B:M1", "note"] == "форма в этом году не представлена"
 
-    s = rec.followup_summary(f, METH)
+    s = stages_followup.followup_summary(f, METH)
     assert s.iloc[-1].indicator_code == "всего" and s.iloc[-1].n == 10
     assert s.iloc[-1]["устранён"] == 20.0 and s.iloc[-1]["ухудшение"] == 30.0
     m1 = s.set_index("indicator_code").loc["M1"]
     assert (m1.n, m1["устранён"], m1["нет данных"]) == (2, 50.0, 50.0)
-    counts = rec.followup_summary(f, METH, shares=False).set_index("indicator_code")
+    counts = stages_followup.followup_summary(f, METH, shares=False).set_index("indicator_code")
     assert counts.loc["всего", list(FOLLOWUP_STATUSES)].sum() == 10
 
 
 def test_followup_position_removed_from_methodology():
     prev = _prev_year()
     prev.recommendations.loc[prev.recommendations.indicator_code == "M2", "indicator_code"] = "M2.3"
-    f = rec.build_followup(METH, scores_df(["A", "B"]), positions_df(["A", "B"]), targets_df(["A", "B"]), prev)
+    f = stages_followup.build_followup(METH, scores_df(["A", "B"]), positions_df(["A", "B"]), targets_df(["A", "B"]), prev)
     row = f[f.indicator_code == "M2.3"].iloc[0]
     assert (row.status, row.note) == ("нет данных", "позиция исключена из методики")
 
 
 def test_first_year(params):
     assert params.previous_params is None
-    prev = rec.load_previous(params)
-    assert prev.state == rec.FIRST_YEAR and "Первый год мониторинга" in prev.message
+    prev = stages_followup.load_previous(params)
+    assert prev.state == stages_followup.FIRST_YEAR and "Первый год мониторинга" in prev.message
     codes = ["1"]
-    res = rec.run(params, METH, scores_df(codes), positions_df(codes), targets_df(codes), previous=prev)
-    assert res.followup.empty and res.followup_state == rec.FIRST_YEAR
-    assert to_csv_bytes(res.followup).decode() == ",".join(rec.FOLLOWUP_COLUMNS) + "\n"
+    res = recommendations.run(params, METH, scores_df(codes), positions_df(codes), targets_df(codes), previous=prev)
+    assert res.followup.empty and res.followup_state == stages_followup.FIRST_YEAR
+    assert to_csv_bytes(res.followup).decode() == ",".join(stages_followup.FOLLOWUP_COLUMNS) + "\n"
     assert set(res.tables) == set(OUTPUTS["recommendations"])
 
 
 def test_previous_outputs_missing(make_params, tmp_path):
     prev_file = make_params(2025, raw_dir=tmp_path)
     params = load_params(make_params(2026, previous_params=str(prev_file)))
-    prev = rec.load_previous(params)
-    assert prev.state == rec.PREVIOUS_MISSING
+    prev = stages_followup.load_previous(params)
+    assert prev.state == stages_followup.PREVIOUS_MISSING
     assert "не найдены" in prev.message and "2025" in prev.message
-    res = rec.run(params, METH, scores_df(["1"]), positions_df(["1"]), targets_df(["1"]), previous=prev)
-    assert res.followup.empty and res.followup_state == rec.PREVIOUS_MISSING
+    res = recommendations.run(params, METH, scores_df(["1"]), positions_df(["1"]), targets_df(["1"]), previous=prev)
+    assert res.followup.empty and res.followup_state == stages_followup.PREVIOUS_MISSING
 
 
 def test_deficit_counts_and_priority_counts():
@@ -368,9 +370,9 @@ def test_deficit_counts_and_priority_counts():
     over = {("1", "M6"): {"claimed": 0, "points": 0}, ("2", "M6"): {"claimed": 1, "points": 1},
             ("3", "M6"): {"claimed": 0, "points": 0}, ("1", "M9"): {"claimed": 1, "points": 1}}
     r = recs_for(codes, over)
-    d = rec.deficit_counts(r, METH)
+    d = recommendations.deficit_counts(r, METH)
     assert d.iloc[0][["indicator_code", "высокий", "средний", "всего"]].tolist() == ["M6", 2, 1, 3]
-    pc = rec.priority_counts(r).set_index("приоритет")
+    pc = recommendations.priority_counts(r).set_index("приоритет")
     assert pc.loc["высокий", "рекомендаций"] == 2 and pc.loc["всего", "школ"] == 3
 
 
@@ -417,7 +419,7 @@ def test_notebook_two_years(make_params, tmp_path):
     r25 = read_table(p25.processed_dir, "recommendations.csv")
     assert r25.recommendation_id.tolist() == ["001:M1", "001:T3", "002:M1", "003:M2"]
     f25 = (p25.processed_dir / "followup.csv").read_text(encoding="utf-8")
-    assert f25 == ",".join(rec.FOLLOWUP_COLUMNS) + "\n"
+    assert f25 == ",".join(stages_followup.FOLLOWUP_COLUMNS) + "\n"
     d25 = read_table(p25.processed_dir, "decisions.csv")
     assert "seminar:M1" in d25.decision_id.tolist() and "visit:001" in d25.decision_id.tolist()
 
@@ -461,8 +463,8 @@ def test_notebook_previous_missing(make_params, tmp_path):
 
 def test_on_score_stage_outputs(params, tmp_path):
     """The score stage's real tables, through CSV, are what this stage is built for."""
-    scoring = pytest.importorskip("pipeline.scoring")
-    from pipeline.contract import OUTPUTS as OUT
+    scoring = pytest.importorskip("pipeline.stages.score")
+    from pipeline.core.contract import OUTPUTS as OUT
 
     prof = pd.DataFrame([
         {"school_code": c, "school_name": f"Школа {c}", "school_type": "СОШ", "submitted": sub, "file": f"{c}.xlsx",
@@ -483,7 +485,7 @@ def test_on_score_stage_outputs(params, tmp_path):
     tables = scoring.run(checklist, staff, prof, METH, params)
     write_tables(tmp_path, tables | {"profile.csv": prof})
     read = lambda name: read_table(tmp_path, name)  # noqa: E731
-    res = rec.run(params, METH, read("scores.csv"), read("positions.csv"), read("targets_school.csv"),
+    res = recommendations.run(params, METH, read("scores.csv"), read("positions.csv"), read("targets_school.csv"),
                   profile=read("profile.csv"), targets_municipal=read("targets_municipal.csv"))
     r = res.recommendations.set_index("recommendation_id")
     assert (r.loc["01:M1", "priority"], r.loc["01:M1", "reason"]) == ("средний", "балл 1 из 2")

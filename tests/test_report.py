@@ -5,49 +5,61 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from markupsafe import escape
 from bs4 import BeautifulSoup
 
-from pipeline import report
-from pipeline.params import load_params
+
+from pipeline.config.params import load_params
 from report_data import HOSTILE_LINK, HOSTILE_SCRIPT, RESPONSIBLE, write_history
+from pipeline.core import levels as core_levels
+from pipeline.core import privacy
+from pipeline.core import russian
+from pipeline.core import values as core_values
+from pipeline.fast import columns as fast_columns
+from pipeline.fast import links as fast_links
+from pipeline.report import context as report_context
+from pipeline.report import html as report_html
+from pipeline.report import school as report_school
+from pipeline.report import sections as report_sections
+from pipeline.report import tables as report_tables
 
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
-    return report.build_context(load_params(write_history(folder, hostile=True), check_files=False))
+    return report_context.build_context(load_params(write_history(folder, hostile=True), check_files=False))
 
 
 @pytest.fixture(scope="module")
 def first_year(tmp_path_factory):
     folder = tmp_path_factory.mktemp("first")
-    return report.build_context(load_params(write_history(folder, years=(2025,)), check_files=False))
+    return report_context.build_context(load_params(write_history(folder, years=(2025,)), check_files=False))
 
 
 def test_russian_number_formats():
-    assert report.fmt_num(72.45) == "72,5"
-    assert report.fmt_num(-3.0) == "−3,0"
-    assert report.fmt_num(None) == "—" and report.fmt_num(float("nan")) == "—"
-    assert report.fmt_pct(45) == "45,0\u00a0%"
-    assert report.fmt_int(12345) == "12\u00a0345"
-    assert [report.plural(n, "школа", "школы", "школ") for n in (1, 2, 5, 11, 21, 22, 25)] == [
+    assert russian.fmt_num(72.45) == "72,5"
+    assert russian.fmt_num(-3.0) == "−3,0"
+    assert russian.fmt_num(None) == "—" and russian.fmt_num(float("nan")) == "—"
+    assert russian.fmt_pct(45) == "45,0\u00a0%"
+    assert russian.fmt_int(12345) == "12\u00a0345"
+    assert [russian.plural(n, "школа", "школы", "школ") for n in (1, 2, 5, 11, 21, 22, 25)] == [
         "школа", "школы", "школ", "школ", "школа", "школы", "школ"]
 
 
 def test_zones_follow_the_level_thresholds(ctx):
     p = ctx.params
-    assert report.zone_of(p.levels.high, p) == "зелёная"
-    assert report.zone_of(p.levels.high - 0.01, p) == "жёлтая"
-    assert report.zone_of(p.levels.medium, p) == "жёлтая"
-    assert report.zone_of(p.levels.medium - 0.01, p) == "красная"
-    assert report.zone_of(None, p) == ""
+    assert core_levels.zone_of(p.levels.high, p) == "зелёная"
+    assert core_levels.zone_of(p.levels.high - 0.01, p) == "жёлтая"
+    assert core_levels.zone_of(p.levels.medium, p) == "жёлтая"
+    assert core_levels.zone_of(p.levels.medium - 0.01, p) == "красная"
+    assert core_levels.zone_of(None, p) == ""
 
 
 def test_trend_marks_only_beyond_the_threshold():
-    assert report.trend(5.01, 5)[0] == "▲"
-    assert report.trend(-5.01, 5)[0] == "▼"
-    assert report.trend(5.0, 5)[0] == "→" and report.trend(-5.0, 5)[0] == "→"
-    assert report.trend(None, 5)[0] == ""
+    assert core_levels.trend(5.01, 5)[0] == "▲"
+    assert core_levels.trend(-5.01, 5)[0] == "▼"
+    assert core_levels.trend(5.0, 5)[0] == "→" and core_levels.trend(-5.0, 5)[0] == "→"
+    assert core_levels.trend(None, 5)[0] == ""
 
 
 @pytest.mark.parametrize("url, ok", [
@@ -57,14 +69,14 @@ def test_trend_marks_only_beyond_the_threshold():
     ("https://", False), ("", False), (None, False), ('https://a.ru/"><script>', True),
 ])
 def test_only_http_links_are_links(url, ok):
-    assert (report.safe_link(url) is not None) == ok
+    assert (fast_links.safe_link(url) is not None) == ok
 
 
 def _safe_link_by_urlsplit(url):
     """safe_link as it was written before its shortcuts: the reference they must agree with."""
     from urllib.parse import urlsplit
 
-    s = report.text(url).strip()
+    s = core_values.text(url).strip()
     if not s or any(ord(c) < 32 or ord(c) == 127 for c in s) or " " in s:
         return None
     try:
@@ -83,7 +95,7 @@ def test_safe_link_shortcuts_agree_with_urlsplit():
     cases = ["https://a.ru/x ", "https://a.ru/x\xa0", "\u3000http://a.ru", "http://[::1]/", "http://[a/b", "http://:80",
              "http://ёж.рф/", "HTTP://A.RU?q#f", "http://a.ru#", "https://a.ru/"]
     cases += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(20000)]
-    assert [report.safe_link(c) for c in cases] == [_safe_link_by_urlsplit(c) for c in cases]
+    assert [fast_links.safe_link(c) for c in cases] == [_safe_link_by_urlsplit(c) for c in cases]
 
 
 def test_formatting_by_distinct_number_is_exact():
@@ -94,20 +106,20 @@ def test_formatting_by_distinct_number_is_exact():
     for values in ([1.0, 1.0, np.nan, -0.0, 0.0, 2.5, -7.25], [3, 0, 3, 7], [True, False, True],
                    ["1", None, 2.0, "x", 1, -0.0], [0.0, 12.5, np.nan]):
         column = pd.Series(values)
-        for fn in (report.fmt_int, report.fmt_num, report.fmt_pct, report.num):
-            assert list(report._each_number(column, fn)) == [fn(v) for v in values], (values, fn)
+        for fn in (russian.fmt_int, russian.fmt_num, russian.fmt_pct, core_values.num):
+            assert list(fast_columns._each_number(column, fn)) == [fn(v) for v in values], (values, fn)
 
 
 def test_small_groups(ctx):
-    assert report.is_small(4, 5) and not report.is_small(5, 5)
-    assert not report.is_small(0, 5)  # not applicable, not small
-    assert report.small_label(5) == "н/д (менее 5)"
-    st = report.school_table(ctx).set_index("school_code")
+    assert privacy.is_small(4, 5) and not privacy.is_small(5, 5)
+    assert not privacy.is_small(0, 5)  # not applicable, not small
+    assert privacy.small_label(5) == "н/д (менее 5)"
+    st = report_tables.school_table(ctx).set_index("school_code")
     assert bool(st.loc["008", "small"]) and not bool(st.loc["001", "small"])
 
 
 def test_school_table_and_trends(ctx):
-    st = report.school_table(ctx)
+    st = report_tables.school_table(ctx)
     assert len(st) == 9
     assert list(st["cluster"].drop_duplicates()) == ["СОШ>500", "СОШ≤500", "ООШ"]
     row = st.set_index("school_code").loc["001"]
@@ -126,48 +138,48 @@ def test_history_says_when_a_year_has_no_data(tmp_path):
 
     params = load_params(write_history(tmp_path), check_files=False)
     shutil.rmtree(tmp_path / "processed" / "2025")
-    ctx = report.build_context(params)
+    ctx = report_context.build_context(params)
     assert ctx.history[0].data is None and "не найдены" in ctx.history[0].note
-    html = report.dynamics_html(ctx)
+    html = report_sections.dynamics_html(ctx)
     assert "2025 год — обработанные данные не найдены" in str(html)
-    assert "не выполнен" in report.effectiveness_html(ctx)
+    assert "не выполнен" in report_sections.effectiveness_html(ctx)
 
 
 def test_every_section_renders_and_escapes(ctx):
-    html = "".join(report.all_sections(ctx))
+    html = "".join(report_sections.all_sections(ctx))
     soup = BeautifulSoup(html, "html.parser")
     assert not soup.find("script")
     assert HOSTILE_SCRIPT not in html  # the issue message carrying it is not published
     assert RESPONSIBLE not in html
     ids = {s.get("id") for s in soup.find_all("section")}
-    assert {a for a, _ in report.CYCLE} <= ids
+    assert {a for a, _ in report_sections.CYCLE} <= ids
 
 
 def test_header_carries_the_order(ctx):
-    html = report.header_html(ctx.params)
+    html = report_sections.header_html(ctx.params)
     hd = ctx.params.header
     for part in (hd.organization, hd.order_number, "15.06.2026", hd.approved_by, "УТВЕРЖДАЮ", *hd.executors):
-        assert str(report.escape(part)) in html or part in html, part
+        assert str(escape(part)) in html or part in html, part
 
 
 def test_first_year_says_so(first_year):
-    html = report.effectiveness_html(first_year)
+    html = report_sections.effectiveness_html(first_year)
     assert "первый год мониторинга" in html
-    assert "появится" in str(report.dynamics_html(first_year))
+    assert "появится" in str(report_sections.dynamics_html(first_year))
 
 
 def test_followup_summary(ctx):
-    summ = report.followup_summary(ctx)
+    summ = report_tables.followup_summary(ctx)
     total = summ.iloc[-1]
     assert total["indicator_code"] == "всего" and total["n"] == len(ctx.data["followup.csv"])
-    assert sum(total[s] for s in report.FOLLOWUP_STATUSES) == pytest.approx(100)
+    assert sum(total[s] for s in report_tables.FOLLOWUP_STATUSES) == pytest.approx(100)
 
 
 def test_school_rows_keep_the_first_row_in_methodology_order(tmp_path):
     """A repeated row of a school counts once (its first), rows come in the methodology's
     order whatever the file's, codes outside the methodology are left out."""
     params = load_params(write_history(tmp_path), check_files=False)
-    ctx = report.build_context(params)
+    ctx = report_context.build_context(params)
     cr = ctx.data["criteria.csv"]
     k1 = ctx.methodology.criteria[0].code
     mine = cr[(cr["school_code"] == "004") & (cr["criterion"] == k1)]
@@ -175,21 +187,21 @@ def test_school_rows_keep_the_first_row_in_methodology_order(tmp_path):
     repeat = mine.assign(pct=0.0, points=0)  # the same criterion again, later in the file
     unknown = mine.assign(criterion="K99")
     ctx.data.tables["criteria.csv"] = pd.concat([unknown, cr.iloc[::-1], repeat], ignore_index=True)
-    rows = report.school_view(ctx, "004")["criteria"]
+    rows = report_school.school_view(ctx, "004")["criteria"]
     assert [r["code"] for r in rows] == [c.code for c in ctx.methodology.criteria]
     assert rows[0]["pct"] == pytest.approx(float(mine["pct"].iloc[0]))
 
 
 def test_school_view_is_the_page_data_as_dicts(ctx):
     for code in ("004", "008", "009"):
-        data, view = report.school_page_data(ctx, code), report.school_view(ctx, code)
+        data, view = report_school.school_page_data(ctx, code), report_school.school_view(ctx, code)
         assert set(view) == set(vars(data))
-        for name in report.ROW_LISTS:
+        for name in report_school.ROW_LISTS:
             assert view[name] == [r._asdict() for r in getattr(data, name)]
 
 
 def test_school_view(ctx):
-    v = report.school_view(ctx, "004")
+    v = report_school.school_view(ctx, "004")
     assert v["submitted"] and v["zone"] in ("зелёная", "жёлтая", "красная")
     assert [c["code"] for c in v["criteria"]] == [c.code for c in ctx.methodology.criteria]
     first = v["positions"][0]
@@ -197,22 +209,22 @@ def test_school_view(ctx):
     assert all(p["href"] is None or p["href"].startswith("https://") for p in v["positions"])
     assert v["recommendations"] and v["recommendations"][0]["priority"] == "высокий"
     assert "responsible" not in {i.get("field") for i in v["issues"]}
-    missing = report.school_view(ctx, "009")
+    missing = report_school.school_view(ctx, "009")
     assert not missing["submitted"] and missing["level"] == "нет данных" and not missing["positions"]
-    small = report.school_view(ctx, "008")
+    small = report_school.school_view(ctx, "008")
     assert small["total"] == "н/д (менее 5)" and small["activity"] == "н/д (менее 5)"
     assert all(h["total"] is None for h in small["history"])
 
 
 def test_municipal_values_are_ratios_of_sums(ctx):
-    tm = report.municipal_targets(ctx).set_index("target")
+    tm = report_tables.municipal_targets(ctx).set_index("target")
     st = ctx.data["staff.csv"]
     assert tm.loc["T1", "numerator"] == st["P6"].sum() and tm.loc["T1", "denominator"] == st["P0"].sum()
 
 
 def test_redact():
-    assert report.redact("<p>Иванова Мария</p>", ["Иванова Мария"]) == "<p>[скрыто]</p>"
-    assert report.redact("A &amp; B", ["A & B"]) == "[скрыто]"
+    assert privacy.redact("<p>Иванова Мария</p>", ["Иванова Мария"]) == "<p>[скрыто]</p>"
+    assert privacy.redact("A &amp; B", ["A & B"]) == "[скрыто]"
 
 
 def test_binary_methodology_renders(tmp_path):
@@ -222,27 +234,27 @@ def test_binary_methodology_renders(tmp_path):
     binary = Path(__file__).resolve().parents[1] / "methodology" / "binary.yaml"
     if not binary.is_file():
         pytest.skip("no binary methodology in this checkout")
-    from pipeline.methodology import load_methodology
+    from pipeline.config.methodology import load_methodology
 
     params = load_params(write_history(tmp_path), check_files=False)
-    ctx = report.build_context(params, load_methodology(binary))
-    assert "Приложение" in report.appendix_html(ctx)
+    ctx = report_context.build_context(params, load_methodology(binary))
+    assert "Приложение" in report_sections.appendix_html(ctx)
 
 
 def test_charts_take_names_as_plain_text(ctx):
     """A «$» or markup in a school's name must not break a chart (no mathtext, no HTML)."""
-    from pipeline import charts
+    from pipeline.report import charts
 
-    pos = report.position_matrix(ctx)
-    st = report.school_table(ctx)
+    pos = report_tables.position_matrix(ctx)
+    st = report_tables.school_table(ctx)
     st.loc[0, "school_name"] = "Школа $x^2$ <b>«№ 1»</b> \\frac"
     uri, _ = charts.heatmap_chart(pos, st, ctx.methodology)
     assert uri.startswith("data:image/png;base64,")
 
 
 def test_charts_are_reproducible(ctx):
-    from pipeline import charts
+    from pipeline.report import charts
 
-    st = report.school_table(ctx)
+    st = report_tables.school_table(ctx)
     sub = st[st["submitted"]]
     assert charts.distribution_chart(sub, ctx.params) == charts.distribution_chart(sub, ctx.params)

@@ -14,11 +14,19 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from pipeline import cli, contract, runner
-from pipeline import manifest as mf
-from pipeline.errors import PipelineError, RunLockedError, StageError, StrictModeError
-from pipeline.params import load_params
+
+
+from pipeline.core.errors import PipelineError, RunLockedError, StageError, StrictModeError
+from pipeline.config.params import load_params
 from synthetic_stages import write_notebooks, write_raw
+from pipeline import cli
+from pipeline.core import contract
+from pipeline.run import lock as run_lock
+from pipeline.run import manifest as mf
+from pipeline.run import progress as run_progress
+from pipeline.run import runner
+from pipeline.run import stages as run_stages
+from pipeline.run import state as run_state
 
 
 @pytest.fixture
@@ -39,8 +47,8 @@ def year(tmp_path, make_params, stable_code):
 
 def run(year, until="report", **kw):
     out = io.StringIO()
-    result = runner.run_year(year.params, notebooks_dir=year.notebooks, stages=runner.stages_until(until),
-                             progress=runner.Progress(5, stream=out), **kw)
+    result = runner.run_year(year.params, notebooks_dir=year.notebooks, stages=run_stages.stages_until(until),
+                             progress=run_progress.Progress(5, stream=out), **kw)
     result.log = out.getvalue()
     return result
 
@@ -64,14 +72,14 @@ def no_kernel(monkeypatch):
 # --- the plan ------------------------------------------------------------------------------
 
 def test_stage_plan_follows_the_contract():
-    assert runner.STAGE_NAMES == contract.STAGES
-    for stage in runner.STAGES:
+    assert run_stages.STAGE_NAMES == contract.STAGES
+    for stage in run_stages.STAGES:
         assert stage.outputs == tuple(contract.OUTPUTS.get(stage.name, {}))
-        assert all(runner.STAGE_NAMES.index(r) < runner.STAGE_NAMES.index(stage.name) for r in stage.reads)
-    assert [s.notebook for s in runner.STAGES] == sorted(s.notebook for s in runner.STAGES)
-    assert runner.stages_until("clean") == runner.STAGES[:2]
+        assert all(run_stages.STAGE_NAMES.index(r) < run_stages.STAGE_NAMES.index(stage.name) for r in stage.reads)
+    assert [s.notebook for s in run_stages.STAGES] == sorted(s.notebook for s in run_stages.STAGES)
+    assert run_stages.stages_until("clean") == run_stages.STAGES[:2]
     with pytest.raises(PipelineError, match="Неизвестный этап"):
-        runner.stages_until("nope")
+        run_stages.stages_until("nope")
 
 
 # --- success -------------------------------------------------------------------------------
@@ -79,8 +87,8 @@ def test_stage_plan_follows_the_contract():
 @pytest.mark.slow
 def test_run_writes_outputs_audit_copies_and_manifest(year):
     result = run(year)
-    assert result.ran == list(runner.STAGE_NAMES) and result.skipped == []
-    for stage in runner.STAGES[:-1]:
+    assert result.ran == list(run_stages.STAGE_NAMES) and result.skipped == []
+    for stage in run_stages.STAGES[:-1]:
         for name in stage.outputs:
             assert (year.processed / name).is_file(), name
     assert (year.reports / "schools" / "0101.html").is_file()
@@ -88,7 +96,7 @@ def test_run_writes_outputs_audit_copies_and_manifest(year):
     assert "0101" in (year.reports / "index.html").read_text(encoding="utf-8")
     assert 'href="2026/index.html"' in (year.root / "reports" / "index.html").read_text(encoding="utf-8")
     assert (year.reports / "manifest.json").is_file()
-    for stage in runner.STAGES:
+    for stage in run_stages.STAGES:
         nb_path = year.reports / "audit" / stage.notebook
         html = nb_path.with_suffix(".html").read_text(encoding="utf-8")
         assert "https://cdnjs" not in html and "<script src=" not in html
@@ -177,15 +185,15 @@ def test_previous_year_data_is_an_input_of_recommendations(tmp_path, make_params
     p2025 = make_params(2025, raw_dir=raw)
     p2026 = make_params(2026, raw_dir=raw, previous_params=str(p2025))
     params = load_params(p2026)
-    recs = next(s for s in runner.STAGES if s.name == "recommendations")
-    ingest = runner.STAGES[0]
-    before = runner.stage_inputs(params, recs, notebooks, "x")
+    recs = next(s for s in run_stages.STAGES if s.name == "recommendations")
+    ingest = run_stages.STAGES[0]
+    before = run_state.stage_inputs(params, recs, notebooks, "x")
     prev_processed = tmp_path / "processed" / "2025"
     prev_processed.mkdir(parents=True)
     (prev_processed / "scores.csv").write_text("school_code\n0101\n", encoding="utf-8")
-    after = runner.stage_inputs(params, recs, notebooks, "x")
+    after = run_state.stage_inputs(params, recs, notebooks, "x")
     assert before["history"] != after["history"]
-    assert "history" not in runner.stage_inputs(params, ingest, notebooks, "x")
+    assert "history" not in run_state.stage_inputs(params, ingest, notebooks, "x")
 
 
 # --- failures ------------------------------------------------------------------------------
@@ -233,7 +241,7 @@ def test_interrupted_stage_leaves_outputs_intact(year, monkeypatch):
 def test_stage_that_omits_a_contract_file_fails(year):
     notebooks = write_notebooks(year.root / "nb2", ingest='write("files.csv", COLUMNS["files.csv"], [])')
     with pytest.raises(StageError, match="forms.csv"):
-        runner.run_year(year.params, notebooks_dir=notebooks, stages=runner.stages_until("ingest"))
+        runner.run_year(year.params, notebooks_dir=notebooks, stages=run_stages.stages_until("ingest"))
     assert not (year.processed / "files.csv").exists()
 
 
@@ -271,11 +279,11 @@ def test_stale_lock_of_a_dead_process_is_taken_over(year):
     params = load_params(year.params)
     year.processed.mkdir(parents=True)
     (year.processed / ".lock").write_text(f"{dead.pid}\n", encoding="utf-8")
-    with runner.year_lock(params) as lock:
+    with run_lock.year_lock(params) as lock:
         assert lock.read_text(encoding="utf-8").strip() == str(os.getpid())
         with pytest.raises(RunLockedError):  # a second holder is refused while it is held
             lock.write_text(f"{os.getppid()}\n", encoding="utf-8")
-            with runner.year_lock(params):
+            with run_lock.year_lock(params):
                 pass
         lock.write_text(f"{os.getpid()}\n", encoding="utf-8")
     assert not lock.exists()
@@ -331,16 +339,16 @@ def test_end_to_end_run_skip_and_verify_on_the_sample(tmp_path, make_params):
     base = [sys.executable, "-m", "pipeline"]
     done = subprocess.run(base + ["run", "--params", str(params)], cwd=root, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr and done.stdout.count("готово за") == len(runner.STAGES)
+    assert "Traceback" not in done.stderr and done.stdout.count("готово за") == len(run_stages.STAGES)
 
     reports = tmp_path / "reports" / "2026"
-    for stage in runner.STAGES:
+    for stage in run_stages.STAGES:
         nb = nbformat.read(reports / "audit" / stage.notebook, as_version=4)
         assert any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"), stage.notebook
         assert "start_time" not in nb.metadata.papermill
         assert (reports / "audit" / stage.notebook).with_suffix(".html").is_file()
     data = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
-    assert [s["name"] for s in data["stages"]] == list(runner.STAGE_NAMES)
+    assert [s["name"] for s in data["stages"]] == list(run_stages.STAGE_NAMES)
     assert {"processed_dir/scores.csv", "processed_dir/issues.csv", "reports_dir/index.html"} <= set(data["outputs"])
     raw = {r["file"]: r for r in data["raw_files"]}
     assert set(raw) == set(mf.tree_files(root / "data" / "raw" / "2026"))
@@ -348,7 +356,7 @@ def test_end_to_end_run_skip_and_verify_on_the_sample(tmp_path, make_params):
     assert all(r["status"] for r in raw.values())
 
     again = subprocess.run(base + ["run", "--params", str(params)], cwd=root, capture_output=True, text=True, timeout=600)
-    assert again.returncode == 0 and again.stdout.count("без изменений — пропущен") == len(runner.STAGES), again.stdout
+    assert again.returncode == 0 and again.stdout.count("без изменений — пропущен") == len(run_stages.STAGES), again.stdout
 
     check = subprocess.run(base + ["verify", "--params", str(params), "--quiet"], cwd=root, capture_output=True,
                            text=True, timeout=1200)

@@ -10,9 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import forms, sample
-from pipeline.errors import PipelineError
-from pipeline.methodology import load_methodology
+
+from pipeline.core.errors import PipelineError
+from pipeline.config.methodology import load_methodology
+from pipeline import sample
+from pipeline.form import fields as form_fields
+from pipeline.form import reader as form_reader
+from pipeline.form import registry as form_registry
+from pipeline.form import text as form_text
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
@@ -60,7 +65,7 @@ def test_workbook_dates_are_fixed_by_year(fresh):
 def test_registry_covers_every_type_and_cluster():
     schools = sample.make_schools(36, sample.DEFAULT_SEED)
     assert len(schools) == 36 and len({s.code for s in schools}) == 36
-    assert {s.type for s in schools} == set(forms.SCHOOL_TYPES)
+    assert {s.type for s in schools} == set(form_fields.SCHOOL_TYPES)
     assert all(re.fullmatch(r"0\d{3}", s.code) for s in schools)
     big_types = ("СОШ", "Гимназия", "Лицей", "ЦО")
     assert any(s.type in big_types and s.pupils > 500 for s in schools)
@@ -75,7 +80,7 @@ def test_registry_covers_every_type_and_cluster():
 def test_registry_csv_is_text_with_leading_zeros():
     text = (RAW / "2026" / "registry.csv").read_text(encoding="utf-8")
     assert text.startswith("code,name,type\n")
-    reg = forms.read_registry(RAW / "2026" / "registry.csv")
+    reg = form_registry.read_registry(RAW / "2026" / "registry.csv")
     assert len(reg) == 36 and reg["code"].str.startswith("0").all()
 
 
@@ -116,11 +121,11 @@ def test_forms_are_realistic(fresh):
     for path in sorted((fresh / "2026").glob("*.xlsx")):
         if path.name in corrupt:
             continue
-        form = forms.read_form(path, methodology)
+        form = form_reader.read_form(path, methodology)
         got = {v.field: v for v in form.values}
         docs += [v.value for k, v in got.items() if k.endswith(".document") and v.value]
         links += [v.value for k, v in got.items() if k.endswith(".link") and v.value]
-        dates.append(forms.parse_date(got["info.filled_date"].value, got["info.filled_date"].value_type))
+        dates.append(form_text.parse_date(got["info.filled_date"].value, got["info.filled_date"].value_type))
         p7_zero += got["staff.P7"].value == "0"
         assert re.search(r"[А-ЯЁ][а-яё]+ [А-ЯЁ][а-яё]+ [А-ЯЁ][а-яё]+вна, ", got["info.responsible"].value)
     assert any(re.fullmatch(r"Приказ № \d+ от \d\d\.\d\d\.20\d\d «Об .+»", d) for d in docs)

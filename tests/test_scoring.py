@@ -18,12 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import DEFAULT_METHODOLOGY, ROOT, execute_notebook
-from pipeline import scoring
-from pipeline.contract import CLUSTERS, LEVELS, OUTPUTS, TARGET_STATUSES
-from pipeline.errors import ParamsError, PipelineError
-from pipeline.methodology import load_methodology
-from pipeline.params import load_params
-from pipeline.storage import read_table, to_csv_bytes, write_tables
+
+from pipeline.core.contract import CLUSTERS, LEVELS, OUTPUTS, TARGET_STATUSES
+from pipeline.core.errors import ParamsError, PipelineError
+from pipeline.config.methodology import load_methodology
+from pipeline.config.params import load_params
+from pipeline.io.storage import read_table, to_csv_bytes, write_tables
+from pipeline.stages import score as stages_score
 
 METH = load_methodology(DEFAULT_METHODOLOGY)
 BINARY = load_methodology(ROOT / "methodology" / "binary.yaml")
@@ -84,7 +85,7 @@ def params(make_params):
 
 
 def run(profile, staff, checklist, params, methodology=METH):
-    return scoring.run(checklist, staff, profile, methodology, params)
+    return stages_score.run(checklist, staff, profile, methodology, params)
 
 
 def row(df: pd.DataFrame, **keys) -> pd.Series:
@@ -208,13 +209,13 @@ def test_shares_in_percent_and_p7_zero(params):
 def test_share_with_zero_or_missing_denominator_is_empty():
     staff = pd.DataFrame({"school_code": ["a", "b", "c"], **{f"P{i}": [0.0, np.nan, 10.0] for i in range(10)}})
     staff.loc[2, "P1"] = np.nan
-    sh = scoring.compute_shares(staff, METH)
+    sh = stages_score.compute_shares(staff, METH)
     assert sh["S1"].isna().all()
     assert sh.loc[2, "S2"] == 100.0  # 10 of 10
 
 
 def test_clusters_by_type_and_pupils(params, make_params):
-    prof = scoring.prepare_profile(profile_df(
+    prof = stages_score.prepare_profile(profile_df(
         {"school_code": "01", "school_type": "СОШ", "pupils": 500},
         {"school_code": "02", "school_type": "СОШ", "pupils": 501},
         {"school_code": "03", "school_type": "Гимназия", "pupils": 900},
@@ -225,11 +226,11 @@ def test_clusters_by_type_and_pupils(params, make_params):
         {"school_code": "08", "school_type": "СОШ", "pupils": None},
         {"school_code": "09", "school_type": "ООШ", "submitted": False},
     ))
-    got = scoring.assign_clusters(prof, 500).tolist()
+    got = stages_score.assign_clusters(prof, 500).tolist()
     assert got[:7] == [SMALL, BIG, BIG, SMALL, BIG, BASIC, BASIC]
     assert pd.isna(got[7]) and pd.isna(got[8])
     # the threshold is the year's parameter
-    assert scoring.assign_clusters(prof, 450).tolist()[0] == BIG
+    assert stages_score.assign_clusters(prof, 450).tolist()[0] == BIG
 
 
 # --------------------------------------------------------------------------- activity index
@@ -308,14 +309,14 @@ def test_ties_share_the_lower_rank(params):
 def test_rank_tolerates_float_noise():
     total = pd.Series([0.1 + 0.2, 0.3, 0.2, np.nan, 0.5])
     cluster = pd.Series([SMALL, SMALL, SMALL, SMALL, pd.NA], dtype="string")
-    ranks = scoring.rank_in_cluster(total, cluster)
+    ranks = stages_score.rank_in_cluster(total, cluster)
     assert ranks.iloc[:3].tolist() == [1, 1, 3]
     assert pd.isna(ranks.iloc[3]) and pd.isna(ranks.iloc[4])
 
 
 def test_levels_and_zones_at_thresholds():
     total = pd.Series([100, 75, 75 - 1e-12, 74.9, 50, 49.99, 0, np.nan])
-    level, zone = scoring.assign_levels(total, 75, 50)
+    level, zone = stages_score.assign_levels(total, 75, 50)
     assert level.tolist() == ["высокий", "высокий", "высокий", "средний", "средний", "низкий", "низкий", "нет данных"]
     assert zone.tolist()[:7] == ["зелёная", "зелёная", "зелёная", "жёлтая", "жёлтая", "красная", "красная"]
     assert pd.isna(zone.iloc[7])
@@ -432,11 +433,11 @@ def test_municipal_share_is_a_ratio_of_sums_not_a_mean_of_percentages(params):
 
 def test_check_targets(params, make_params):
     with pytest.raises(ParamsError, match="targets.T5"):
-        scoring.run(checklist_df({}), staff_df({}), profile_df(), METH,
+        stages_score.run(checklist_df({}), staff_df({}), profile_df(), METH,
                     load_params(make_params(targets={"T5": 10})))
     missing = params.model_copy(update={"targets": {k: v for k, v in params.targets.items() if k != "T9"}})
     with pytest.raises(ParamsError, match="targets.T9") as exc:
-        scoring.run(checklist_df({}), staff_df({}), profile_df(), METH, missing)
+        stages_score.run(checklist_df({}), staff_df({}), profile_df(), METH, missing)
     assert str(params.source) in str(exc.value)
 
 
@@ -561,13 +562,13 @@ def test_ten_thousand_schools_is_fast(params):
 def test_findings_sentence(params):
     prof, staff, chk = _world()
     out = run(prof, staff, chk, params)
-    text = scoring.findings(out, METH)
+    text = stages_score.findings(out, METH)
     assert text.startswith(f"Формы представили {int(prof['submitted'].sum())} из {len(prof)} школ реестра.")
     assert "Муниципальные целевые показатели" in text
-    summary = scoring.target_summary(out["targets_school.csv"], METH)
+    summary = stages_score.target_summary(out["targets_school.csv"], METH)
     assert list(summary.index) == ["T1", "T2", "T3", "T4", "T7", "T8"]
     assert (summary[["met", "not_met", "not_applicable", "not_submitted"]].sum(axis=1) == len(prof)).all()
-    clusters = scoring.cluster_summary(out["scores.csv"])
+    clusters = stages_score.cluster_summary(out["scores.csv"])
     assert clusters["школ"].sum() == out["scores.csv"]["total_score"].notna().sum()
 
 

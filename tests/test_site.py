@@ -9,9 +9,17 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from pipeline import report, site
-from pipeline.errors import PipelineError
-from pipeline.params import load_params
+
+from pipeline.core.errors import PipelineError
+from pipeline.config.params import load_params
+from pipeline.core import privacy
+from pipeline.report import context as report_context
+from pipeline.report import html as report_html
+from pipeline.report import pages as report_pages
+from pipeline.report import school as report_school
+from pipeline.report import sections as report_sections
+from pipeline.report import site
+from pipeline.report import tables as report_tables
 from report_data import (HOSTILE_FORMULA, HOSTILE_LINK, HOSTILE_SCRIPT, RESPONSIBLE, build_site,
                          fake_executed_notebook, page_problems, write_history)
 
@@ -70,7 +78,7 @@ def test_report_has_no_code_prompts_or_streams(built):
 def test_report_follows_the_management_cycle(built):
     page = soup(built / "2026" / "index.html")
     ids = [s.get("id") for s in page.find_all("section")]
-    cycle = [a for a, _ in report.CYCLE]
+    cycle = [a for a, _ in report_sections.CYCLE]
     assert [i for i in ids if i in cycle] == cycle
     for anchor in ("summary", "distribution", "ranking", "heatmap", "criteria", "targets", "dynamics", "appendix"):
         assert page.find(id=anchor) is not None, anchor
@@ -173,37 +181,37 @@ def test_export_is_deterministic(tmp_path):
     params_path = write_history(tmp_path, hostile=True)
     params = load_params(params_path, check_files=False)
     nb = fake_executed_notebook(params_path, tmp_path / "nb" / "05_report.ipynb")
-    a = report.export_html(nb, tmp_path / "a.html", params).read_bytes()
-    b = report.export_html(nb, tmp_path / "b.html", params).read_bytes()
+    a = report_pages.export_html(nb, tmp_path / "a.html", params).read_bytes()
+    b = report_pages.export_html(nb, tmp_path / "b.html", params).read_bytes()
     assert a == b
-    ctx = report.build_context(params)
-    first = [p.read_bytes() for p in site.write_school_pages(ctx, tmp_path / "s1")]
-    second = [p.read_bytes() for p in site.write_school_pages(report.build_context(params), tmp_path / "s2")]
+    ctx = report_context.build_context(params)
+    first = [p.read_bytes() for p in report_pages.write_school_pages(ctx, tmp_path / "s1")]
+    second = [p.read_bytes() for p in report_pages.write_school_pages(report_context.build_context(params), tmp_path / "s2")]
     assert first == second
 
 
 def test_school_pages_of_schools_gone_from_the_registry_are_removed(tmp_path):
     params = load_params(write_history(tmp_path), check_files=False)
-    ctx = report.build_context(params)
+    ctx = report_context.build_context(params)
     stale = tmp_path / "out" / "schools" / "777.html"
     stale.parent.mkdir(parents=True)
     stale.write_text("old", encoding="utf-8")
-    site.write_school_pages(ctx, tmp_path / "out")
+    report_pages.write_school_pages(ctx, tmp_path / "out")
     assert not stale.exists()
 
 
 def test_school_page_from_its_dict_view_is_the_same_page(tmp_path):
-    ctx = report.build_context(load_params(write_history(tmp_path, hostile=True), check_files=False))
+    ctx = report_context.build_context(load_params(write_history(tmp_path, hostile=True), check_files=False))
     for code in ("001", "004", "008", "009"):
-        fast = site.render_school_page(report.school_page_data(ctx, code), ctx.params)
-        assert site.render_school_page(report.school_view(ctx, code), ctx.params) == fast
+        fast = report_pages.render_school_page(report_school.school_page_data(ctx, code), ctx.params)
+        assert report_pages.render_school_page(report_school.school_view(ctx, code), ctx.params) == fast
 
 
 def test_forked_workers_write_the_same_pages(tmp_path, monkeypatch):
     params = load_params(write_history(tmp_path, hostile=True), check_files=False)
-    one = site.write_school_pages(report.build_context(params), tmp_path / "one")
-    monkeypatch.setattr(site, "_page_workers", lambda n: 2)
-    two = site.write_school_pages(report.build_context(params), tmp_path / "two")
+    one = report_pages.write_school_pages(report_context.build_context(params), tmp_path / "one")
+    monkeypatch.setattr(report_pages, "_page_workers", lambda n: 2)
+    two = report_pages.write_school_pages(report_context.build_context(params), tmp_path / "two")
     assert [p.name for p in two] == [p.name for p in one]
     assert [p.read_bytes() for p in two] == [p.read_bytes() for p in one]
     assert {p.name for p in (tmp_path / "two" / "schools").iterdir()} == {p.name for p in one}  # no temporary files
@@ -217,20 +225,20 @@ def test_forked_workers_write_the_same_pages(tmp_path, monkeypatch):
 def test_pages_are_redacted_as_whole_pages(tmp_path, extra, found):
     """The stylesheet is redacted once, not per page: the same bytes as redacting every page
     whole, whatever the names (one found in the stylesheet, one with a line break …)."""
-    ctx = report.build_context(load_params(write_history(tmp_path, hostile=True), check_files=False))
-    names = tuple(report.personal_names(ctx)) + tuple(extra)
-    redacted = site._redactor(names)
+    ctx = report_context.build_context(load_params(write_history(tmp_path, hostile=True), check_files=False))
+    names = tuple(report_pages.personal_names(ctx)) + tuple(extra)
+    redacted = report_pages._redactor(names)
     for code in ("001", "004", "009"):
-        page = site.render_school_page(report.school_page_data(ctx, code), ctx.params)
-        assert redacted(page) == report.redact(page, names).encode("utf-8")
-    assert (report.REDACTED.encode("utf-8") in redacted(page)) == found
+        page = report_pages.render_school_page(report_school.school_page_data(ctx, code), ctx.params)
+        assert redacted(page) == privacy.redact(page, names).encode("utf-8")
+    assert (privacy.REDACTED.encode("utf-8") in redacted(page)) == found
 
 
 def test_school_page_file_names_are_safe():
-    assert report.school_page("0101") == "0101.html"
-    odd = report.school_page("../01 2")
+    assert report_tables.school_page("0101") == "0101.html"
+    odd = report_tables.school_page("../01 2")
     assert "/" not in odd and ".." not in odd and odd.endswith(".html")
-    assert report.school_page("01 2") != report.school_page("01_2")
+    assert report_tables.school_page("01 2") != report_tables.school_page("01_2")
 
 
 @pytest.mark.slow

@@ -13,8 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import storage
-from pipeline.storage import read_table, sha256_file, to_csv_bytes, write_bytes_atomic, write_tables
+
+from pipeline.io.storage import read_table, sha256_file, to_csv_bytes, write_bytes_atomic, write_tables
+from pipeline.fast import csv as fast_csv
+from pipeline.io import storage
 
 
 def test_csv_is_canonical_and_keeps_codes():
@@ -123,11 +125,11 @@ def test_csv_quoting_is_the_csv_modules(rows):
 def test_forms_like_tables_take_the_fast_path_and_others_are_left_to_pandas():
     df = pd.DataFrame({"file": ["a.xlsx", "b,c.xlsx"], "row": [4, 5], "score": pd.array([1, None], dtype="Int64"),
                        "ok": [True, False], "flag": pd.array([None, True], dtype="boolean")})
-    assert storage._csv_writable(df)
+    assert fast_csv._csv_writable(df)
     assert storage.to_csv_bytes(df) == pandas_bytes(df) == b'file,row,score,ok,flag\na.xlsx,4,1,True,\n"b,c.xlsx",5,,False,True\n'
-    assert not storage._csv_writable(df.assign(x=[0.5, 1.0]))
-    assert not storage._csv_writable(df.assign(x=["a", 1]))
-    assert not storage._csv_writable(df[["file"]])  # one column: an empty cell is written as ""
+    assert not fast_csv._csv_writable(df.assign(x=[0.5, 1.0]))
+    assert not fast_csv._csv_writable(df.assign(x=["a", 1]))
+    assert not fast_csv._csv_writable(df[["file"]])  # one column: an empty cell is written as ""
     assert storage.to_csv_bytes(pd.DataFrame({"a": [""]})) == b'a\n""\n'
 
 
@@ -137,8 +139,8 @@ def test_write_tables_writes_pandas_bytes(tmp_path, monkeypatch, parallel_from):
     rnd = random.Random(7)
     df = pd.DataFrame({k: column(k, 120_001, rnd) for k in ("str_na", "object", "int64", "Int64", "bool", "boolean")})
     if parallel_from:
-        monkeypatch.setattr(storage, "PARALLEL_CSV_ROWS", parallel_from)
-    assert storage._csv_workers(len(df)) == (1 if parallel_from is None else storage._csv_workers(10**9))
+        monkeypatch.setattr(fast_csv, "PARALLEL_CSV_ROWS", parallel_from)
+    assert fast_csv._csv_workers(len(df)) == (1 if parallel_from is None else fast_csv._csv_workers(10**9))
     storage.write_tables(tmp_path, {"t.csv": df})
     assert (tmp_path / "t.csv").read_bytes() == storage.to_csv_bytes(df) == pandas_bytes(df)
     assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]  # the parts' files are gone
@@ -147,12 +149,12 @@ def test_write_tables_writes_pandas_bytes(tmp_path, monkeypatch, parallel_from):
 def test_parts_are_copied_without_copy_file_range_too(tmp_path, monkeypatch):
     rnd = random.Random(8)
     df = pd.DataFrame({k: column(k, 5_001, rnd) for k in ("str_na", "object", "int64")})
-    monkeypatch.setattr(storage, "PARALLEL_CSV_ROWS", 1000)
+    monkeypatch.setattr(fast_csv, "PARALLEL_CSV_ROWS", 1000)
 
     def refuse(*_args):
         raise OSError(18, "Invalid cross-device link")
 
-    monkeypatch.setattr(storage.os, "copy_file_range", refuse, raising=False)
+    monkeypatch.setattr(fast_csv.os, "copy_file_range", refuse, raising=False)
     storage.write_tables(tmp_path, {"t.csv": df})
     assert (tmp_path / "t.csv").read_bytes() == pandas_bytes(df)
 
@@ -162,15 +164,15 @@ def test_a_failing_part_leaves_no_files_and_keeps_the_old_table(tmp_path, monkey
     df = pd.DataFrame({k: column(k, 5_001, rnd) for k in ("str_na", "int64")})
     storage.write_tables(tmp_path, {"t.csv": df.head(3)})
     old = (tmp_path / "t.csv").read_bytes()
-    monkeypatch.setattr(storage, "PARALLEL_CSV_ROWS", 1000)
-    real = storage._csv_rows
+    monkeypatch.setattr(fast_csv, "PARALLEL_CSV_ROWS", 1000)
+    real = fast_csv._csv_rows
 
     def failing(frame, start, stop):
         if start > 0:
             raise RuntimeError("part failed")
         return real(frame, start, stop)
 
-    monkeypatch.setattr(storage, "_csv_rows", failing)  # the forked workers inherit it
+    monkeypatch.setattr(fast_csv, "_csv_rows", failing)  # the forked workers inherit it
     with pytest.raises(RuntimeError, match="part failed"):
         storage.write_tables(tmp_path, {"t.csv": df})
     assert [p.name for p in tmp_path.iterdir()] == ["t.csv"] and (tmp_path / "t.csv").read_bytes() == old

@@ -7,10 +7,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline import cli, runner
-from pipeline import manifest as mf
-from pipeline.params import load_params
+
+
+from pipeline.config.params import load_params
 from synthetic_stages import write_notebooks, write_raw
+from pipeline import cli
+from pipeline.run import manifest as mf
+from pipeline.run import runner
+from pipeline.run import stages as run_stages
+from pipeline.run import verify as run_verify
 
 
 @pytest.fixture
@@ -22,7 +27,7 @@ def _year(tmp_path, make_params, until):
     notebooks = write_notebooks(tmp_path / "notebooks")
     raw = write_raw(tmp_path / "raw")
     params = make_params(raw_dir=raw)
-    runner.run_year(params, notebooks_dir=notebooks, stages=runner.stages_until(until))
+    runner.run_year(params, notebooks_dir=notebooks, stages=run_stages.stages_until(until))
     return SimpleNamespace(params=params, notebooks=notebooks, raw=raw, processed=tmp_path / "processed" / "2026",
                            argv=["verify", "--params", str(params), "--notebooks", str(notebooks), "--quiet"])
 
@@ -42,7 +47,7 @@ def test_verify_matches_after_a_run(year, capsys):
 
 def test_verify_names_a_changed_raw_file(year, capsys):
     (year.raw / "0102.txt").write_text("5\n2\n", encoding="utf-8")
-    report = runner.verify_year(year.params, notebooks_dir=year.notebooks)
+    report = run_verify.verify_year(year.params, notebooks_dir=year.notebooks)
     assert not report.ok
     assert {"processed_dir/files.csv", "processed_dir/forms.csv", "processed_dir/scores.csv"} <= set(report.rerun["differ"])
     assert report.on_disk == {"differ": [], "missing": []}
@@ -63,7 +68,7 @@ def test_verify_names_a_changed_parameter(year, make_params, capsys):
 def test_verify_detects_a_tampered_processed_file(year, capsys):
     scores = year.processed / "scores.csv"
     scores.write_bytes(scores.read_bytes().replace(b"0101", b"0199"))
-    report = runner.verify_year(year.params, notebooks_dir=year.notebooks)
+    report = run_verify.verify_year(year.params, notebooks_dir=year.notebooks)
     assert report.on_disk["differ"] == ["processed_dir/scores.csv"]
     assert not any(report.rerun.values()) and report.inputs == []
     assert cli.main(year.argv) == 1
@@ -79,7 +84,7 @@ def test_verify_without_a_manifest_is_a_clear_error(tmp_path, make_params, capsy
 
 def test_temporary_params_change_only_the_output_folders(tmp_path, make_params):
     params = load_params(make_params(raw_dir=write_raw(tmp_path / "raw")))
-    copy = load_params(runner._temporary_params(params, tmp_path / "tmp"))
+    copy = load_params(run_verify._temporary_params(params, tmp_path / "tmp"))
     assert copy.processed_dir == tmp_path / "tmp" / "processed" / "2026"
     assert copy.reports_dir == tmp_path / "tmp" / "reports" / "2026"
     same = ("processed_dir", "reports_dir", "source")
@@ -90,7 +95,7 @@ def test_temporary_params_change_only_the_output_folders(tmp_path, make_params):
 @pytest.mark.slow
 def test_verify_a_full_year_with_report_and_audit_copies(tmp_path, make_params, stable_code):
     year = _year(tmp_path, make_params, None)
-    report = runner.verify_year(year.params, notebooks_dir=year.notebooks)
+    report = run_verify.verify_year(year.params, notebooks_dir=year.notebooks)
     assert report.ok, report
     assert "reports_dir/index.html" in mf.read(load_params(year.params))["outputs"]
 

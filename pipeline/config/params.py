@@ -1,0 +1,215 @@
+"""A monitoring year is a parameter set: one YAML file per year, validated before anything runs.
+
+Relative paths in a parameter file are resolved against the folder the file lives in, so a
+year can be run from any working directory. Validation uses pydantic (unknown keys are
+refused); its findings are turned into one Russian message naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..core.errors import ParamsError
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class Header(BaseModel):
+    """The header of the analytic report, as a municipal order would carry it."""
+
+    model_config = _STRICT
+    organization: str
+    title: str = "Аналитическая справка по итогам мониторинга эффективности деятельности школьных методических служб"
+    order_number: str
+    order_date: dt.date
+    approved_by: str
+    executors: list[str] = Field(min_length=1)
+
+
+class Levels(BaseModel):
+    """Level thresholds on the total score: высокий ≥ high, средний ≥ medium, else низкий."""
+
+    model_config = _STRICT
+    high: float = Field(default=75, ge=0, le=100)
+    medium: float = Field(default=50, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Levels":
+        if self.medium >= self.high:
+            raise ValueError("порог «medium» должен быть меньше порога «high»")
+        return self
+
+
+class Weights(BaseModel):
+    """Total = checklist·checklist_pct + (1 − checklist)·activity_index."""
+
+    model_config = _STRICT
+    checklist: float = Field(default=0.5, ge=0, le=1)
+
+
+class Decisions(BaseModel):
+    """How municipal management decisions are derived and who carries them out."""
+
+    model_config = _STRICT
+    share_threshold: float = Field(default=30, ge=0, le=100)
+    seminar_responsible: str = "Методист муниципальной методической службы"
+    seminar_due: str = "октябрь"
+    visit_responsible: str = "Специалист управления образования"
+    visit_due: str = "сентябрь–ноябрь"
+
+
+class ReportOptions(BaseModel):
+    """Presentation rules of the published report."""
+
+    model_config = _STRICT
+    trend_threshold: float = Field(default=5, ge=0)
+    min_group_size: int = Field(default=5, ge=1)
+
+
+class YearParams(BaseModel):
+    """Everything that makes one monitoring year; nothing about a year lives in code."""
+
+    model_config = _STRICT
+    year: int = Field(ge=2000, le=2100)
+    academic_year: str
+    previous_params: Path | None = None
+    raw_dir: Path
+    processed_dir: Path
+    reports_dir: Path
+    methodology: Path
+    header: Header
+    cluster_threshold: int = Field(default=500, ge=0)
+    levels: Levels = Levels()
+    weights: Weights = Weights()
+    targets: dict[str, float] = Field(default_factory=dict)
+    decisions: Decisions = Decisions()
+    report: ReportOptions = ReportOptions()
+    # Where this parameter set was loaded from (set by load_params, not by the file).
+    source: Path | None = None
+
+    @field_validator("academic_year")
+    @classmethod
+    def _academic_year(cls, v: str) -> str:
+        m = re.fullmatch(r"(\d{4})-(\d{4})", v.strip())
+        if not m or int(m.group(2)) != int(m.group(1)) + 1:
+            raise ValueError("ожидается учебный год вида «2025-2026»")
+        return v.strip()
+
+    @model_validator(mode="after")
+    def _year_matches(self) -> "YearParams":
+        end = int(self.academic_year.split("-")[1])
+        if end != self.year:
+            raise ValueError(
+                f"учебный год {self.academic_year} не заканчивается в году {self.year} "
+                "(год мониторинга — год июньского рассмотрения)"
+            )
+        return self
+
+    @property
+    def site_dir(self) -> Path:
+        """The folder holding every year's report and the site index."""
+        return self.reports_dir.parent
+
+    def as_dict(self) -> dict[str, Any]:
+        """The parameters as loaded, JSON-friendly, for the manifest and the notebooks."""
+        return self.model_dump(mode="json")
+
+
+_MESSAGES = {
+    "missing": "обязательный ключ отсутствует",
+    "extra_forbidden": "неизвестный ключ (проверьте написание)",
+    "int_type": "ожидается целое число",
+    "int_parsing": "ожидается целое число",
+    "int_from_float": "ожидается целое число",
+    "float_type": "ожидается число",
+    "float_parsing": "ожидается число",
+    "string_type": "ожидается текст",
+    "bool_type": "ожидается true или false",
+    "bool_parsing": "ожидается true или false",
+    "date_type": "ожидается дата вида ГГГГ-ММ-ДД",
+    "date_parsing": "ожидается дата вида ГГГГ-ММ-ДД",
+    "date_from_datetime_parsing": "ожидается дата вида ГГГГ-ММ-ДД",
+    "dict_type": "ожидается набор ключей (словарь)",
+    "list_type": "ожидается список",
+    "model_type": "ожидается набор ключей (словарь)",
+    "too_short": "список не должен быть пустым",
+    "path_type": "ожидается путь к файлу или папке",
+}
+
+
+def _russian(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    ctx = err.get("ctx") or {}
+    if kind == "greater_than_equal":
+        return f"значение должно быть не меньше {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"значение должно быть не больше {ctx.get('le')}"
+    if kind == "value_error":
+        return str(ctx.get("error", err.get("msg", "")))
+    return str(err.get("msg", "недопустимое значение"))
+
+
+def _resolve(base: Path, p: Path | None) -> Path | None:
+    if p is None:
+        return None
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def load_params(path: str | Path, *, check_files: bool = True) -> YearParams:
+    """Load and validate a year's parameter file; relative paths become absolute."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(str(path), None, "файл не найден", "Укажите существующий файл из папки params/.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        where = f" (строка {line + 1})" if line is not None else ""
+        raise ParamsError(str(path), None, f"файл не читается как YAML{where}") from None
+    if not isinstance(data, dict):
+        raise ParamsError(str(path), None, "ожидается набор ключей (словарь) верхнего уровня")
+    if "source" in data:
+        raise ParamsError(str(path), "source", "неизвестный ключ (проверьте написание)")
+    try:
+        params = YearParams.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(x) for x in first["loc"]) or None
+        more = len(exc.errors()) - 1
+        hint = "Исправьте файл параметров и запустите снова."
+        if more:
+            hint = f"Ещё ошибок в этом файле: {more}. " + hint
+        raise ParamsError(str(path), key, _russian(first), hint) from None
+
+    base = path.resolve().parent
+    resolved = params.model_copy(
+        update={
+            "raw_dir": _resolve(base, params.raw_dir),
+            "processed_dir": _resolve(base, params.processed_dir),
+            "reports_dir": _resolve(base, params.reports_dir),
+            "methodology": _resolve(base, params.methodology),
+            "previous_params": _resolve(base, params.previous_params),
+            "source": path.resolve(),
+        }
+    )
+    if check_files:
+        if not resolved.raw_dir.is_dir():
+            raise ParamsError(str(path), "raw_dir", f"папка «{resolved.raw_dir}» не найдена")
+        if not resolved.methodology.is_file():
+            raise ParamsError(str(path), "methodology", f"файл «{resolved.methodology}» не найден")
+        if resolved.previous_params is not None and not resolved.previous_params.is_file():
+            raise ParamsError(str(path), "previous_params", f"файл «{resolved.previous_params}» не найден")
+    return resolved
+
+
+def discover_params(folder: str | Path) -> list[Path]:
+    """Every parameter file of a folder, oldest year first (by file name)."""
+    return sorted(Path(folder).glob("*.yaml"))

@@ -1,0 +1,74 @@
+"""What a published page may not show: personal names from the forms and figures about too
+few people.
+
+Two rules, each written once: a figure computed from fewer than `min_group_size` people is
+shown as «н/д (менее N)» (`is_small`, `small_label`), and a personal name taken from a form is
+replaced with «[скрыто]» (`redact`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any, Iterable
+
+from markupsafe import escape
+
+from .values import num
+
+
+# Profile fields that are personal data: never on a published page.
+PERSONAL_FIELDS = ("responsible",)
+
+
+def small_label(n: int) -> str:
+    return f"н/д (менее {n})"
+
+
+def is_small(denominator: Any, n: int) -> bool:
+    """A figure computed from fewer than n people (a known denominator below n, but above 0)."""
+    d = num(denominator)
+    return d is not None and 0 < d < n
+
+
+REDACTED = "[скрыто]"
+
+
+_TRIE_MAX = 200  # longer names (never real ones) are replaced one by one
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """One regular expression matching any of the words, longest first, as a trie: the
+    engine follows one branch per character instead of trying every word at every place."""
+    trie: dict[str, dict] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
+
+
+@functools.lru_cache(maxsize=4)
+def _name_matcher(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    forms = {f for n in names for f in (n, str(escape(n))) if f}
+    short = sorted(f for f in forms if len(f) <= _TRIE_MAX)
+    long = tuple(sorted((f for f in forms if len(f) > _TRIE_MAX), key=len, reverse=True))
+    return (re.compile(_trie_regex(short)) if short else None), long
+
+
+def redact(html: str, names: Iterable[str]) -> str:
+    """Replace every occurrence of a personal name (raw or HTML-escaped) with «[скрыто]»
+    (where names overlap, the longest at the leftmost place)."""
+    pattern, long = _name_matcher(tuple(names))
+    for form in long:
+        html = html.replace(form, REDACTED)
+    return pattern.sub(REDACTED, html) if pattern is not None else html

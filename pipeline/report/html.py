@@ -1,0 +1,116 @@
+"""Small HTML builders for the report's sections: every string is escaped unless it is
+`Markup` built here."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from markupsafe import Markup, escape
+
+from ..config.params import YearParams
+from ..core.levels import trend, zone_of
+from ..core.russian import fmt_num
+from ..core.values import num, text
+from .labels import ZONE_CLASS
+
+
+def _cell(v: Any) -> Markup:
+    if isinstance(v, Markup):
+        return v
+    return escape(text(v))
+
+
+def h(tag: str, content: Any = "", **attrs: Any) -> Markup:
+    """<tag attrs>content</tag>; content escaped unless Markup; `class_` → class."""
+    parts = []
+    for k, v in attrs.items():
+        if v is None or v is False:
+            continue
+        k = k.rstrip("_").replace("_", "-")
+        parts.append(f' {k}="{escape(text(v))}"')
+    if isinstance(content, (list, tuple)):
+        inner = Markup("").join(_cell(c) for c in content)
+    else:
+        inner = _cell(content)
+    return Markup(f"<{tag}{''.join(parts)}>{inner}</{tag}>")
+
+
+def table(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, cls: str = "data",
+          num_cols: Sequence[int] = (), caption: str | None = None, row_classes: Sequence[str] | None = None,
+          nowrap: Sequence[int] = (), widths: Sequence[str | None] | None = None) -> Markup:
+    """A plain HTML table; numeric columns right-aligned, `nowrap` columns kept on one line,
+    `widths` (CSS widths per column) fix the layout so that tables of one kind line up."""
+    numeric, keep = set(num_cols), set(nowrap)
+
+    def klass(i: int) -> str | None:
+        names = [n for n, on in (("num", i in numeric), ("nowrap", i in keep)) if on]
+        return " ".join(names) or None
+
+    head = Markup("").join(h("th", c, class_=klass(i), scope="col") for i, c in enumerate(headers))
+    body = []
+    for r, row in enumerate(rows):
+        cells = Markup("").join(h("td", c, class_=klass(i)) for i, c in enumerate(row))
+        rc = row_classes[r] if row_classes and r < len(row_classes) else None
+        body.append(h("tr", cells, class_=rc or None))
+    cap = h("caption", caption) if caption else Markup("")
+    cols = Markup("")
+    if widths:
+        cols = h("colgroup", Markup("").join(Markup(f'<col style="width:{escape(w)}">') if w else Markup("<col>")
+                                             for w in widths))
+        cls += " fixed"
+    return Markup(f'<div class="table-wrap"><table class="{escape(cls)}">{cap}{cols}<thead><tr>{head}</tr></thead>'
+                  f"<tbody>{Markup('').join(body)}</tbody></table></div>")
+
+
+def zone_chip(value: Any, params: YearParams, label: str | None = None) -> Markup:
+    z = zone_of(value, params)
+    if not z:
+        return h("span", label if label is not None else "—", class_="chip none")
+    return h("span", label if label is not None else fmt_num(value), class_=f"chip {ZONE_CLASS[z]}", title=f"{z} зона")
+
+
+def trend_chip(delta: Any, threshold: float) -> Markup:
+    mark, cls, words = trend(delta, threshold)
+    if not mark:
+        return h("span", "—", class_="trend none", title=words)
+    sign = "+" if (num(delta) or 0) > 0 else ""
+    return h("span", f"{mark} {sign}{fmt_num(delta)}", class_=f"trend {cls}", title=words)
+
+
+def bar_cell(value: Any, params: YearParams) -> Markup:
+    """An inline bar 0–100 coloured by zone (CSS only)."""
+    f = num(value)
+    if f is None:
+        return Markup('<span class="bar empty"></span>')
+    z = ZONE_CLASS.get(zone_of(f, params), "none")
+    w = max(0.0, min(100.0, f))
+    return Markup(f'<span class="bar"><span class="fill {z}" style="width:{w:.1f}%"></span></span>')
+
+
+def section(anchor: str, number: str, title: str, *content: Any, lead: str | None = None) -> str:
+    head = h("h2", [h("span", number, class_="num"), " ", title] if number else title)
+    parts = [head]
+    if lead:
+        parts.append(h("p", lead, class_="lead"))
+    parts.extend(_cell(c) for c in content)
+    return str(h("section", Markup("").join(parts), id=anchor, class_="report-section"))
+
+
+def sub(title: str, *content: Any, anchor: str | None = None) -> Markup:
+    """A titled part of a section; with an anchor it is a block the contents can link to."""
+    inner = Markup("").join([h("h3", title)] + [_cell(c) for c in content])
+    return h("div", inner, id=anchor, class_="subsection") if anchor else inner
+
+
+def para(*sentences: Any, cls: str | None = None) -> Markup:
+    return h("p", Markup(" ").join(_cell(s) for s in sentences if s), class_=cls)
+
+
+def note(*sentences: Any) -> Markup:
+    return para(*sentences, cls="note")
+
+
+def figure(uri: str, alt: str, caption: str | None = None, width: int | None = None) -> Markup:
+    img = Markup(f'<img src="{escape(uri)}" alt="{escape(alt)}"' + (f' width="{int(width)}"' if width else "") + ">")
+    cap = h("figcaption", caption) if caption else Markup("")
+    return h("figure", img + cap, class_="chart")

@@ -1,0 +1,282 @@
+"""The published pages of a year."""
+
+from __future__ import annotations
+
+import html as html_lib
+import os
+from functools import lru_cache
+from typing import Callable
+
+import gc
+import math
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from markupsafe import Markup
+
+from ..config.params import YearParams
+from ..core.privacy import PERSONAL_FIELDS, redact
+from ..core.values import text
+from .context import ReportContext, build_context
+from .sections import summary_line
+from ..core.parallel import can_fork, cores
+from .render import _render, css
+from .school import school_page_data
+from .tables import school_page
+
+
+def personal_names(ctx: ReportContext) -> list[str]:
+    """Names from the forms that must never appear on a published page."""
+    names: set[str] = set()
+    for hy in ctx.history:
+        if hy.data is None:
+            continue
+        prof = hy.data["profile.csv"]
+        for f in PERSONAL_FIELDS:
+            if f in prof.columns:
+                names.update(v.strip() for v in prof[f].map(text) if len(v.strip()) >= 4)
+    return sorted(names, key=len, reverse=True)
+
+
+def export_html(executed_notebook: Path, out_html: Path, params: YearParams) -> Path:
+    """Convert the executed 05_report notebook into the published index.html.
+
+    No input cells, no prompts, no stream or error output, no cell tagged `audit`; the body
+    goes into the site's page template with inline CSS; nothing is loaded from outside and the
+    output is deterministic (no cell ids, no random ids). Personal names from the forms are
+    redacted as a last line of defence. Written atomically.
+    """
+    import copy
+
+    import nbformat
+
+    from ..io.storage import write_bytes_atomic
+    from ..run.notebooks import html_exporter
+
+    nb = nbformat.read(str(executed_notebook), as_version=4)
+    nb = copy.deepcopy(nb)
+    cells = []
+    for i, cell in enumerate(nb.cells):
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"audit", "parameters", "injected-parameters", "remove"}:
+            continue
+        cell["id"] = f"c{i}"
+        cell["metadata"] = {}
+        if cell.cell_type == "code":
+            cell["execution_count"] = None
+            outs = []
+            for o in cell.get("outputs", []):
+                if o.get("output_type") not in ("display_data", "execute_result"):
+                    continue
+                data = {k: v for k, v in o.get("data", {}).items() if k in ("text/html", "image/png", "text/markdown")}
+                if not data:
+                    continue
+                outs.append(nbformat.v4.new_output("display_data", data=data))
+            if not outs:
+                continue
+            cell["outputs"] = outs
+        elif cell.cell_type != "markdown":
+            continue
+        cells.append(cell)
+    nb.cells = cells
+    nb.metadata = {"kernelspec": nb.metadata.get("kernelspec", {}), "language_info": {"name": "python"}}
+    exporter = html_exporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, anchor_link_text="")
+    body, _ = exporter.from_notebook_node(nb)
+    body = re.sub(r'\s*id="cell-id=[^"]*"', "", body)
+    body = re.sub(r"\n\s*\n+", "\n", body)
+    try:
+        ctx: ReportContext | None = build_context(params)
+    except Exception:  # noqa: BLE001 - the notebook ran, so this only fails without data: nothing to add
+        ctx = None
+    html = render_report_page(body, params, summary=summary_line(ctx) if ctx else "")
+    html = redact(html, personal_names(ctx) if ctx else [])
+    out_html = Path(out_html)
+    write_bytes_atomic(out_html, html.encode("utf-8"))
+    return out_html
+
+
+def render_report_page(body_html: str, params: "YearParams", summary: str = "") -> str:
+    """The year's report page around the body exported from the notebook (trusted HTML)."""
+    return _render(
+        "report.html.j2",
+        body=Markup(body_html),
+        title=f"{params.header.title} — {params.year}",
+        year=params.year,
+        organization=params.header.organization,
+        summary=summary or _summary_from_body(body_html),
+    )
+
+
+def _summary_from_body(body_html: str) -> str:
+    """A one-line summary for the site index, taken from the report's key figures."""
+    m = re.search(r'<ul class="findings"><li>(.*?)</li>', body_html, flags=re.S)
+    if not m:
+        return ""
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip()
+
+
+def render_school_page(view: "dict[str, Any] | SimpleNamespace", params: "YearParams") -> str:
+    """One school's page from its view: pipeline.report.school_view (a dict) or the same
+    values read by attribute, rows as named tuples (school_page_data: what jinja2
+    reads fastest)."""
+    from . import charts
+
+    s = SimpleNamespace(**view) if isinstance(view, dict) else view
+    hd = params.header
+    high, medium = params.levels.high, params.levels.medium
+    criteria = [(c, _criterion_bar(c, high, medium)) for c in getattr(s, "criteria", ())]
+    history = getattr(s, "history", [])
+    return _render(
+        "school.html.j2",
+        s=s,
+        criteria=criteria,
+        organization=hd.organization,
+        order=f"{hd.order_number} от {hd.order_date:%d.%m.%Y}",
+        min_group=params.report.min_group_size,
+        # drawn only where the page shows it (more than one year)
+        history_svg=charts.history_svg(history, high=high, medium=medium) if len(history) > 1 else Markup(""),
+    )
+
+
+def _criterion_bar(c: Any, high: float, medium: float) -> Markup:
+    """charts.criterion_bar_svg of a criterion row (dict or named tuple), drawn once per
+    distinct (pct, mean, zone): schools share a few dozen of them."""
+    pct, mean, zone_class = ((c["pct"], c["mean"], c["zone_class"]) if isinstance(c, dict)
+                             else (c.pct, c.mean, c.zone_class))
+    if any(v == 0 and math.copysign(1.0, v) < 0 for v in (pct, mean) if isinstance(v, float)):
+        return _bar.__wrapped__(pct, mean, zone_class, high, medium)  # −0.0 is drawn «−0 %», 0.0 «0 %»
+    return _bar(pct, mean, zone_class, high, medium)
+
+
+@lru_cache(maxsize=8192)
+def _bar(pct: float | None, mean: float | None, zone_class: str, high: float, medium: float) -> Markup:
+    from . import charts
+
+    return charts.criterion_bar_svg(pct, mean, zone_class, high=high, medium=medium)
+
+
+def write_school_pages(ctx: "ReportContext", out_dir: str | Path) -> list[Path]:
+    """schools/<code>.html for every registry school into out_dir; pages of schools no longer
+    in the registry are removed. Personal names are redacted as a last line of defence."""
+
+    folder = Path(out_dir) / "schools"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = tuple(personal_names(ctx))
+    codes = [text(c) for c in ctx.data["scores.csv"]["school_code"]]
+    workers = _page_workers(len(codes))
+    if workers > 1:
+        # the first page builds the context's per-school rows and the name matcher, which
+        # the forked workers then share; each writes a contiguous share of the pages
+        written = _write_pages(ctx, folder, names, codes[:1])
+        global _PAGES_JOB
+        _PAGES_JOB = (ctx, folder, names)
+        # what exists now is shared with the workers: kept out of the cycle collector, which
+        # would otherwise touch (and so copy into each worker) every one of those objects
+        gc.freeze()
+        try:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            rest = codes[1:]
+            step = -(-len(rest) // workers)
+            chunks = [rest[i: i + step] for i in range(0, len(rest), step)]
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                for part in pool.map(_write_pages_job, chunks):
+                    written += [folder / name for name in part]
+        finally:
+            _PAGES_JOB = None
+            gc.unfreeze()
+    else:
+        written = _write_pages(ctx, folder, names, codes)
+    keep = {p.name for p in written}
+    for old in folder.glob("*.html"):
+        if old.name not in keep:
+            old.unlink()
+    return written
+
+
+# From this many schools on, pages are rendered by one forked process per core (about 2 ms a
+# page: 10,000 pages take 20 s on one core).
+PARALLEL_PAGES_FROM = 2000
+
+
+_PAGES_JOB: tuple[Any, Path, tuple[str, ...]] | None = None
+
+
+def _page_workers(n_pages: int) -> int:
+    if n_pages < PARALLEL_PAGES_FROM or not can_fork():
+        return 1
+    return min(cores(), 8)
+
+
+def _write_pages(ctx: "ReportContext", folder: Path, names: tuple[str, ...], codes: list[str]) -> list[Path]:
+
+    redacted = _redactor(names)
+    out = []
+    for code in codes:
+        page = render_school_page(school_page_data(ctx, code), ctx.params)
+        out.append(_write_page(folder / school_page(code), redacted(page)))
+    return out
+
+
+_STYLE_OPEN, _STYLE_CLOSE = "<style>\n", "\n</style>"
+
+
+def _redactor(names: tuple[str, ...]) -> Callable[[str], bytes]:
+    """page → redact(page, names) as UTF-8, with the stylesheet every page inlines (a
+    quarter of a page) redacted and encoded once, not per page. Equal to redacting the whole
+    page: the stylesheet sits between two line breaks (base.html.j2), so a name without a
+    line break cannot be found across its edges; with one, whole pages are redacted."""
+
+    style = str(css())
+    if any("\n" in name for name in names):
+        return lambda page: redact(page, names).encode("utf-8")
+    style_bytes = redact(style, names).encode("utf-8")
+
+    def redacted(page: str) -> bytes:
+        start = page.find(_STYLE_OPEN) + len(_STYLE_OPEN)
+        end = start + len(style)
+        if start < len(_STYLE_OPEN) or not page.startswith(style, start) or not page.startswith(_STYLE_CLOSE, end):
+            return redact(page, names).encode("utf-8")
+        return b"".join((redact(page[:start], names).encode("utf-8"), style_bytes,
+                         redact(page[end:], names).encode("utf-8")))
+
+    return redacted
+
+
+def _write_pages_job(codes: list[str]) -> list[str]:
+    """In a forked worker: write the pages of these schools; return the file names."""
+    ctx, folder, names = _PAGES_JOB
+    return [p.name for p in _write_pages(ctx, folder, names, codes)]
+
+
+_PAGE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+_PAGE_MODE = 0o644  # as storage writes every output: readable (and published)
+
+
+def _write_page(path: Path, data: bytes) -> Path:
+    """write_bytes_atomic(path, data, durable=False) in fewer system calls, for the thousands
+    of pages: the folder exists, the temporary file's name is fixed per process (a page is
+    written by one process), the file is written through its descriptor."""
+    tmp = f"{path.parent}{os.sep}.{path.name}.{os.getpid()}.tmp"
+    fd = os.open(tmp, _PAGE_FLAGS, _PAGE_MODE)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _PAGE_MODE)  # whatever the umask
+        rest = memoryview(data)
+        while rest:
+            rest = rest[os.write(fd, rest):]
+    except BaseException:
+        os.close(fd)
+        os.unlink(tmp)
+        raise
+    os.close(fd)
+    if not hasattr(os, "fchmod"):
+        os.chmod(tmp, _PAGE_MODE)
+    os.replace(tmp, path)
+    return path

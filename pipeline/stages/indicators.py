@@ -1,0 +1,84 @@
+"""What the recommendations and the follow-up share: the order of a methodology's indicators,
+a recommendation's stable id, the schools with a form, and how their tables are built."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pandas as pd
+
+from ..config.methodology import Methodology
+from ..core.contract import FOLLOWUP_STATUSES, PRIORITIES
+from ..core.values import flags
+
+
+HIGH, MEDIUM = PRIORITIES  # "высокий", "средний"
+
+
+FIXED, IMPROVED, UNCHANGED, WORSE, NO_DATA = FOLLOWUP_STATUSES
+
+
+
+
+def _bool(v: Any) -> bool | None:
+    """A plain bool, or None for <NA>."""
+    return None if v is None or v is pd.NA else bool(v)
+
+
+
+
+def fmt_number(x: float | None) -> str:
+    """Russian number: decimal comma, one decimal rounded half up (42,25 → 42,3), no trailing «,0»."""
+    if x is None:
+        return "—"
+    d = Decimal(repr(float(x))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    text = f"{d:.1f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text.replace(".", ",")
+
+
+def _unit(unit: str) -> str:
+    return " %" if unit.strip() == "%" else f" {unit.strip()}"
+
+
+def _order(methodology: Methodology) -> dict[str, tuple[int, int, int]]:
+    """Sort key of every indicator: positions (criterion order, position order), then targets."""
+    crit = {c.code: i for i, c in enumerate(methodology.criteria)}
+    key = {p.code: (0, crit[p.criterion], i) for i, p in enumerate(methodology.positions)}
+    key.update({t.code: (1, 0, i) for i, t in enumerate(methodology.targets)})
+    return key
+
+
+def _indicator_order(methodology: Methodology, codes) -> list[str]:
+    """Codes in methodology order; unknown codes after, alphabetically."""
+    key = _order(methodology)
+    return sorted(set(codes), key=lambda c: (0, key[c]) if c in key else (1, (0, 0, 0), c))
+
+
+def _school_codes(series: pd.Series) -> pd.Series:
+    return series.astype("string").str.strip()
+
+
+def _submitted(scores: pd.DataFrame) -> list[str]:
+    submitted = flags(scores["submitted"]).fillna(False).astype(bool)
+    return sorted(_school_codes(scores.loc[submitted, "school_code"]).tolist())
+
+
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+
+
+def _frame(rows: list[dict], columns: tuple[str, ...], ints=(), floats=()) -> pd.DataFrame:
+    if not rows:
+        return _empty(columns)
+    df = pd.DataFrame(rows, columns=list(columns))
+    for c in ints:
+        df[c] = pd.to_numeric(df[c]).astype("Int64")
+    for c in floats:
+        df[c] = pd.to_numeric(df[c]).astype("Float64")
+    return df
+
+
+def recommendation_id(school_code: str, indicator_code: str) -> str:
+    """The stable id of a recommendation: the same school and indicator → the same id every year."""
+    return f"{school_code}:{indicator_code}"

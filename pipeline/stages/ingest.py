@@ -1,0 +1,404 @@
+"""Stage «ingest»: list every raw file of the year, read the forms, decide which form counts.
+
+`load_raw` is the I/O edge (reads the raw folder, read-only); `run` is pure: from the files'
+bytes, the methodology and the parameters it builds
+
+* files.csv — every file of raw_dir with sha256, size, kind and status
+  (registry | accepted | rejected | superseded) and, for the latter two, the reason;
+* forms.csv — one row per field of every readable form (long format: file, sheet, cell, row,
+  field, label, raw value and its type, school code), including forms that were then
+  rejected or superseded, so that an auditor sees what they held.
+
+Which form counts: the school code must be in the registry (a number 107 read for a
+registry code «0107» is matched when unambiguous), the academic year must be the year's; of
+two forms of one school the later «Дата заполнения» wins (equal or missing dates: the file
+whose name sorts last wins, and the reason says so).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import gc
+import itertools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from ..core.contract import RULE_NAMES, columns
+from ..core.errors import FormError, ParamsError
+from ..config.methodology import Methodology
+from ..config.params import YearParams
+from ..core.parallel import can_fork, cores
+from ..io.storage import read_hashed, sha256_file
+from ..form import package
+from ..form.reader import FormValue, ParsedForm, read_form_values
+from ..form.registry import read_registry
+from ..form.text import normalize_academic_year, normalize_school_code, parse_date
+
+REGISTRY_FILE = "registry.csv"
+FORM_SUFFIXES = (".xlsx", ".xlsm")
+
+# Extra columns of files.csv (after the contract's): the rule that decided the status, and
+# where in the form the deciding value sits.
+FILES_EXTRA = ("rule", "sheet", "cell", "value")
+
+
+@dataclass(frozen=True)
+class RawFile:
+    name: str              # path relative to raw_dir, with forward slashes (as text, see display_name)
+    sha256: str
+    size: int
+    data: bytes | None     # None when the file is too large to be a form, or cannot be read
+    error: str = ""        # why it could not be read ('' when it was, or was too large)
+
+
+@dataclass(frozen=True)
+class RawInputs:
+    raw_dir: Path
+    files: tuple[RawFile, ...]
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.raw_dir / f.name for f in self.files]
+
+    def get(self, name: str) -> RawFile | None:
+        for f in self.files:
+            if f.name == name:
+                return f
+        return None
+
+
+_INVISIBLE_IN_NAME = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def display_name(rel: str) -> str:
+    """A raw file's relative path as text that every output can hold: bytes of a name that are
+    not UTF-8 (a Windows archive unpacked on Linux) shown as \\xNN, control and bidirectional-
+    override characters as \\xNN / \\uNNNN (visible: the name must still identify the file)."""
+    text = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _INVISIBLE_IN_NAME.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _read_raw(path: Path, name: str) -> RawFile:
+    """One raw file, read-only; a file that cannot be read is kept with the reason."""
+    try:
+        if not path.is_file():  # a dangling link, or a link to a device or a pipe: never opened
+            return RawFile(name, "", 0, None, "ссылка никуда не ведёт или указывает не на файл")
+        size = path.stat().st_size
+        if size <= package.MAX_FILE_BYTES:
+            with open(path, "rb") as fh:
+                data, digest = read_hashed(fh)
+            return RawFile(name, digest, size, data)
+        return RawFile(name, sha256_file(path), size, None)
+    except OSError as exc:
+        return RawFile(name, "", 0, None, f"файл не читается ({exc.strerror or type(exc).__name__})")
+
+
+def load_raw(params: YearParams) -> RawInputs:
+    """Every file under the year's raw_dir (sorted by relative path), read-only."""
+    raw_dir = Path(params.raw_dir)
+    if not raw_dir.is_dir():
+        raise ParamsError(str(params.source or ""), "raw_dir", f"папка «{raw_dir}» не найдена")
+    entries = [(p.relative_to(raw_dir).as_posix(), p) for p in raw_dir.rglob("*") if p.is_file() or p.is_symlink()]
+    entries.sort(key=lambda e: e[0])
+    return RawInputs(raw_dir, tuple(_read_raw(p, display_name(rel)) for rel, p in entries))
+
+
+def registry_of(raw: RawInputs) -> pd.DataFrame:
+    """The registry of schools of the year (code, name, type)."""
+    f = raw.get(REGISTRY_FILE)
+    if f is None or f.data is None:
+        raise FormError(REGISTRY_FILE, f"реестр школ не найден в папке {raw.raw_dir}", rule="registry.missing",
+                        hint="Положите registry.csv (столбцы code, name, type) в папку сырых данных года.")
+    return read_registry(f.data, name=REGISTRY_FILE)
+
+
+def match_school_code(value: str, codes: set[str]) -> tuple[str, bool]:
+    """(registry code, matched) for a form's «Код ОО». A code that lost its leading zeros
+    (107 for «0107») is matched when exactly one registry code fits."""
+    code = normalize_school_code(value)
+    if code in codes:
+        return code, True
+    zeros = re.sub(r"[OoОо]", "0", code)  # the letter O typed for a zero: «О1О7»
+    if zeros != code and zeros.isdigit():
+        matched, ok = match_school_code(zeros, codes)
+        if ok:
+            return matched, True
+    if code.isdigit():
+        fits = [c for c in codes if c.isdigit() and c.lstrip("0") == code.lstrip("0")]
+        if len(fits) == 1:
+            return fits[0], True
+    return code, False
+
+
+def _kind(name: str) -> str:
+    base = name.rpartition("/")[2]  # the file's own name (raw names use forward slashes)
+    if name == REGISTRY_FILE:
+        return "registry"
+    if base.startswith("~$"):
+        return "lock"
+    if base.startswith("."):
+        return "hidden"
+    if base.lower().endswith(FORM_SUFFIXES):
+        return "xlsx"
+    return "other"
+
+
+def _fmt(d: dt.date | None) -> str:
+    return d.strftime("%d.%m.%Y") if d else "не указана"
+
+
+# Forms are read in parallel, one process per core, from this many on: a pool costs about a
+# second to start, one form about 2 ms to read.
+PARALLEL_FROM = 300
+# The pool's workers: the methodology and every (name, bytes) to read, set by the initializer
+# (inherited, not pickled, when the workers are forked); tasks are ranges of positions in it.
+_WORKER_METHODOLOGY: Methodology | None = None
+_WORKER_ITEMS: list[tuple[str, bytes]] = []
+
+# FormValue's fields: the order of the value tuples read_form_values returns.
+VALUE_FIELDS = tuple(f.name for f in dataclasses.fields(FormValue))
+
+
+@dataclass(frozen=True)
+class FormsRead:
+    """Every form read, in the order given, as columns (what travels between processes and
+    becomes forms.csv without an object per value): per form how many values it gave
+    (`counts`) or why it cannot be used (`errors`: the columns of files.csv that say it, else
+    None); the values of all forms one after another, one list per FormValue field."""
+
+    counts: list[int]
+    errors: list[dict[str, str] | None]
+    columns: dict[str, list]
+
+    def starts(self) -> list[int]:
+        """Where each form's values begin in the columns."""
+        return list(itertools.accumulate(self.counts, initial=0))[:-1]
+
+    def value(self, i: int) -> FormValue:
+        return FormValue(*(self.columns[k][i] for k in VALUE_FIELDS))
+
+    def first(self, start: int, count: int, name: str) -> FormValue | None:
+        """The first value of field `name` among one form's values (ParsedForm.get)."""
+        try:
+            return self.value(start + self.columns["field"][start:start + count].index(name))
+        except ValueError:
+            return None
+
+    def parsed(self, names: list[str]) -> list[tuple[ParsedForm | None, dict | None]]:
+        """The forms as ParsedForm objects (or the error), given their names."""
+        out: list[tuple[ParsedForm | None, dict | None]] = []
+        cols = [self.columns[k] for k in VALUE_FIELDS]
+        for name, start, count, error in zip(names, self.starts(), self.counts, self.errors):
+            if error is not None:
+                out.append((None, error))
+            else:
+                rows = zip(*(c[start:start + count] for c in cols))
+                out.append((ParsedForm(file=name, values=[FormValue(*v) for v in rows]), None))
+        return out
+
+
+def _read_batch(items: list[tuple[str, bytes]], methodology: Methodology) -> FormsRead:
+    """Read some forms one after another; their values as columns."""
+    counts: list[int] = []
+    errors: list[dict[str, str] | None] = []
+    cols: list[list] = [[] for _ in VALUE_FIELDS]
+    for name, data in items:
+        try:
+            values = read_form_values(data, methodology, name=name)
+        except FormError as exc:
+            counts.append(0)
+            errors.append({"rule": exc.rule, "reason": exc.reason, "sheet": exc.sheet or "", "cell": exc.cell or "",
+                           "value": "" if exc.value is None else str(exc.value)})
+            continue
+        counts.append(len(values))
+        errors.append(None)
+        for col, part in zip(cols, zip(*values)):
+            col.extend(part)
+    return FormsRead(counts, errors, dict(zip(VALUE_FIELDS, cols)))
+
+
+def _read_range(bounds: tuple[int, int]) -> FormsRead:
+    """In a worker: the forms at positions start…stop-1 of _WORKER_ITEMS."""
+    start, stop = bounds
+    assert _WORKER_METHODOLOGY is not None
+    return _read_batch(_WORKER_ITEMS[start:stop], _WORKER_METHODOLOGY)
+
+
+def _init_worker(methodology: Methodology, items: list[tuple[str, bytes]]) -> None:
+    global _WORKER_METHODOLOGY, _WORKER_ITEMS
+    _WORKER_METHODOLOGY = methodology
+    _WORKER_ITEMS = items
+    # what the worker inherited from its parent (a kernel: pandas, matplotlib, the forms'
+    # bytes) is never garbage: keep the collector from walking (and so copying) all of it
+    gc.freeze()
+
+
+def _workers() -> int:
+    return cores()
+
+
+def _concat(parts: list[FormsRead]) -> FormsRead:
+    if len(parts) == 1:
+        return parts[0]
+    return FormsRead([n for p in parts for n in p.counts], [e for p in parts for e in p.errors],
+                     {k: list(itertools.chain.from_iterable(p.columns[k] for p in parts)) for k in VALUE_FIELDS})
+
+
+def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int | None = None, as_columns: bool = False
+               ) -> list[tuple[ParsedForm | None, dict | None]] | FormsRead:
+    """Every form read, in the order given: (parsed form, None) or (None, why it cannot be used);
+    with as_columns, one FormsRead of them all (what `run` uses: no object per value).
+
+    From PARALLEL_FROM forms on they are read by a pool of processes (one per core, or
+    `workers`); the result does not depend on how they were read.
+    """
+    items = [(f.name, f.data or b"") for f in files]
+    workers = _workers() if workers is None else workers
+    if workers > 1 and len(items) >= PARALLEL_FROM:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # fork: workers start at once with everything imported (the forms' bytes included:
+        # a task is a range of positions), and never re-run the caller's script (spawn would,
+        # without an `if __name__ == "__main__"` guard); they only parse bytes and return, so
+        # the threads of a Jupyter kernel they do not inherit do not matter
+        context = multiprocessing.get_context("fork" if can_fork() else "spawn")
+        # tasks of a few hundred forms at most: the workers finish together (a long last task
+        # would keep one of them busy while the others wait)
+        chunk = max(1, min(200, len(items) // (workers * 8)))
+        ranges = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(methodology, items)) as pool:
+            done = _concat(list(pool.map(_read_range, ranges)))
+    else:
+        done = _read_batch(items, methodology)
+    return done if as_columns else done.parsed([name for name, _ in items])
+
+
+def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[str, pd.DataFrame]:
+    """files.csv and forms.csv of the year (pure: nothing is read or written here)."""
+    registry = registry_of(raw)
+    codes = set(registry["code"].astype(str))
+    records: list[dict[str, object]] = []
+    candidates: dict[str, list[dict[str, object]]] = {}
+
+    readable = [f for f in raw.files
+                if _kind(f.name) in ("xlsx", "other") and not f.error and f.data is not None]
+    read = read_forms(readable, methodology, as_columns=True)
+    outcome = dict(zip(map(id, readable), zip(read.starts(), read.counts, read.errors)))
+    # forms.csv, built column by column: the values of every form read (read's columns, in
+    # the order of raw.files), each form's file name and matched school code repeated
+    form_files: list[str] = []
+    form_codes: list[str] = []
+
+    for f in raw.files:
+        kind = _kind(f.name)
+        rec: dict[str, object] = {"file": f.name, "sha256": f.sha256, "size_bytes": f.size, "kind": kind, "status": "rejected",
+                                  "reason": "", "school_code": "", "filled_date": "", "rule": "", "sheet": "", "cell": "", "value": ""}
+        records.append(rec)
+        if kind == "registry":
+            rec.update(status="registry")
+            continue
+        if kind == "lock":
+            rec.update(rule="file.lock", reason="служебный файл блокировки Excel (создаётся, пока файл открыт), не форма")
+            continue
+        if kind == "hidden":
+            rec.update(rule="file.hidden", reason="скрытый служебный файл, не форма")
+            continue
+        if f.error:
+            rec.update(rule="file.unreadable", reason=f.error)
+            continue
+        if f.data is None:
+            rec.update(rule="file.too_large", reason=f"файл слишком большой ({f.size // 1024} КБ) — это не форма мониторинга")
+            continue
+        start, count, error = outcome[id(f)]
+        if error is not None:
+            rec.update(error)
+            continue
+
+        code_v = read.first(start, count, "info.school_code")
+        year_v = read.first(start, count, "info.academic_year")
+        date_v = read.first(start, count, "info.filled_date")
+        raw_code = code_v.value if code_v else ""
+        code, known = match_school_code(raw_code, codes)
+        filled = parse_date(date_v.value, date_v.value_type) if date_v else None
+        rec.update(school_code=code, filled_date=filled.isoformat() if filled else "")
+        form_files += [f.name] * count
+        form_codes += [code] * count
+        year = normalize_academic_year(year_v.value) if year_v else ""
+
+        if not code:
+            where = code_v or read.value(start)
+            rec.update(rule="form.no_school_code", sheet=where.sheet, cell=code_v.cell if code_v else "",
+                       reason="в форме не указан «Код ОО» — неизвестно, чья это форма")
+        elif year and year != params.academic_year:
+            rec.update(rule="form.wrong_year", sheet=year_v.sheet, cell=year_v.cell, value=year_v.value,
+                       reason=f"форма за {year} учебный год, а обрабатывается {params.academic_year}")
+        elif not known:
+            rec.update(rule="form.unknown_school", sheet=code_v.sheet, cell=code_v.cell, value=raw_code,
+                       reason=f"кода ОО «{raw_code}» нет в реестре школ года")
+        else:
+            rec.update(status="accepted")
+            candidates.setdefault(code, []).append({"rec": rec, "date": filled, "date_v": date_v})
+
+    for code, group in candidates.items():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda g: (g["date"] or dt.date.min, g["rec"]["file"]))
+        winner = group[-1]
+        wdate = winner["date"]
+        for g in group[:-1]:
+            rec = g["rec"]
+            if g["date"] is not None and wdate is not None and g["date"] < wdate:
+                why = (f"для школы {code} есть более поздняя форма «{winner['rec']['file']}» "
+                       f"(дата заполнения {_fmt(wdate)} позже {_fmt(g['date'])})")
+            elif wdate is not None and g["date"] is None:
+                why = (f"в форме не указана дата заполнения, а у формы «{winner['rec']['file']}» школы {code} "
+                       f"она есть ({_fmt(wdate)}); используется та форма")
+            else:
+                why = (f"у формы «{winner['rec']['file']}» школы {code} та же дата заполнения ({_fmt(wdate)}); "
+                       "при равных датах используется форма, последняя по имени файла")
+            dv = g["date_v"]
+            rec.update(status="superseded", rule="form.superseded", reason=why,
+                       sheet=dv.sheet if dv else "", cell=dv.cell if dv else "", value=dv.value if dv else "")
+
+    files = pd.DataFrame(records, columns=list(columns("ingest", "files.csv")) + list(FILES_EXTRA))
+    files["size_bytes"] = files["size_bytes"].astype("int64")
+    form_cols = list(columns("ingest", "forms.csv"))
+    if form_files:
+        values = {"file": form_files, "school_code": form_codes, **read.columns}
+        # typed at once: pandas would otherwise look at each of ~800,000 values to infer it
+        forms_df = pd.DataFrame({c: np.array(values[c], dtype="int64") if c == "row" else pd.array(values[c], dtype="str")
+                                 for c in form_cols})
+    else:
+        forms_df = pd.DataFrame(columns=form_cols)
+    forms_df["row"] = forms_df["row"].astype("int64")
+    return {"files.csv": files, "forms.csv": forms_df}
+
+
+def summary(files: pd.DataFrame) -> pd.DataFrame:
+    """Files by status, for the notebook (Russian headings)."""
+    names = {"registry": "реестр школ", "accepted": "принята", "rejected": "отклонена", "superseded": "заменена более поздней"}
+    counts = files["status"].value_counts().reindex(list(names), fill_value=0)
+    return pd.DataFrame({"статус": [names[s] for s in counts.index], "файлов": counts.to_numpy()})
+
+
+def findings(files: pd.DataFrame, registry: pd.DataFrame) -> str:
+    """One Russian paragraph of what ingest found."""
+    n = len(files)
+    accepted = int((files["status"] == "accepted").sum())
+    rejected = files[files["status"] == "rejected"]
+    superseded = int((files["status"] == "superseded").sum())
+    text = (f"В папке года файлов: {n}. Принято форм: {accepted} (школ в реестре: {len(registry)}). "
+            f"Отклонено файлов: {len(rejected)}")
+    if len(rejected):
+        reasons = rejected["rule"].value_counts().sort_index()
+        text += " (" + ", ".join(f"{RULE_NAMES.get(r, r)} — {c}" for r, c in reasons.items()) + ")"
+    text += f". Заменено более поздними формами той же школы: {superseded}."
+    return text
+
+

@@ -1,0 +1,375 @@
+"""The recommendations stage: targeted recommendations per school, municipal management
+decisions, and the follow-up of last year's recommendations.
+
+In the words of the municipal orders this is «адресные рекомендации» → «управленческие
+решения» → «анализ эффективности принятых мер». The stage reads the score outputs (and the
+clean stage's profile.csv for ШНОР flags) as DataFrames and returns DataFrames; reading and
+writing stay at the edges (the notebook, the runner). `load_previous` is the one edge helper
+that finds last year's outputs through `previous_params`.
+
+Rules (SPEC §6, the year's `decisions:` block):
+
+* **Recommendations** (one row per school × indicator that needs work). Only schools with a
+  form (`submitted`) get them. A position with points 0 — scored 0, not scored at all, or
+  scored 1/2 without a supporting document — is priority «высокий»; points above 0 but below
+  the position's maximum is «средний» (a {0,1} position therefore never yields «средний»). A
+  school target with status `not_met` is «высокий»; met, not applicable and not submitted
+  yield nothing. The text is the methodology's recommendation for that position or target.
+  Order: school_code, priority (высокий first), positions before targets, positions by the
+  methodology's criterion order then position order, targets in methodology order.
+* **recommendation_id** is ``"<school_code>:<indicator_code>"``: derived from content, not
+  from a row number, so the same school and indicator carry the same id every year and the
+  follow-up can find last year's recommendation.
+* **Decisions.** A position counts as *failed* by a school when it is not fully achieved
+  (points below the maximum, i.e. the school received a recommendation for it); the schools
+  concerned are those with a form. A school target is failed when `not_met`; the schools
+  concerned are those where it applies (met or not_met). Failed by at least
+  `decisions.share_threshold` % of the schools concerned → a municipal seminar (заседание
+  РМО) on that topic naming the schools. Every school at level «низкий» and every ШНОР school
+  without confirmed support (low_results true, low_results_support not true) → one
+  methodological visit per school, the reasons merged. Every school without a form → a
+  request for the form (or a visit to collect the data). A municipal-only target that is not
+  met (e.g. T9) → a municipal measure with the target's recommendation text. Ids:
+  ``seminar:<code>``, ``measure:<code>``, ``visit:<school>``, ``request:<school>``.
+* **Follow-up.** Each of last year's recommendations is marked: «устранён» (position at its
+  maximum now / target met), «улучшение» (more points, or a target value higher than last
+  year — every target of the methodology is "not lower than"), «без изменений», «ухудшение»,
+  «нет данных» (the school has no form this year, the target does not apply, or the indicator
+  left the methodology).
+"""
+
+
+from __future__ import annotations
+
+
+
+
+from dataclasses import dataclass, field
+
+
+
+
+
+
+from typing import Any
+
+
+import pandas as pd
+
+
+from ..config.methodology import Methodology
+
+
+from ..config.params import YearParams
+
+
+from ..core.contract import OUTPUTS, PRIORITIES
+
+
+
+
+from ..core.values import flags, num
+
+
+from .followup import FIRST_YEAR, FIRST_YEAR_MESSAGE, PREVIOUS_MISSING, PreviousYear, build_followup
+from .indicators import HIGH, MEDIUM, _bool, _frame, _indicator_order, _order, _school_codes, _submitted, _unit, fmt_number, recommendation_id
+
+
+REC_COLUMNS = OUTPUTS["recommendations"]["recommendations.csv"] + (
+    "school_name", "kind", "criterion", "indicator_name", "reason",
+    "claimed", "points", "max_points", "value", "target_value", "unit",
+)
+
+
+DEC_COLUMNS = OUTPUTS["recommendations"]["decisions.csv"] + (
+    "indicator_code", "n_schools", "n_concerned", "share_failed", "threshold", "basis",
+)
+
+
+
+
+
+
+def position_priority(points: float | None, claimed: float | None, confirmed: Any, max_points: int) -> tuple[str, str] | None:
+    """(priority, reason) for one position of one school, or None when nothing is needed.
+
+    `points` is what counts after the evidence rule; None means the position is missing.
+    """
+    if points is None:
+        if claimed is not None and claimed > 0 and confirmed is not True:
+            return HIGH, f"не подтверждено документом (заявлен балл {fmt_number(claimed)})"
+        return HIGH, "позиция не оценена в форме"
+    if points >= max_points:
+        return None
+    if points <= 0:
+        if claimed is None:
+            return HIGH, "позиция не оценена в форме"
+        if claimed > 0:
+            return HIGH, f"не подтверждено документом (заявлен балл {fmt_number(claimed)})"
+        return HIGH, "балл 0"
+    return MEDIUM, f"балл {fmt_number(points)} из {max_points}"
+
+
+def target_reason(measure_kind: str, value: float | None, target_value: float | None, unit: str) -> str:
+    """Why a school target is not met, in Russian."""
+    if measure_kind == "flag":
+        return "показатель не достигнут: в форме не указано «да»"
+    if value is None:
+        return "показатель не достигнут: значение не рассчитано"
+    u = _unit(unit)
+    text = f"показатель не достигнут: {fmt_number(value)}{u}"
+    if target_value is not None:
+        text += f" при целевом {fmt_number(target_value)}{u}"
+    return text
+
+
+def build_recommendations(
+    methodology: Methodology,
+    scores: pd.DataFrame,
+    positions: pd.DataFrame,
+    targets_school: pd.DataFrame,
+) -> pd.DataFrame:
+    """recommendations.csv: one row per (school with a form, position or target needing work)."""
+    submitted = _submitted(scores)
+    names = dict(zip(_school_codes(scores["school_code"]), scores.get("school_name", pd.Series(dtype="object"))))
+    order = _order(methodology)
+
+    pos = positions.copy()
+    pos["school_code"] = _school_codes(pos["school_code"])
+    pos["confirmed_flag"] = flags(pos["confirmed"]) if "confirmed" in pos else pd.NA
+    by_key = {(r.school_code, r.position): r for r in pos.itertuples(index=False)}
+
+    tgt = targets_school.copy()
+    tgt["school_code"] = _school_codes(tgt["school_code"])
+    tgt_by_key = {(r.school_code, r.target): r for r in tgt.itertuples(index=False)}
+
+    rows: list[dict] = []
+    for school in submitted:
+        for p in methodology.positions:
+            r = by_key.get((school, p.code))
+            points = num(r.points) if r is not None else None
+            claimed = num(r.claimed) if r is not None else None
+            confirmed = _bool(r.confirmed_flag) if r is not None else None
+            got = position_priority(points, claimed, confirmed, p.max_points)
+            if got is None:
+                continue
+            priority, reason = got
+            rows.append({
+                "school_code": school, "indicator_code": p.code, "priority": priority,
+                "text": p.recommendation, "kind": "position", "criterion": p.criterion,
+                "indicator_name": p.short, "reason": reason, "claimed": claimed,
+                "points": 0 if points is None else points, "max_points": p.max_points,
+            })
+        for t in methodology.targets:
+            if "school" not in t.scope:
+                continue
+            r = tgt_by_key.get((school, t.code))
+            if r is None or str(r.status) != "not_met":
+                continue
+            value, target_value = num(r.value), num(r.target_value)
+            rows.append({
+                "school_code": school, "indicator_code": t.code, "priority": HIGH,
+                "text": t.recommendation, "kind": "target", "indicator_name": t.name,
+                "reason": target_reason(t.measure.kind, value, target_value, t.unit),
+                "value": value, "target_value": target_value, "unit": t.unit,
+            })
+    for r in rows:
+        r["recommendation_id"] = recommendation_id(r["school_code"], r["indicator_code"])
+        r["school_name"] = names.get(r["school_code"])
+    rank = {p: i for i, p in enumerate(PRIORITIES)}
+    rows.sort(key=lambda r: (r["school_code"], rank[r["priority"]], order[r["indicator_code"]]))
+    return _frame(rows, REC_COLUMNS, ints=("claimed", "points", "max_points"), floats=("value", "target_value"))
+
+
+def _meets_threshold(n_failed: int, n_concerned: int, threshold: float) -> bool:
+    """n_failed / n_concerned ≥ threshold %, compared exactly (no float rounding at the edge)."""
+    return n_concerned > 0 and n_failed > 0 and n_failed * 100 >= threshold * n_concerned
+
+
+def build_decisions(
+    params: YearParams,
+    methodology: Methodology,
+    scores: pd.DataFrame,
+    recommendations: pd.DataFrame,
+    targets_school: pd.DataFrame,
+    profile: pd.DataFrame | None = None,
+    targets_municipal: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """decisions.csv: seminars, municipal measures, visits and form requests, in that order."""
+    d = params.decisions
+    threshold = d.share_threshold
+    submitted = _submitted(scores)
+    rows: list[dict] = []
+
+    # seminars: positions not fully achieved by ≥ threshold % of the schools with a form
+    recs = recommendations.copy()
+    recs["school_code"] = _school_codes(recs["school_code"])
+    for p in _sorted_positions(methodology):
+        failed = sorted(set(recs.loc[(recs["indicator_code"] == p.code) & (recs["kind"] == "position"), "school_code"]) & set(submitted))
+        if _meets_threshold(len(failed), len(submitted), threshold):
+            rows.append(_seminar(p.code, p.short, f"критерий {p.criterion} «{methodology.criterion_name(p.criterion)}»",
+                                 failed, len(submitted), threshold, d,
+                                 "позиция не выполнена в полном объёме (балл ниже максимального)"))
+    # seminars: school targets not met by ≥ threshold % of the schools where they apply
+    tgt = targets_school.copy()
+    tgt["school_code"] = _school_codes(tgt["school_code"])
+    for t in methodology.targets:
+        if "school" not in t.scope:
+            continue
+        rows_t = tgt[(tgt["target"] == t.code) & tgt["status"].isin(["met", "not_met"])]
+        concerned = set(rows_t["school_code"])
+        failed = sorted(set(rows_t.loc[rows_t["status"] == "not_met", "school_code"]))
+        if _meets_threshold(len(failed), len(concerned), threshold):
+            rows.append(_seminar(t.code, t.name, "целевой показатель", failed, len(concerned), threshold, d,
+                                 "целевой показатель не достигнут"))
+    # municipal-only targets not met → a municipal measure
+    if targets_municipal is not None and len(targets_municipal):
+        met = {k: _bool(v) for k, v in zip(targets_municipal["target"], flags(targets_municipal["met"]))}
+        values = dict(zip(targets_municipal["target"], targets_municipal["value"]))
+        goals = dict(zip(targets_municipal["target"], targets_municipal["target_value"]))
+        for t in methodology.targets:
+            if "school" in t.scope or met.get(t.code) is not False:
+                continue
+            u = _unit(t.unit)
+            rows.append({
+                "decision_id": f"measure:{t.code}", "kind": "measure", "topic": t.recommendation,
+                "schools": "", "responsible": d.seminar_responsible, "due": d.seminar_due,
+                "indicator_code": t.code, "n_schools": 0, "n_concerned": pd.NA, "share_failed": pd.NA,
+                "threshold": pd.NA,
+                "basis": f"муниципальный показатель «{t.name}» не достигнут: "
+                         f"{fmt_number(num(values.get(t.code)))}{u} при целевом {fmt_number(num(goals.get(t.code)))}{u}",
+            })
+    # visits: level низкий, or ШНОР without confirmed support
+    reasons: dict[str, list[str]] = {}
+    sc = scores.copy()
+    sc["school_code"] = _school_codes(sc["school_code"])
+    for r in sc.itertuples(index=False):
+        if str(r.level) == "низкий":
+            total = num(getattr(r, "total_score", None))
+            tail = f" (итоговый балл {fmt_number(total)}, зона риска)" if total is not None else " (зона риска)"
+            reasons.setdefault(r.school_code, []).append(f"уровень «низкий»{tail}")
+    if profile is not None and len(profile):
+        pr = profile.copy()
+        pr["school_code"] = _school_codes(pr["school_code"])
+        low = flags(pr["low_results"]).fillna(False).astype(bool)
+        support = flags(pr["low_results_support"])
+        for code, sup in zip(pr.loc[low, "school_code"], support[low]):
+            sup = _bool(sup)
+            if sup is True:
+                continue
+            why = "ШНОР, методическая поддержка не получена" if sup is False else "ШНОР, получение методической поддержки не подтверждено"
+            reasons.setdefault(code, []).append(why)
+    names = dict(zip(sc["school_code"], sc.get("school_name", pd.Series(dtype="object"))))
+    for code in sorted(reasons):
+        name = names.get(code)
+        label = f"ОО {code}" + (f" «{name}»" if isinstance(name, str) and name else "")
+        rows.append({
+            "decision_id": f"visit:{code}", "kind": "visit",
+            "topic": f"Организовать методический выезд в {label} с целью оказания методической помощи",
+            "schools": code, "responsible": d.visit_responsible, "due": d.visit_due,
+            "n_schools": 1, "basis": "; ".join(reasons[code]),
+        })
+    # requests: schools in the registry without an accepted form
+    missing = sorted(set(sc["school_code"]) - set(submitted))
+    for code in missing:
+        name = names.get(code)
+        label = f"ОО {code}" + (f" «{name}»" if isinstance(name, str) and name else "")
+        rows.append({
+            "decision_id": f"request:{code}", "kind": "request",
+            "topic": f"Запросить у {label} форму мониторинга за {params.academic_year} учебный год; "
+                     "при непредставлении — провести выезд для сбора сведений",
+            "schools": code, "responsible": d.visit_responsible, "due": d.visit_due,
+            "n_schools": 1, "basis": "форма мониторинга не представлена или не принята",
+        })
+    return _frame(rows, DEC_COLUMNS, ints=("n_schools", "n_concerned"), floats=("share_failed", "threshold"))
+
+
+def _sorted_positions(methodology: Methodology):
+    order = _order(methodology)
+    return sorted(methodology.positions, key=lambda p: order[p.code])
+
+
+def _seminar(code, name, about, failed, n_concerned, threshold, d, what) -> dict:
+    share = len(failed) * 100 / n_concerned
+    return {
+        "decision_id": f"seminar:{code}", "kind": "seminar",
+        "topic": f"Провести муниципальный семинар (заседание РМО) по теме: «{name}» ({about}, {code})",
+        "schools": ";".join(failed), "responsible": d.seminar_responsible, "due": d.seminar_due,
+        "indicator_code": code, "n_schools": len(failed), "n_concerned": n_concerned,
+        "share_failed": round(share, 1), "threshold": threshold,
+        "basis": f"{what} в {len(failed)} из {n_concerned} ОО ({fmt_number(share)} %; порог {fmt_number(threshold)} %)",
+    }
+
+
+@dataclass
+class RecommendationsResult:
+    """The stage's tables, whether a follow-up was possible (and why not), and other warnings."""
+
+    recommendations: pd.DataFrame
+    decisions: pd.DataFrame
+    followup: pd.DataFrame
+    followup_state: str
+    followup_message: str
+    previous_year: int | None = None
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """What the stage writes, by file name."""
+        return {"recommendations.csv": self.recommendations, "decisions.csv": self.decisions,
+                "followup.csv": self.followup}
+
+
+def run(
+    params: YearParams,
+    methodology: Methodology,
+    scores: pd.DataFrame,
+    positions: pd.DataFrame,
+    targets_school: pd.DataFrame,
+    *,
+    profile: pd.DataFrame | None = None,
+    targets_municipal: pd.DataFrame | None = None,
+    previous: PreviousYear | None = None,
+) -> RecommendationsResult:
+    """The whole stage: recommendations, decisions and follow-up from the score outputs."""
+    recs = build_recommendations(methodology, scores, positions, targets_school)
+    decisions = build_decisions(params, methodology, scores, recs, targets_school, profile, targets_municipal)
+    if previous is None:
+        previous = PreviousYear(FIRST_YEAR, FIRST_YEAR_MESSAGE) if params.previous_params is None else \
+            PreviousYear(PREVIOUS_MISSING, "Данные предыдущего года не переданы: анализ эффективности принятых мер не выполнен.")
+    followup = build_followup(methodology, scores, positions, targets_school, previous)
+    messages = []
+    if profile is None:
+        messages.append("Сведения о ШНОР (profile.csv) не переданы: выезды в ШНОР без поддержки не назначались.")
+    return RecommendationsResult(recs, decisions, followup, previous.state, previous.message, previous.year, messages)
+
+
+def priority_counts(recommendations: pd.DataFrame) -> pd.DataFrame:
+    """Recommendations by priority: priority, рекомендаций, школ."""
+    rows = []
+    for p in PRIORITIES:
+        g = recommendations[recommendations["priority"] == p]
+        rows.append({"приоритет": p, "рекомендаций": len(g), "школ": g["school_code"].nunique()})
+    rows.append({"приоритет": "всего", "рекомендаций": len(recommendations),
+                 "школ": recommendations["school_code"].nunique()})
+    return pd.DataFrame(rows)
+
+
+def deficit_counts(recommendations: pd.DataFrame, methodology: Methodology, top: int = 10) -> pd.DataFrame:
+    """The most frequent deficits: indicator, its name and the number of schools per priority."""
+    cols = ["indicator_code", "indicator_name", *PRIORITIES, "всего"]
+    if recommendations.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    t = pd.crosstab(recommendations["indicator_code"], recommendations["priority"])
+    for p in PRIORITIES:
+        if p not in t:
+            t[p] = 0
+    t.columns.name = None
+    t["всего"] = t[list(PRIORITIES)].sum(axis=1)
+    order = {c: i for i, c in enumerate(_indicator_order(methodology, t.index))}
+    t = t.reset_index()
+    t["_o"] = t["indicator_code"].map(order)
+    t = t.sort_values(["всего", "_o"], ascending=[False, True]).head(top)
+    names = {p.code: p.short for p in methodology.positions} | {tt.code: tt.name for tt in methodology.targets}
+    t["indicator_name"] = t["indicator_code"].map(names)
+    return t[cols].reset_index(drop=True)

@@ -19,10 +19,10 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
-from .core.errors import PipelineError
+from .core.errors import RunError
 from .config.methodology import Methodology, load_methodology
 from .io.storage import write_bytes_atomic
-from .form.fields import INFO_FIELDS, NO, SHEET_INFO, SHEET_STAFF, STAFF_CODES, YES
+from .form.fields import NO, SHEET_INFO, SHEET_STAFF, YES, layout
 from .form.template import build_workbook, default_orders, workbook_bytes
 
 DEFAULT_SEED = 20260615
@@ -267,7 +267,7 @@ def build_year(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED, methodo
     instead of openpyxl (the benchmarks stamp them from one template: same bytes, faster).
     """
     if n_schools < MIN_SCHOOLS:
-        raise PipelineError(f"Для учебных данных нужно не меньше {MIN_SCHOOLS} школ (указано {n_schools})",
+        raise RunError(f"Для учебных данных нужно не меньше {MIN_SCHOOLS} школ (указано {n_schools})",
                             f"Запустите с --schools {MIN_SCHOOLS} или больше.")
     methodology = methodology or load_methodology(DEFAULT_METHODOLOGY)
     ay = academic_year(year)
@@ -415,12 +415,12 @@ def build_year(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED, methodo
         if kind == "reordered":
             # a hand-made copy: labels retyped with odd case and spaces, Cyrillic «Р» in codes
             ws = wb[SHEET_INFO]
-            for f in INFO_FIELDS:
+            for f in layout(methodology).info:
                 cell = ws[cells[f"info.{f.key}"].split("!")[1]]
                 label = ws.cell(row=cell.row, column=1)
                 label.value = "  " + f.label.upper().replace("Ё", "Е") + " :" if cell.row % 2 else f.label.lower() + "  "
             ws = wb[SHEET_STAFF]
-            for code_p in STAFF_CODES:
+            for code_p in layout(methodology).staff_codes:
                 cell = ws[cells[f"staff.{code_p}"].split("!")[1]]
                 ws.cell(row=cell.row, column=1).value = code_p.replace("P", "Р") + " "  # Cyrillic Р
             data = workbook_bytes(wb, stamp)

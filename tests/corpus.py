@@ -649,7 +649,6 @@ def run_stages(params: Any, methodology: Methodology, *, until: str = "score") -
     stage writes its CSV files into processed_dir and the next reads them back the same way,
     so the CSV round trip is part of what is tested. Returns every table as read back."""
     from pipeline.form import registry as form_registry
-    from pipeline.form import template as form_template
     from pipeline.io import storage
     from pipeline.stages import clean
     from pipeline.stages import followup as stages_followup

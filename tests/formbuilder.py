@@ -10,10 +10,18 @@ from typing import Any
 from openpyxl import Workbook
 
 
-from pipeline.config.methodology import Methodology
+from pipeline.config.methodology import Methodology, load_methodology
 from pipeline.form import template as form_template
+from pipeline.form.fields import layout
 
 ACADEMIC_YEAR = "2025-2026"
+DEFAULT_METHODOLOGY = Path(__file__).resolve().parents[1] / "methodology" / "default.yaml"
+# the default methodology's form (what the template and the sample have)
+FORM = layout(load_methodology(DEFAULT_METHODOLOGY))
+INFO_FIELDS = FORM.info
+STAFF_CODES = FORM.staff_codes
+STAFF_LABELS = FORM.staff_labels
+SCHOOL_TYPES = FORM.school_types
 
 
 def xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:

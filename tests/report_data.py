@@ -290,58 +290,13 @@ def write_history(folder: Path, *, hostile: bool = False, years: tuple[int, ...]
 # ---------------------------------------------------------------------------- building a site
 
 
-def fake_executed_notebook(params_path: Path, out: Path) -> Path:
-    """An executed 05_report notebook as papermill would leave it, built in-process (no kernel):
-    code inputs, an injected-parameters cell, stdout/stderr streams, an audit cell whose output
-    carries paths and personal data, and one display_data output per report section."""
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-
-    from pipeline.report import context as report_context
-    from pipeline.report import pages as report_pages
-    from pipeline.report import sections as report_sections
-    from pipeline.config.params import load_params
-
-    params = load_params(params_path, check_files=False)
-    ctx = report_context.build_context(params)
-    cells = [new_markdown_cell("# Этап 5 (для аудитора)"), new_code_cell('params_file = "x"'),
-             new_code_cell(f'params_file = "{params_path}"')]
-    cells[0].metadata["tags"] = ["audit"]
-    cells[1].metadata["tags"] = ["parameters"]
-    cells[2].metadata["tags"] = ["injected-parameters"]
-    audit = new_code_cell("display(stage_header(params, 'report'))", execution_count=3)
-    audit.metadata["tags"] = ["audit"]
-    audit.outputs = [new_output("display_data", data={"text/html": f"<table><tr><td>{params.processed_dir}</td>"
-                                                                    f"<td>{RESPONSIBLE}</td></tr></table>",
-                                                       "text/plain": "table"})]
-    cells.append(audit)
-    noisy = new_code_cell("import warnings; print('x')", execution_count=4)
-    noisy.outputs = [new_output("stream", name="stdout", text="отладочный вывод\n"),
-                     new_output("stream", name="stderr", text="UserWarning: шум\n")]
-    cells.append(noisy)
-    for n, html in enumerate(report_sections.all_sections(ctx), start=5):
-        c = new_code_cell(f"display(HTML(report.section_{n}(ctx)))", execution_count=n)
-        c.outputs = [new_output("display_data", data={"text/html": html, "text/plain": "<IPython.core.display.HTML object>"})]
-        cells.append(c)
-    tail = new_code_cell("x = 1\nx", execution_count=99)
-    tail.outputs = [new_output("execute_result", data={"text/plain": "1"}, execution_count=99)]
-    cells.append(tail)
-    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                                             "papermill": {"start_time": "2026-06-01T10:00:00"}})
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, str(out))
-    return out
-
-
 def build_site(folder: Path, *, hostile: bool = True, execute: bool = False) -> Path:
     """Two processed years → every year's report (index.html, schools/, results.xlsx) and the
     site index, as the runner builds them. execute=True runs 05_report through papermill,
-    otherwise a fake executed notebook is exported. Returns the site folder (reports/)."""
+    otherwise its functions are called directly. Returns the site folder (reports/)."""
     from pipeline.report import context as report_context
     from pipeline.report import excel
     from pipeline.report import pages as report_pages
-    from pipeline.report import sections as report_sections
     from pipeline.report import site
     from pipeline.config.params import load_params
 
@@ -354,14 +309,15 @@ def build_site(folder: Path, *, hostile: bool = True, execute: bool = False) -> 
             from conftest import execute_notebook
 
             nb = execute_notebook("05_report.ipynb", path, folder / "executed" / str(params.year))
+            (out / "audit").mkdir(exist_ok=True)
+            (out / "audit" / "05_report.ipynb").write_bytes(nb.read_bytes())
         else:
             ctx = report_context.build_context(params)
             report_pages.write_school_pages(ctx, out)
+            report_pages.write_report_page(ctx, out)
             excel.write_results(ctx, out / "results.xlsx")
-            nb = fake_executed_notebook(path, folder / "executed" / str(params.year) / "05_report.ipynb")
-        report_pages.export_html(nb, out / "index.html", params)
-        (out / "audit").mkdir(exist_ok=True)
-        (out / "audit" / "05_report.ipynb").write_bytes(nb.read_bytes())
+            (out / "audit").mkdir(exist_ok=True)
+            (out / "audit" / "05_report.ipynb").write_text("{}", encoding="utf-8")
         (out / "manifest.json").write_text("{}", encoding="utf-8")
     assert newest is not None
     site.build_index(folder / "reports")

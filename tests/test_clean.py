@@ -8,21 +8,28 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+import formbuilder
 from conftest import execute_notebook
 from formbuilder import REGISTRY, form_bytes, form_cells, good_values, raw_folder, xlsx
 from hypothesis import given
 from hypothesis import strategies as st
 
 
-from pipeline.core.contract import SEVERITIES, columns
+from pipeline.core.contract import columns
+from pipeline.core.rules import SEVERITIES
 from pipeline.config.methodology import load_methodology
 from pipeline.config.params import load_params
 from pipeline import sample
-from pipeline.form import fields as form_fields
 from pipeline.form import registry as form_registry
 from pipeline.form import text as form_text
 from pipeline.io import storage
+from pipeline.core.links import link_ok
 from pipeline.stages import clean
+from pipeline.stages.clean import cells as clean_cells
+from pipeline.stages.clean import checklist as clean_checklist
+from pipeline.stages.clean import parse as clean_parse
+from pipeline.stages.clean.issues import Cell
 from pipeline.stages import ingest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -177,7 +184,7 @@ def test_score_without_document_is_unconfirmed(run_clean, methodology):
     ("", False),
 ])
 def test_link_ok(link, ok):
-    assert clean.link_ok(link) is ok
+    assert link_ok(link) is ok
 
 
 def test_bad_link_flagged_with_cell(run_clean, methodology):
@@ -195,8 +202,8 @@ def test_unknown_and_missing_positions(run_clean, methodology):
     rows = [["Код", "Позиция оценивания", "Балл", "Подтверждающий документ", "Ссылка"]]
     rows += [[p.code, "…", 0] for p in methodology.positions if p.code != last]
     rows += [["2.3", "лишняя позиция", 2, "Приказ"]]
-    data = xlsx({"Сведения": [[f.label, v] for f, v in zip(form_fields.INFO_FIELDS, ["0107", "МБОУ СОШ № 7", "СОШ", "2025-2026", 640, "да", "нет", "нет", "да", "Иванова", dt.date(2026, 4, 1)])],
-                 "Кадры": [[c, "", 1] for c in form_fields.STAFF_CODES], "Показатели": rows})
+    data = xlsx({"Сведения": [[f.label, v] for f, v in zip(formbuilder.INFO_FIELDS, ["0107", "МБОУ СОШ № 7", "СОШ", "2025-2026", 640, "да", "нет", "нет", "да", "Иванова", dt.date(2026, 4, 1)])],
+                 "Кадры": [[c, "", 1] for c in formbuilder.STAFF_CODES], "Показатели": rows})
     tables, _ = run_clean({"0107.xlsx": data})
     row = one(tables, "checklist.unknown_position")
     assert (row.cell, row.severity) == (f"C{len(rows)}", "warning")
@@ -244,21 +251,25 @@ def test_count_problems(run_clean, methodology):
 
 @given(st.text(max_size=12))
 def test_parse_count_never_raises(text):
-    v = clean.Cell("f", "Кадры", "C4", "staff.P0", text, "text" if text.strip() else "empty")
-    n, problem = clean.parse_count(v)
+    v = Cell("f", "Кадры", "C4", "staff.P0", text, "text" if text.strip() else "empty")
+    n, problem = clean_parse.parse_count(v)
     assert (n is None) != (problem in (None, "value.number_as_text"))
     assert n is None or n >= 0
 
 
-@given(st.integers(min_value=0, max_value=clean.MAX_COUNT))
+@given(st.integers(min_value=0, max_value=clean_parse.MAX_COUNT))
 def test_whole_numbers_as_text_are_used(n):
-    assert clean.parse_count(clean.Cell("f", "s", "A1", "x", str(n), "text")) == (n, "value.number_as_text")
-    assert clean.parse_count(clean.Cell("f", "s", "A1", "x", str(n), "number")) == (n, None)
+    assert clean_parse.parse_count(Cell("f", "s", "A1", "x", str(n), "text")) == (n, "value.number_as_text")
+    assert clean_parse.parse_count(Cell("f", "s", "A1", "x", str(n), "number")) == (n, None)
+
+
+def formbuilder_methodology():
+    return load_methodology(formbuilder.DEFAULT_METHODOLOGY)
 
 
 @given(st.text(max_size=10), st.sampled_from([[0, 1], [0, 1, 2]]))
 def test_parse_score_stays_on_the_scale(text, scale):
-    score, problem = clean.parse_score(clean.Cell("f", "s", "C4", "x", text, "text" if text.strip() else "empty"), scale)
+    score, problem = clean_parse.parse_score(Cell("f", "s", "C4", "x", text, "text" if text.strip() else "empty"), scale, clean_parse.score_words(formbuilder_methodology()))
     assert score is None or score in scale
     assert (score is None) == (problem in ("checklist.score_missing", "checklist.score_invalid", "checklist.score_out_of_range"))
 
@@ -300,7 +311,7 @@ def test_name_mismatch_and_code_as_number(run_clean, methodology):
 def test_duplicate_field_first_one_used(run_clean, methodology):
     data = xlsx({
         "Сведения": [["Код ОО", "0107"], ["Численность обучающихся", 640], ["Численность обучающихся", 999]],
-        "Кадры": [[c, "", 1] for c in form_fields.STAFF_CODES],
+        "Кадры": [[c, "", 1] for c in formbuilder.STAFF_CODES],
         "Показатели": [["Код", "Балл"]] + [[p.code, 0] for p in methodology.positions],
     })
     tables, _ = run_clean({"0107.xlsx": data})
@@ -373,7 +384,7 @@ def test_forms_rows_of_a_file_need_not_be_together(run_clean, methodology, tmp_p
     m = methodology
     dup = xlsx({
         "Сведения": [["Код ОО", "0201"], ["Численность обучающихся", 640], ["Численность обучающихся", 999]],
-        "Кадры": [[c, "", 1] for c in form_fields.STAFF_CODES],
+        "Кадры": [[c, "", 1] for c in formbuilder.STAFF_CODES],
         "Показатели": [["Код", "Балл"]] + [[p.code, 0] for p in m.positions] + [["M99.9", 1]],
     })
     _, params = run_clean({"0107.xlsx": form_bytes(m, good_values(m, staff__P3=9)), "0201.xlsx": dup})
@@ -410,14 +421,14 @@ def test_run_leaves_garbage_collection_as_it_found_it(run_clean, methodology):
 
 @given(st.text(alphabet=st.sampled_from(list("нетНЕТ-—–0/дДокументаёЁ :*\u00a0\t.xyzОТСУВ")), max_size=30))
 def test_placeholder_shortcut_agrees_with_norm_text(methodology, text):
-    assert clean._Context(methodology).placeholder(text) == (form_text.norm_text(text) in clean.PLACEHOLDER_DOCS)
+    assert clean_checklist.Context(methodology).placeholder(text) == (form_text.norm_text(text) in clean_parse.PLACEHOLDER_DOCS)
 
 
 @pytest.mark.parametrize("link", ["https://school.ru/doc.pdf", "HTTP://a.b", "https://-.", "https://sch-1.edu.ru/a?b=1#c",
                                   "https://школа.рф/x", "https://[::1]/x", "http://a.b/пример", "https://nodot/x", "ftp://a.b",
                                   "https://a.b:80/x", "https://a.b/ x", "www.school.ru", "https:/a.b", "", "https://a.b\x00"])
 def test_link_shortcut_agrees_with_link_ok(methodology, link):
-    assert clean._Context(methodology).link_ok(link) == clean.link_ok(link)
+    assert clean_checklist.Context(methodology).link_ok(link) == link_ok(link)
 
 
 def test_text_columns_as_prepare_makes_them():
@@ -425,7 +436,7 @@ def test_text_columns_as_prepare_makes_them():
                        "n": [1, 2.5, None], "b": pd.array([True, None, False], dtype="boolean")})
     prepared = clean._prepare(df, list(df.columns))
     for c in df.columns:
-        assert clean._text_column(df[c]) == prepared[c].tolist(), c
+        assert clean_cells._text_column(df[c]) == prepared[c].tolist(), c
 
 
 # --------------------------------------------------------------------------------------------
@@ -457,7 +468,7 @@ def test_sample_year_issues_are_exactly_the_planned_defects(year, make_params, m
     for code, values in plan["values"].items():
         assert profile.loc[code, "pupils"] == values["info.pupils"]
         assert profile.loc[code, "filled_date"] == values["info.filled_date"]
-        for p in form_fields.STAFF_CODES:
+        for p in formbuilder.STAFF_CODES:
             assert staff.loc[code, p] == values[f"staff.{p}"]
         for pos in methodology.positions:
             assert ck.loc[(code, pos.code), "score"] == values[f"checklist.{pos.code}.score"]

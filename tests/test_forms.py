@@ -8,6 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+import formbuilder
 import yaml
 from formbuilder import ACADEMIC_YEAR, form_bytes, form_cells, good_values, xlsx
 from openpyxl import load_workbook
@@ -116,15 +118,15 @@ def test_template_protection_only_answers_unlocked(template, methodology):
     assert info.column_dimensions["A"].width >= 30 and check.column_dimensions["B"].width >= 60
     assert check["A3"].value == "Код" and check["E3"].value == "Ссылка"
     assert [check.cell(row=4 + i, column=1).value for i in range(n)] == [p.code for p in methodology.positions]
-    assert [staff.cell(row=4 + i, column=2).value for i in range(10)] == list(form_fields.STAFF_LABELS.values())
+    assert [staff.cell(row=4 + i, column=2).value for i in range(10)] == list(formbuilder.STAFF_LABELS.values())
 
 
 def test_template_round_trips_through_read_form(template, methodology):
     _, paths = template
     form = form_reader.read_form(paths[0], methodology)
     fields = [v.field for v in form.values]
-    assert fields[:11] == [f"info.{f.key}" for f in form_fields.INFO_FIELDS]
-    assert fields[11:21] == [f"staff.{c}" for c in form_fields.STAFF_CODES]
+    assert fields[:11] == [f"info.{f.key}" for f in formbuilder.INFO_FIELDS]
+    assert fields[11:21] == [f"staff.{c}" for c in formbuilder.STAFF_CODES]
     assert fields[21:] == [f"checklist.{p.code}.{part}" for p in methodology.positions for part in ("score", "document", "link")]
     assert form.get("info.academic_year").value == ACADEMIC_YEAR
     assert form.get("info.school_code").cell == "B4" and form.get("info.school_code").value_type == "empty"
@@ -446,8 +448,8 @@ def test_registry_missing_file(tmp_path):
 
 def test_values_as_tuples_are_read_forms_values(methodology):
     m = methodology
-    reordered = {form_fields.SHEET_INFO: [None, *reversed([f.key for f in form_fields.INFO_FIELDS])],
-                 form_fields.SHEET_STAFF: list(reversed(form_fields.STAFF_CODES)),
+    reordered = {form_fields.SHEET_INFO: [None, *reversed([f.key for f in formbuilder.INFO_FIELDS])],
+                 form_fields.SHEET_STAFF: list(reversed(formbuilder.STAFF_CODES)),
                  form_fields.SHEET_CHECKLIST: [None, *(p.code for p in m.positions)]}
     for data in (form_bytes(m, good_values(m)), form_bytes(m, good_values(m, staff__P3="9 "), orders=reordered),
                  xlsx({" сведения ": [["Код ОО:", 107]], "КАДРЫ": [["р0", "", "12"]], "Показатели": [["Код", "Балл"], [1.1, "есть"]]})):
@@ -468,7 +470,7 @@ def test_sheet_parts_remembered_by_both_parts_bytes(methodology, monkeypatch):
     each sheet is is worked out once; a package with the same workbook.xml but other
     relationships (here «Кадры» pointing at a long sheet) is still checked as it is."""
     m = methodology
-    ok = xlsx({"Сведения": [["Код ОО", "0107"]], "Кадры": [[c, "", 1] for c in form_fields.STAFF_CODES],
+    ok = xlsx({"Сведения": [["Код ОО", "0107"]], "Кадры": [[c, "", 1] for c in formbuilder.STAFF_CODES],
                "Показатели": [["Код", "Балл"]] + [[p.code, 0] for p in m.positions], "Лишний": [["x"]] * 40})
     with zipfile.ZipFile(io.BytesIO(ok)) as zf:
         rels = zf.read("xl/_rels/workbook.xml.rels")

@@ -102,7 +102,6 @@ def hostile_forms() -> dict[str, bytes]:
 def year(tmp_path_factory):
     """The hostile year through every stage as functions, and its report built with the report
     stage's public functions (index.html exported from an executed-notebook stand-in)."""
-    from report_data import fake_executed_notebook
 
     root = tmp_path_factory.mktemp("hostile")
     raw = root / "raw" / "2026"
@@ -117,8 +116,7 @@ def year(tmp_path_factory):
     ctx = report_context.build_context(params, METHODOLOGY)
     report_pages.write_school_pages(ctx, out)
     excel.write_results(ctx, out / "results.xlsx")
-    nb = fake_executed_notebook(params_file, root / "executed" / "05_report.ipynb")
-    report_pages.export_html(nb, out / "index.html", params)
+    report_pages.write_report_page(ctx, out)
     site.build_index(params.site_dir)
     return params, tables
 

@@ -69,7 +69,7 @@ from types import SimpleNamespace
 
 
 
-from pipeline.core.errors import StageError
+from pipeline.core.errors import StageFailedError
 from synthetic_stages import write_notebooks, write_raw
 from pipeline import cli
 from pipeline import sample
@@ -189,7 +189,7 @@ def _params_in(root: Path, year: int = 2026, raw_dir=None, **overrides):
 
 def test_failure_stops_its_dependants_and_keeps_other_years(tmp_path, make_params, monkeypatch, stable_code):
     setup = three_years(tmp_path, make_params, boom_in=2025)
-    with pytest.raises(StageError) as info:
+    with pytest.raises(StageFailedError) as info:
         timed_run(setup, monkeypatch, jobs=2)
     assert "2025 · очистка" in str(info.value)
     root = tmp_path

@@ -13,6 +13,8 @@ import shutil
 
 import pandas as pd
 import pytest
+
+import formbuilder
 from conftest import ROOT, write_params
 from formbuilder import REGISTRY, xlsx
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +22,8 @@ from hypothesis import strategies as st
 
 import corpus
 
-from pipeline.core.contract import FILE_STATUSES, SEVERITIES
+from pipeline.core.contract import FILE_STATUSES
+from pipeline.core.rules import SEVERITIES
 from pipeline.config.methodology import load_methodology
 from pipeline.config.params import load_params
 from pipeline.form import fields as form_fields
@@ -70,7 +73,7 @@ LINK = st.one_of(st.none(), st.just("https://school.example.ru/metod.pdf"), ANY)
 INFO_VALUES = {
     "school_code": mostly(st.sampled_from([*CODES, *CODES, 107, 201.0, " 01 07 ", "О1О7", "0999"])),
     "school_name": st.one_of(st.just("МБОУ СОШ № 7"), ANY),
-    "school_type": st.one_of(st.sampled_from([*form_fields.SCHOOL_TYPES, "сош", "школа"]), ANY),
+    "school_type": st.one_of(st.sampled_from([*formbuilder.SCHOOL_TYPES, "сош", "школа"]), ANY),
     "academic_year": mostly(st.sampled_from(["2025-2026"] * 4 + ["2025/2026", "2025 – 26", "2024-2025"])),
     "pupils": COUNT,
     "innovation_site": st.one_of(st.sampled_from(["да", "нет"]), ANY),
@@ -103,9 +106,9 @@ def _arrange(draw, rows: list[list]) -> list[list]:
 @st.composite
 def school_form(draw) -> dict[str, list[list]]:
     """One workbook: sheet name → rows (from A1), in the form's layout but messed up."""
-    info = [[_spelling(draw, f.label), draw(INFO_VALUES[f.key])] for f in form_fields.INFO_FIELDS]
-    staff = [[draw(st.sampled_from([c, c.lower(), c.replace("P", "Р"), f" {c} "])), form_fields.STAFF_LABELS[c], draw(COUNT)]
-             for c in form_fields.STAFF_CODES]
+    info = [[_spelling(draw, f.label), draw(INFO_VALUES[f.key])] for f in formbuilder.INFO_FIELDS]
+    staff = [[draw(st.sampled_from([c, c.lower(), c.replace("P", "Р"), f" {c} "])), formbuilder.STAFF_LABELS[c], draw(COUNT)]
+             for c in formbuilder.STAFF_CODES]
     checklist = [[p.code, p.short, draw(SCORE), draw(DOCUMENT), draw(LINK)] for p in METHODOLOGY.positions]
     head = [] if draw(one_in(5)) else [[_spelling(draw, h) for h in form_fields.CHECKLIST_COLUMNS.values()]]
     sheets = {

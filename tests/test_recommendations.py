@@ -8,6 +8,8 @@ import nbformat
 import pandas as pd
 import pytest
 
+import formbuilder
+
 from conftest import DEFAULT_METHODOLOGY, execute_notebook
 
 from pipeline.core.contract import FOLLOWUP_STATUSES, OUTPUTS
@@ -471,10 +473,10 @@ def test_on_score_stage_outputs(params, tmp_path):
          "pupils": 300, "innovation_site": False, "low_results": low, "low_results_support": sup,
          "staffing_monitoring": True, "responsible": "", "filled_date": "2026-05-20"}
         for c, sub, low, sup in [("01", True, False, None), ("02", True, True, False), ("03", False, None, None)]
-    ], columns=OUT["clean"]["profile.csv"])
+    ], columns=list(formbuilder.FORM.profile_columns))
     staff = pd.DataFrame([{"school_code": c, "P0": 10, "P1": 1, "P2": 1, "P3": 0, "P4": 0, "P5": p5, "P6": 10,
                            "P7": 0, "P8": 0, "P9": 1} for c, p5 in [("01", 5), ("02", 1)]],
-                         columns=OUT["clean"]["staff.csv"])
+                         columns=["school_code", *formbuilder.FORM.staff_codes])
     scores_by_school = {"01": {"M1": (1, "Приказ"), "M2": (2, "")}, "02": {"M3": (None, "")}}
     checklist = pd.DataFrame([
         {"school_code": c, "position": p.code, "score": over.get(p.code, (2, "Приказ"))[0],

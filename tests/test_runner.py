@@ -16,7 +16,7 @@ import pytest
 
 
 
-from pipeline.core.errors import PipelineError, RunLockedError, StageError, StrictModeError
+from pipeline.core.errors import PipelineError, RunLockedError, StageFailedError, StrictModeError
 from pipeline.config.params import load_params
 from synthetic_stages import write_notebooks, write_raw
 from pipeline import cli
@@ -74,7 +74,7 @@ def no_kernel(monkeypatch):
 def test_stage_plan_follows_the_contract():
     assert run_stages.STAGE_NAMES == contract.STAGES
     for stage in run_stages.STAGES:
-        assert stage.outputs == tuple(contract.OUTPUTS.get(stage.name, {}))
+        assert stage.outputs == tuple(contract.OUTPUTS.get(stage.name, {})) + stage.writes
         assert all(run_stages.STAGE_NAMES.index(r) < run_stages.STAGE_NAMES.index(stage.name) for r in stage.reads)
     assert [s.notebook for s in run_stages.STAGES] == sorted(s.notebook for s in run_stages.STAGES)
     assert run_stages.stages_until("clean") == run_stages.STAGES[:2]
@@ -202,7 +202,7 @@ def test_failing_stage_raises_stage_error_and_keeps_previous_outputs(year):
     run(year, until="clean")
     clean_before = {n: (year.processed / n).read_bytes() for n in contract.OUTPUTS["clean"]}
     (year.raw / "0104.txt").write_text("boom\n", encoding="utf-8")
-    with pytest.raises(StageError) as info:
+    with pytest.raises(StageFailedError) as info:
         run(year, until="score")
     err = info.value
     # cells: markdown, parameters (In [1]), injected parameters (In [2]), preamble (In [3]), body (In [4])
@@ -240,7 +240,7 @@ def test_interrupted_stage_leaves_outputs_intact(year, monkeypatch):
 
 def test_stage_that_omits_a_contract_file_fails(year):
     notebooks = write_notebooks(year.root / "nb2", ingest='write("files.csv", COLUMNS["files.csv"], [])')
-    with pytest.raises(StageError, match="forms.csv"):
+    with pytest.raises(StageFailedError, match="forms.csv"):
         runner.run_year(year.params, notebooks_dir=notebooks, stages=run_stages.stages_until("ingest"))
     assert not (year.processed / "files.csv").exists()
 

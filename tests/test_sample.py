@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+import formbuilder
+
 
 from pipeline.core.errors import PipelineError
 from pipeline.config.methodology import load_methodology
 from pipeline import sample
-from pipeline.form import fields as form_fields
 from pipeline.form import reader as form_reader
 from pipeline.form import registry as form_registry
 from pipeline.form import text as form_text
@@ -65,7 +66,7 @@ def test_workbook_dates_are_fixed_by_year(fresh):
 def test_registry_covers_every_type_and_cluster():
     schools = sample.make_schools(36, sample.DEFAULT_SEED)
     assert len(schools) == 36 and len({s.code for s in schools}) == 36
-    assert {s.type for s in schools} == set(form_fields.SCHOOL_TYPES)
+    assert {s.type for s in schools} == set(formbuilder.SCHOOL_TYPES)
     assert all(re.fullmatch(r"0\d{3}", s.code) for s in schools)
     big_types = ("СОШ", "Гимназия", "Лицей", "ЦО")
     assert any(s.type in big_types and s.pupils > 500 for s in schools)

@@ -14,12 +14,14 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+
+import formbuilder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import DEFAULT_METHODOLOGY, ROOT, execute_notebook
 
-from pipeline.core.contract import CLUSTERS, LEVELS, OUTPUTS, TARGET_STATUSES
+from pipeline.core.contract import LEVELS, OUTPUTS, TARGET_STATUSES
 from pipeline.core.errors import ParamsError, PipelineError
 from pipeline.config.methodology import load_methodology
 from pipeline.config.params import load_params
@@ -29,7 +31,8 @@ from pipeline.stages import score as stages_score
 METH = load_methodology(DEFAULT_METHODOLOGY)
 BINARY = load_methodology(ROOT / "methodology" / "binary.yaml")
 POS = [p.code for p in METH.positions]
-BIG, SMALL, BASIC = CLUSTERS
+BIG, SMALL, BASIC = "СОШ>500", "СОШ≤500", "ООШ"
+CLUSTERS = (BIG, SMALL, BASIC)
 
 # --------------------------------------------------------------------------- builders
 
@@ -49,7 +52,7 @@ def profile_df(*schools: dict) -> pd.DataFrame:
             row.update(file=None, pupils=None, innovation_site=None, low_results=None, low_results_support=None,
                        staffing_monitoring=None, responsible=None, filled_date=None)
         rows.append(row)
-    return pd.DataFrame(rows, columns=OUTPUTS["clean"]["profile.csv"])
+    return pd.DataFrame(rows, columns=list(formbuilder.FORM.profile_columns))
 
 
 def staff_df(rows: dict[str, dict]) -> pd.DataFrame:
@@ -59,7 +62,7 @@ def staff_df(rows: dict[str, dict]) -> pd.DataFrame:
         row = {"school_code": code, "P0": 10, **{f"P{i}": 0 for i in range(1, 10)}}
         row.update(over)
         out.append(row)
-    return pd.DataFrame(out, columns=OUTPUTS["clean"]["staff.csv"])
+    return pd.DataFrame(out, columns=["school_code", *formbuilder.FORM.staff_codes])
 
 
 def checklist_df(rows: dict[str, dict], methodology=METH) -> pd.DataFrame:
@@ -225,12 +228,12 @@ def test_clusters_by_type_and_pupils(params, make_params):
         {"school_code": "07", "school_type": "НОШ", "pupils": 40},
         {"school_code": "08", "school_type": "СОШ", "pupils": None},
         {"school_code": "09", "school_type": "ООШ", "submitted": False},
-    ))
-    got = stages_score.assign_clusters(prof, 500).tolist()
+    ), METH)
+    got = stages_score.assign_clusters(prof, METH, 500).tolist()
     assert got[:7] == [SMALL, BIG, BIG, SMALL, BIG, BASIC, BASIC]
     assert pd.isna(got[7]) and pd.isna(got[8])
     # the threshold is the year's parameter
-    assert stages_score.assign_clusters(prof, 450).tolist()[0] == BIG
+    assert stages_score.assign_clusters(prof, METH, 450).tolist()[0] == "СОШ>450"  # labels follow the threshold
 
 
 # --------------------------------------------------------------------------- activity index
@@ -568,7 +571,7 @@ def test_findings_sentence(params):
     summary = stages_score.target_summary(out["targets_school.csv"], METH)
     assert list(summary.index) == ["T1", "T2", "T3", "T4", "T7", "T8"]
     assert (summary[["met", "not_met", "not_applicable", "not_submitted"]].sum(axis=1) == len(prof)).all()
-    clusters = stages_score.cluster_summary(out["scores.csv"])
+    clusters = stages_score.cluster_summary(out["scores.csv"], METH, params)
     assert clusters["школ"].sum() == out["scores.csv"]["total_score"].notna().sum()
 
 

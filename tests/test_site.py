@@ -14,14 +14,13 @@ from pipeline.core.errors import PipelineError
 from pipeline.config.params import load_params
 from pipeline.core import privacy
 from pipeline.report import context as report_context
-from pipeline.report import html as report_html
 from pipeline.report import pages as report_pages
 from pipeline.report import school as report_school
 from pipeline.report import sections as report_sections
 from pipeline.report import site
 from pipeline.report import tables as report_tables
 from report_data import (HOSTILE_FORMULA, HOSTILE_LINK, HOSTILE_SCRIPT, RESPONSIBLE, build_site,
-                         fake_executed_notebook, page_problems, write_history)
+                         page_problems, write_history)
 
 
 @pytest.fixture(scope="module")
@@ -177,12 +176,11 @@ def test_cli_publish(built, tmp_path):
     assert (tmp_path / "pub" / "2026" / "index.html").is_file()
 
 
-def test_export_is_deterministic(tmp_path):
+def test_pages_are_deterministic(tmp_path):
     params_path = write_history(tmp_path, hostile=True)
     params = load_params(params_path, check_files=False)
-    nb = fake_executed_notebook(params_path, tmp_path / "nb" / "05_report.ipynb")
-    a = report_pages.export_html(nb, tmp_path / "a.html", params).read_bytes()
-    b = report_pages.export_html(nb, tmp_path / "b.html", params).read_bytes()
+    a = report_pages.write_report_page(report_context.build_context(params), tmp_path / "a").read_bytes()
+    b = report_pages.write_report_page(report_context.build_context(params), tmp_path / "b").read_bytes()
     assert a == b
     ctx = report_context.build_context(params)
     first = [p.read_bytes() for p in report_pages.write_school_pages(ctx, tmp_path / "s1")]

@@ -1,30 +1,108 @@
-"""A methodology is data: positions, criteria, shares and targets, loaded from YAML and validated.
+"""A methodology is data: the school form it asks for, how each answer is scored, which shares,
+clusters and targets it has — one YAML file, loaded and validated here.
 
-Hard errors (duplicate codes, an unknown criterion, a bad scale) stop the run. A declared
-maximum that differs from the computed one is not an error: it is kept as a warning that the
-report shows in its methodology appendix, never silently.
+The file is the one declaration of the form (like an XLSForm): the template writer, the reader,
+the clean checks, the report's appendix and the cluster labels are all derived from it. Its
+format is described in methodology/README.md.
+
+Hard errors (duplicate codes, a reference to an unknown field, share or criterion, a bad scale)
+stop the run with a MethodologyError naming the file and the element. A declared maximum that
+differs from the computed one is not an error: it is kept as a warning that the report shows
+in its methodology appendix, never silently.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..core.errors import MethodologyError, ParamsError
+from ..core.messages import russian
+from . import targets as target_kinds
 
 if TYPE_CHECKING:  # pragma: no cover
     from .params import YearParams
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
-# Staff fields of the form's «Кадры» sheet that shares and count targets may refer to.
-STAFF_CODES = tuple(f"P{i}" for i in range(10))
-# Profile (да/нет) fields of the «Сведения» sheet that flag targets may refer to.
-FLAG_FIELDS = ("innovation_site", "low_results", "low_results_support", "staffing_monitoring")
+# Keys of «Сведения» the form always has (the school's identity, pipeline.form.fields): a
+# declared field may not take them.
+IDENTITY_KEYS = ("school_code", "school_name", "school_type", "academic_year", "filled_date")
+# Columns of profile.csv that are not fields of the form.
+PROFILE_KEYS = ("submitted", "file")
+DEFAULT_SCHOOL_TYPES = ("СОШ", "Гимназия", "Лицей", "ЦО", "ООШ", "НОШ")
+DEFAULT_TYPE_ALIASES = {
+    "средняя общеобразовательная школа": "СОШ",
+    "основная общеобразовательная школа": "ООШ",
+    "начальная общеобразовательная школа": "НОШ",
+    "центр образования": "ЦО",
+}
+FIELD_TYPES = ("text", "integer", "yesno", "date", "choice")
+
+
+# --------------------------------------------------------------------------- the form
+
+
+class InfoField(BaseModel):
+    """One row of «Сведения» after the school's identity: column A the label, B the value."""
+
+    model_config = _STRICT
+    key: str                      # its column in profile.csv
+    label: str                    # what column A says
+    type: Literal["text", "integer", "yesno", "date", "choice"]
+    required: bool = True         # missing: an error (the value is needed) or a warning
+    hint: str = ""                # column C of the template; a default per type when empty
+    choices: list[str] = Field(default_factory=list)   # type choice: the drop-down list
+    personal: bool = False        # personal data: never on a published page
+    required_if: str | None = None  # a да/нет field: required only where that field is да
+
+
+class StaffCount(BaseModel):
+    """One row of «Кадры»: a count of people (an integer ≥ 0)."""
+
+    model_config = _STRICT
+    code: str
+    label: str
+
+
+class CountCheck(BaseModel):
+    """A consistency rule between counts: each of `counts` is at most `at_most`."""
+
+    model_config = _STRICT
+    counts: list[str] = Field(min_length=1)
+    at_most: str
+    rule: str = "staff.part_exceeds_whole"   # the issues.csv rule (pipeline/core/rules.py)
+    what: str = ""                            # what it means, for the message («победителей больше, чем участников»)
+    whole_text: str = ""                      # or how the message names the whole («общего числа педагогов»)
+
+
+class FormDeclaration(BaseModel):
+    """The school form beyond its identity: «Сведения» fields, «Кадры» counts and their rules."""
+
+    model_config = _STRICT
+    school_types: list[str] = Field(default_factory=lambda: list(DEFAULT_SCHOOL_TYPES), min_length=1)
+    type_aliases: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TYPE_ALIASES))
+    info: list[InfoField] = Field(default_factory=list)
+    staff: list[StaffCount] = Field(default_factory=list)
+    checks: list[CountCheck] = Field(default_factory=list)
+    staff_note: str = ""          # a sentence added to the «Кадры» sheet's instruction
+
+
+class ScoreWords(BaseModel):
+    """Words a school may write instead of a score: the top of the scale, a part of it, zero."""
+
+    model_config = _STRICT
+    full: list[str] = Field(default_factory=lambda: ["есть", "да", "имеется", "в наличии"])
+    partial: list[str] = Field(default_factory=lambda: ["частично"])
+    zero: list[str] = Field(default_factory=lambda: ["нет", "отсутствует"])
+
+
+# --------------------------------------------------------------------------- the method
 
 
 class Criterion(BaseModel):
@@ -59,22 +137,69 @@ class Share(BaseModel):
     in_activity_index: bool = False
 
 
-class Measure(BaseModel):
+class ClusterGroup(BaseModel):
+    """School types compared with each other; `split` divides them by the size field at the
+    year's threshold (labels «<label>>N» and «<label>≤N»)."""
+
     model_config = _STRICT
-    kind: Literal["share", "flag", "count"]
-    share: str | None = None
-    field: str | None = None
-    among: str | None = None
+    label: str
+    types: list[str] = Field(min_length=1)
+    split: bool = False
+
+
+class Clusters(BaseModel):
+    model_config = _STRICT
+    size_field: str | None = None     # an integer field of «Сведения» (the number of pupils)
+    groups: list[ClusterGroup] = Field(min_length=1)
+
+    def labels(self, threshold: int) -> list[str]:
+        """The clusters' labels in order: a split group gives «<label>>N» then «<label>≤N»."""
+        out: list[str] = []
+        for g in self.groups:
+            out += [f"{g.label}>{threshold}", f"{g.label}≤{threshold}"] if g.split else [g.label]
+        return out
+
+    def describe(self, threshold: int) -> str:
+        """The rule in words, for the report: «СОШ>500» — СОШ, Гимназия, … with more than N pupils."""
+        parts = []
+        for g in self.groups:
+            types = ", ".join(g.types)
+            if g.split:
+                parts.append(f"«{g.label}>{threshold}» — {types} с числом обучающихся более {threshold}")
+                parts.append(f"«{g.label}≤{threshold}» — те же типы ОО с числом обучающихся {threshold} и менее")
+            else:
+                parts.append(f"«{g.label}» — {types}")
+        return "; ".join(parts)
+
+
+class VisitRule(BaseModel):
+    """Schools that get a methodological visit (besides every school at level низкий): `when`
+    is да and `unless` is not да."""
+
+    model_config = _STRICT
+    when: str
+    unless: str | None = None
+    reason: str                # `unless` is нет
+    reason_unknown: str = ""   # `unless` is not answered
 
 
 class Target(BaseModel):
     model_config = _STRICT
     code: str
     name: str
-    measure: Measure
+    measure: Any               # the kind's own spec (pipeline/config/targets.py)
     scope: list[Literal["school", "municipal"]] = Field(min_length=1)
     unit: str = "%"
     recommendation: str
+
+    @field_validator("measure", mode="before")
+    @classmethod
+    def _measure(cls, v: Any) -> Any:
+        return target_kinds.parse_measure(v)
+
+    @property
+    def kind(self) -> target_kinds.TargetKind:
+        return target_kinds.kind_of(self.measure)
 
 
 class Methodology(BaseModel):
@@ -84,9 +209,13 @@ class Methodology(BaseModel):
     name: str
     version: str
     declared_max: int | None = None
+    form: FormDeclaration = FormDeclaration()
+    score_words: ScoreWords = ScoreWords()
     criteria: list[Criterion] = Field(min_length=1)
     positions: list[Position] = Field(min_length=1)
     shares: list[Share] = Field(default_factory=list)
+    clusters: Clusters | None = None
+    visits: list[VisitRule] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
     # set by load_methodology
     source: Path | None = None
@@ -99,122 +228,192 @@ class Methodology(BaseModel):
         return sum(p.max_points for p in self.positions)
 
     def position(self, code: str) -> Position:
-        for p in self.positions:
-            if p.code == code:
-                return p
-        raise KeyError(code)
+        return _by_code(self.positions, code)
 
     def criterion_name(self, code: str) -> str:
-        for c in self.criteria:
-            if c.code == code:
-                return c.name
-        raise KeyError(code)
+        return _by_code(self.criteria, code).name
 
     def share(self, code: str) -> Share:
-        for s in self.shares:
-            if s.code == code:
-                return s
-        raise KeyError(code)
+        return _by_code(self.shares, code)
 
     def target(self, code: str) -> Target:
-        for t in self.targets:
-            if t.code == code:
-                return t
-        raise KeyError(code)
+        return _by_code(self.targets, code)
+
+    def info_field(self, key: str) -> InfoField:
+        for f in self.form.info:
+            if f.key == key:
+                return f
+        raise KeyError(key)
+
+    @property
+    def cluster_rule(self) -> Clusters:
+        """The clusters; without a declaration every school type forms one cluster «Все ОО»."""
+        return self.clusters or Clusters(groups=[ClusterGroup(label="Все ОО", types=list(self.form.school_types))])
+
+    @property
+    def staff_codes(self) -> tuple[str, ...]:
+        return tuple(s.code for s in self.form.staff)
 
     @property
     def index_shares(self) -> list[str]:
         """Codes of the shares averaged into the activity index, in methodology order."""
         return [s.code for s in self.shares if s.in_activity_index]
 
+    def fields_of_type(self, *types: str) -> tuple[str, ...]:
+        """Keys of the declared «Сведения» fields of the given types."""
+        return tuple(f.key for f in self.form.info if f.type in types)
 
-def _check(m: Methodology, file: str) -> list[str]:
-    """Cross-field checks; raise for hard errors, return warnings."""
+    @property
+    def personal_fields(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.form.info if f.personal)
 
-    def dupes(codes: list[str]) -> list[str]:
-        seen, out = set(), []
-        for c in codes:
-            if c in seen and c not in out:
-                out.append(c)
-            seen.add(c)
-        return out
+    def indicator_order(self) -> dict[str, tuple[int, int, int]]:
+        """Sort key of every indicator: positions (criterion order, position order), then targets."""
+        crit = {c.code: i for i, c in enumerate(self.criteria)}
+        key = {p.code: (0, crit[p.criterion], i) for i, p in enumerate(self.positions)}
+        key.update({t.code: (1, 0, i) for i, t in enumerate(self.targets)})
+        return key
 
+
+def _by_code(items: list[Any], code: str) -> Any:
+    for item in items:
+        if item.code == code:
+            return item
+    raise KeyError(code)
+
+
+# --------------------------------------------------------------------------- checks
+
+_KEY = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _dupes(codes: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for c in codes:
+        if c in seen and c not in out:
+            out.append(c)
+        seen.add(c)
+    return out
+
+
+def _check_form(m: Methodology, file: str) -> None:
+    form = m.form
+    keys = [f.key for f in form.info]
+    for kind, codes in (("поле «Сведения»", keys), ("показатель «Кадры»", list(m.staff_codes)), ("тип ОО", form.school_types)):
+        d = _dupes(codes)
+        if d:
+            raise MethodologyError(file, f"form.{d[0]}", f"{kind} «{d[0]}» указан дважды", "Ключи и коды должны быть уникальны.")
+    yesno = set(m.fields_of_type("yesno"))
+    for f in form.info:
+        where = f"form.info.{f.key}"
+        if not _KEY.fullmatch(f.key) or f.key in IDENTITY_KEYS + PROFILE_KEYS:
+            raise MethodologyError(file, where, "ключ поля должен быть латинскими строчными буквами, цифрами и «_» и не совпадать "
+                                                f"с полями, которые есть в каждой форме ({', '.join(IDENTITY_KEYS)})")
+        if (f.type == "choice") != bool(f.choices):
+            raise MethodologyError(file, where, "список choices нужен полю вида choice и только ему")
+        if f.required_if is not None and f.required_if not in yesno:
+            raise MethodologyError(file, f"{where}.required_if", f"«{f.required_if}» — не поле да/нет листа «Сведения»",
+                                   f"Поля да/нет: {', '.join(sorted(yesno)) or 'нет'}.")
+    staff = set(m.staff_codes)
+    for c in form.checks:
+        for code in [*c.counts, c.at_most]:
+            if code not in staff:
+                raise MethodologyError(file, f"form.checks.{code}", f"«{code}» — не показатель листа «Кадры»",
+                                       f"Показатели: {', '.join(m.staff_codes) or 'нет'}.")
+    for alias, kind in form.type_aliases.items():
+        if kind not in form.school_types:
+            raise MethodologyError(file, f"form.type_aliases.{alias}", f"тип «{kind}» не из списка school_types")
+
+
+def _check_method(m: Methodology, file: str) -> None:
     for kind, items in (("критерий", m.criteria), ("позиция", m.positions), ("доля", m.shares), ("целевой показатель", m.targets)):
-        d = dupes([i.code for i in items])
+        d = _dupes([i.code for i in items])
         if d:
             raise MethodologyError(file, d[0], f"{kind} с кодом «{d[0]}» указан(а) дважды", "Коды должны быть уникальны.")
     crit = {c.code for c in m.criteria}
     for p in m.positions:
         if p.criterion not in crit:
-            raise MethodologyError(file, p.code, f"неизвестный критерий «{p.criterion}»", f"Добавьте его в criteria или исправьте код. Известные: {', '.join(sorted(crit))}.")
+            raise MethodologyError(file, p.code, f"неизвестный критерий «{p.criterion}»",
+                                   f"Добавьте его в criteria или исправьте код. Известные: {', '.join(sorted(crit))}.")
         if sorted(set(p.scale)) != sorted(p.scale) or min(p.scale) != 0 or any(s < 0 for s in p.scale):
             raise MethodologyError(file, p.code, f"шкала {p.scale} недопустима: нужны разные целые баллы, начиная с 0 (например [0, 1] или [0, 1, 2])")
+    staff = m.staff_codes
     for s in m.shares:
         for f in (s.numerator, s.denominator):
-            if f not in STAFF_CODES:
-                raise MethodologyError(file, s.code, f"поле «{f}» не из листа «Кадры» ({', '.join(STAFF_CODES)})")
-    share_codes = {s.code for s in m.shares}
+            if f not in staff:
+                raise MethodologyError(file, s.code, f"поле «{f}» не из листа «Кадры» ({', '.join(staff) or 'в методике нет листа «Кадры»'})")
+    yesno = set(m.fields_of_type("yesno"))
+    for v in m.visits:
+        for f in (v.when, v.unless):
+            if f is not None and f not in yesno:
+                raise MethodologyError(file, f"visits.{f}", f"«{f}» — не поле да/нет листа «Сведения»")
     for t in m.targets:
-        ms = t.measure
-        # each kind names exactly the fields it uses: share → share; flag → field (+ among); count → field
-        needs = {"share": {"share"}, "flag": {"field"}, "count": {"field"}}[ms.kind]
-        allowed = needs | ({"among"} if ms.kind == "flag" else set())
-        given = {k for k in ("share", "field", "among") if getattr(ms, k)}
-        if needs - given:
-            raise MethodologyError(file, t.code, f"для measure.kind «{ms.kind}» нужно поле measure.{sorted(needs - given)[0]}")
-        if given - allowed:
-            raise MethodologyError(file, t.code, f"поле measure.{sorted(given - allowed)[0]} не используется при measure.kind «{ms.kind}»", "Удалите его.")
-        if ms.kind == "share" and ms.share not in share_codes:
-            raise MethodologyError(file, t.code, f"доля «{ms.share}» не описана в shares")
-        if ms.kind == "flag":
-            for f in (ms.field, ms.among):
-                if f is not None and f not in FLAG_FIELDS:
-                    raise MethodologyError(file, t.code, f"поле да/нет «{f}» неизвестно; допустимы: {', '.join(FLAG_FIELDS)}")
-        if ms.kind == "count" and ms.field not in STAFF_CODES:
-            raise MethodologyError(file, t.code, f"поле «{ms.field}» не из листа «Кадры» ({', '.join(STAFF_CODES)})")
-    warnings = []
+        target_kinds.kind_of(t.measure).check(t.measure, m, file, t.code)
+
+
+def _check_clusters(m: Methodology, file: str) -> None:
+    cl = m.clusters
+    if cl is None:
+        return
+    integers = m.fields_of_type("integer")
+    if cl.size_field is not None and cl.size_field not in integers:
+        raise MethodologyError(file, "clusters.size_field", f"«{cl.size_field}» — не числовое поле листа «Сведения»",
+                               f"Числовые поля: {', '.join(integers) or 'нет'}.")
+    if any(g.split for g in cl.groups) and cl.size_field is None:
+        raise MethodologyError(file, "clusters.size_field", "группа с split: true делится по числу обучающихся, а поле не указано")
+    grouped = [t for g in cl.groups for t in g.types]
+    d = _dupes(grouped)
+    if d:
+        raise MethodologyError(file, f"clusters.{d[0]}", f"тип ОО «{d[0]}» входит в два кластера")
+    for t in grouped:
+        if t not in m.form.school_types:
+            raise MethodologyError(file, f"clusters.{t}", f"тип ОО «{t}» не из списка form.school_types")
+    left = [t for t in m.form.school_types if t not in grouped]
+    if left:
+        raise MethodologyError(file, "clusters", f"тип ОО «{left[0]}» не входит ни в один кластер",
+                               "Добавьте его в одну из групп clusters.groups или уберите из form.school_types.")
+
+
+def _warnings(m: Methodology) -> list[str]:
+    out = []
     if m.declared_max is not None and m.declared_max != m.max_points:
-        warnings.append(
+        out.append(
             f"Заявленный в методике максимальный балл ({m.declared_max}) не совпадает с суммой "
             f"максимальных баллов позиций ({m.max_points}); в расчётах используется {m.max_points}."
         )
     used = {p.criterion for p in m.positions}
     for c in m.criteria:
         if c.code not in used:
-            warnings.append(f"Критерий {c.code} «{c.name}» не содержит ни одной позиции; в профиле критериев он не показывается.")
+            out.append(f"Критерий {c.code} «{c.name}» не содержит ни одной позиции; в профиле критериев он не показывается.")
     if not m.index_shares:
-        warnings.append(
+        out.append(
             "Ни одна доля не отмечена in_activity_index: индекс активности не рассчитывается, "
             "итоговый балл равен проценту по чек-листу."
         )
-    return warnings
+    return out
 
 
-_MESSAGES = {
-    "missing": "обязательное поле отсутствует",
-    "extra_forbidden": "неизвестное поле",
-    "int_type": "ожидается целое число",
-    "int_parsing": "ожидается целое число",
-    "int_from_float": "ожидается целое число",
-    "string_type": "ожидается текст",
-    "bool_type": "ожидается true или false",
-    "bool_parsing": "ожидается true или false",
-    "list_type": "ожидается список",
-    "dict_type": "ожидается набор ключей (словарь)",
-    "model_type": "ожидается набор ключей (словарь)",
-}
+# --------------------------------------------------------------------------- loading
 
 
-def _russian(err: dict) -> str:
-    """One pydantic finding as a Russian phrase."""
-    kind, ctx = err.get("type", ""), err.get("ctx") or {}
-    if kind in _MESSAGES:
-        return _MESSAGES[kind]
-    if kind == "too_short":
-        return f"нужно не меньше {ctx.get('min_length')} элементов"
-    if kind == "literal_error":
-        return f"допустимые значения: {str(ctx.get('expected', '')).replace(' or ', ', ')}"
-    return str(err.get("msg", "недопустимое значение"))
+def _element_key(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    """The key of a finding, each list item named by its code (or key) where it has one:
+    positions.3.scale → M2.scale, form.info.2.type → form.info.pupils.type."""
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        items = data.get(str(loc[0]))
+        if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict) and "code" in items[loc[1]]:
+            return ".".join([str(items[loc[1]]["code"])] + [str(x) for x in loc[2:]])
+    parts, node = [], data
+    for part in loc:
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            name = (node.get("code") or node.get("key")) if isinstance(node, dict) else None
+            parts.append(str(name or part))
+        else:
+            parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
 
 
 def load_methodology(path: str | Path) -> Methodology:
@@ -236,16 +435,12 @@ def load_methodology(path: str | Path) -> Methodology:
         m = Methodology.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = err["loc"]
-        key = ".".join(str(x) for x in loc)
-        # name the element by its code where possible: positions.3.scale -> M2.scale
-        if len(loc) >= 2 and isinstance(loc[1], int):
-            items = data.get(str(loc[0])) or []
-            if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict) and "code" in items[loc[1]]:
-                key = ".".join([str(items[loc[1]]["code"])] + [str(x) for x in loc[2:]])
-        raise MethodologyError(file, key, _russian(err)) from None
-    warnings = _check(m, file)
-    return m.model_copy(update={"source": path.resolve(), "sha256": hashlib.sha256(raw).hexdigest(), "warnings": tuple(warnings)})
+        raise MethodologyError(file, _element_key(data, tuple(err["loc"])), russian(err)) from None
+    _check_form(m, file)
+    _check_method(m, file)
+    _check_clusters(m, file)
+    return m.model_copy(update={"source": path.resolve(), "sha256": hashlib.sha256(raw).hexdigest(),
+                                "warnings": tuple(_warnings(m))})
 
 
 def check_targets(methodology: Methodology, params: YearParams) -> None:

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..core.errors import ParamsError
+from ..core.messages import location, russian
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -121,42 +122,6 @@ class YearParams(BaseModel):
         return self.model_dump(mode="json")
 
 
-_MESSAGES = {
-    "missing": "обязательный ключ отсутствует",
-    "extra_forbidden": "неизвестный ключ (проверьте написание)",
-    "int_type": "ожидается целое число",
-    "int_parsing": "ожидается целое число",
-    "int_from_float": "ожидается целое число",
-    "float_type": "ожидается число",
-    "float_parsing": "ожидается число",
-    "string_type": "ожидается текст",
-    "bool_type": "ожидается true или false",
-    "bool_parsing": "ожидается true или false",
-    "date_type": "ожидается дата вида ГГГГ-ММ-ДД",
-    "date_parsing": "ожидается дата вида ГГГГ-ММ-ДД",
-    "date_from_datetime_parsing": "ожидается дата вида ГГГГ-ММ-ДД",
-    "dict_type": "ожидается набор ключей (словарь)",
-    "list_type": "ожидается список",
-    "model_type": "ожидается набор ключей (словарь)",
-    "too_short": "список не должен быть пустым",
-    "path_type": "ожидается путь к файлу или папке",
-}
-
-
-def _russian(err: dict[str, Any]) -> str:
-    kind = err.get("type", "")
-    if kind in _MESSAGES:
-        return _MESSAGES[kind]
-    ctx = err.get("ctx") or {}
-    if kind == "greater_than_equal":
-        return f"значение должно быть не меньше {ctx.get('ge')}"
-    if kind == "less_than_equal":
-        return f"значение должно быть не больше {ctx.get('le')}"
-    if kind == "value_error":
-        return str(ctx.get("error", err.get("msg", "")))
-    return str(err.get("msg", "недопустимое значение"))
-
-
 def _resolve(base: Path, p: Path | None) -> Path | None:
     if p is None:
         return None
@@ -182,12 +147,12 @@ def load_params(path: str | Path, *, check_files: bool = True) -> YearParams:
         params = YearParams.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(str(x) for x in first["loc"]) or None
+        key = location(first) or None
         more = len(exc.errors()) - 1
         hint = "Исправьте файл параметров и запустите снова."
         if more:
             hint = f"Ещё ошибок в этом файле: {more}. " + hint
-        raise ParamsError(str(path), key, _russian(first), hint) from None
+        raise ParamsError(str(path), key, russian(first), hint) from None
 
     base = path.resolve().parent
     resolved = params.model_copy(

@@ -1,14 +1,11 @@
 """The data contract: which files each stage writes to data/processed/<year>/ and their columns.
 
-Stages must write at least these columns, in this order first (extra columns may follow).
+Stages must write at least these columns, in this order first (extra columns may follow;
+profile.csv and staff.csv continue with the fields the methodology declares).
 Tests check every output against this table, so the contract is enforced, not just described.
 """
 
 from __future__ import annotations
-
-# Severity of a data issue (issues.csv): "error" — the value or form is not used;
-# "warning" — the value is used, but the analyst should look at it.
-SEVERITIES = ("error", "warning")
 
 # Status of a raw file (files.csv).
 FILE_STATUSES = ("accepted", "rejected", "superseded", "registry")
@@ -23,14 +20,12 @@ OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
     "clean": {
         # one row per (registry school, methodology position); schools without a form have no rows
         "checklist.csv": ("school_code", "position", "score", "score_raw", "document", "link", "link_ok", "file", "cell"),
-        # one row per school with an accepted form; P0..P9 nullable integers
-        "staff.csv": ("school_code", "P0", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9"),
-        # one row per registry school (submitted or not)
-        "profile.csv": (
-            "school_code", "school_name", "school_type", "submitted", "file", "pupils",
-            "innovation_site", "low_results", "low_results_support", "staffing_monitoring",
-            "responsible", "filled_date",
-        ),
+        # one row per school with an accepted form; then the methodology's counts of «Кадры»
+        # (nullable integers, pipeline/form/fields.py)
+        "staff.csv": ("school_code",),
+        # one row per registry school (submitted or not); then the methodology's fields of
+        # «Сведения» and filled_date
+        "profile.csv": ("school_code", "school_name", "school_type", "submitted", "file"),
         # every problem found, including rejected and superseded files
         "issues.csv": ("school_code", "file", "sheet", "cell", "field", "value", "rule", "severity", "message", "action"),
     },
@@ -55,7 +50,6 @@ OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 # Vocabularies of the score and recommendation outputs (Russian words are what people read).
-CLUSTERS = ("СОШ>500", "СОШ≤500", "ООШ")
 LEVELS = ("высокий", "средний", "низкий")          # level in scores.csv; "нет данных" when no form
 ZONES = ("зелёная", "жёлтая", "красная")            # zone per level
 TARGET_STATUSES = ("met", "not_met", "not_applicable", "not_submitted")
@@ -68,57 +62,6 @@ DECISION_KINDS = {
     "request": "Запрос формы мониторинга",
 }
 FOLLOWUP_STATUSES = ("устранён", "улучшение", "без изменений", "ухудшение", "нет данных")
-
-# What each data-quality rule (issues.csv `rule`) checks, in the words of the report and notebooks.
-RULE_NAMES = {
-    "file.lock": "файл блокировки Excel",
-    "file.hidden": "скрытый служебный файл",
-    "file.not_xlsx": "не книга Excel .xlsx",
-    "file.corrupt": "повреждённый файл",
-    "file.too_large": "слишком большой файл",
-    "file.unreadable": "файл не читается",
-    "form.not_a_form": "не форма мониторинга",
-    "form.missing_sheets": "нет нужных листов",
-    "form.unrecognized": "подписи формы не найдены",
-    "form.no_school_code": "не указан код ОО",
-    "form.unknown_school": "код ОО не из реестра",
-    "form.wrong_year": "форма другого учебного года",
-    "form.superseded": "форма заменена более поздней",
-    "form.not_submitted": "форма не представлена",
-    "form.rejected": "форма отклонена",
-    "field.duplicate": "поле указано дважды",
-    "info.academic_year": "учебный год в форме",
-    "info.bad_date": "дата не распознана",
-    "info.bad_type": "недопустимый тип ОО",
-    "info.bad_yesno": "ответ не «да» / «нет»",
-    "info.code_as_number": "код ОО записан числом",
-    "info.code_normalized": "код ОО приведён к формату реестра",
-    "info.date_as_text": "дата записана текстом",
-    "info.date_out_of_range": "дата вне учебного года",
-    "info.filled_date": "дата заполнения",
-    "info.missing": "не заполнено поле листа «Сведения»",
-    "info.name_mismatch": "наименование ОО отличается от реестра",
-    "info.school_code": "код ОО",
-    "info.type_mismatch": "тип ОО отличается от реестра",
-    "staff.missing": "не заполнено значение листа «Кадры»",
-    "staff.exceeds_total": "значение больше общего числа педагогов (P0)",
-    "staff.winners_exceed_participants": "победителей больше, чем участников (P3 > P2)",
-    "staff.mentored_exceed_young": "наставляемых больше, чем молодых педагогов (P8 > P7)",
-    "value.number_as_text": "число записано текстом",
-    "value.not_a_number": "вместо числа — текст или не число",
-    "value.not_integer": "число не целое",
-    "value.negative": "отрицательное число",
-    "value.too_large": "неправдоподобно большое число",
-    "checklist.missing": "нет строки позиции самооценки",
-    "checklist.score_missing": "балл не указан",
-    "checklist.score_invalid": "балл не распознан",
-    "checklist.score_as_word": "балл указан словом",
-    "checklist.score_out_of_range": "балл вне шкалы",
-    "checklist.unconfirmed": "балл без подтверждающего документа",
-    "checklist.unknown_position": "неизвестная позиция самооценки",
-    "checklist.bad_link": "ссылка не является адресом http(s)",
-}
-
 
 STAGES: tuple[str, ...] = ("ingest", "clean", "score", "recommendations", "report")
 

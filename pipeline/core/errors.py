@@ -1,8 +1,17 @@
-"""One small exception hierarchy for the whole pipeline.
+"""One small exception hierarchy for the whole pipeline: one class per layer under a common root.
 
-Every error carries *where* it happened (file, sheet, cell, key, stage) and renders to one
-Russian sentence that ends with what the person should do. The command line prints that
-sentence, never a traceback.
+    PipelineError            the root; never raised itself
+    ├── ParamsError          a parameter set (params/<year>.yaml): file and key
+    ├── MethodologyError     a methodology file: file and element
+    ├── FormError            a school's form or the registry: file, sheet, cell, value, rule
+    ├── StageError           a stage's inputs do not fit together (the stage and what to do)
+    └── RunError             running years: a stage notebook that failed, a lock held, …
+        ├── StageFailedError     a stage's notebook failed (the executed notebook is kept)
+        ├── StrictModeError      --strict and the data has issues
+        └── RunLockedError       another run holds the year's folders
+
+Every error carries *where* it happened and renders to one Russian sentence that ends with
+what the person should do. The command line prints that sentence, never a traceback.
 """
 
 from __future__ import annotations
@@ -85,6 +94,23 @@ class FormError(PipelineError):
 
 
 class StageError(PipelineError):
+    """A stage cannot do its work with what it was given (tables that do not fit together,
+    data of the year missing); names the stage and says what to do."""
+
+    def __init__(self, stage: str, problem: str, hint: str = "") -> None:
+        self.stage = stage
+        self.problem = problem
+        super().__init__(f"Этап «{stage}»: {problem}", hint or "Выполните этапы года заново (python -m pipeline run --force).")
+
+
+class RunError(PipelineError):
+    """Running years: what the runner, the scheduler, verify or publish refuse or report."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message, hint)
+
+
+class StageFailedError(RunError):
     """A stage notebook failed; the executed notebook is kept as the error report."""
 
     def __init__(
@@ -111,7 +137,7 @@ class StageError(PipelineError):
         )
 
 
-class StrictModeError(PipelineError):
+class StrictModeError(RunError):
     """--strict was given and the data has issues."""
 
     def __init__(self, count: int, issues_file: str) -> None:
@@ -124,7 +150,7 @@ class StrictModeError(PipelineError):
         )
 
 
-class RunLockedError(PipelineError):
+class RunLockedError(RunError):
     """Another run of the same year is in progress."""
 
     def __init__(self, year: int, lock_file: str) -> None:

@@ -17,10 +17,6 @@ from markupsafe import escape
 from .values import num
 
 
-# Profile fields that are personal data: never on a published page.
-PERSONAL_FIELDS = ("responsible",)
-
-
 def small_label(n: int) -> str:
     return f"н/д (менее {n})"
 
@@ -29,6 +25,12 @@ def is_small(denominator: Any, n: int) -> bool:
     """A figure computed from fewer than n people (a known denominator below n, but above 0)."""
     d = num(denominator)
     return d is not None and 0 < d < n
+
+
+def shown(text: str, denominator: Any, n: int) -> str:
+    """A figure as published: its text, or «н/д (менее N)» when it is computed from fewer than
+    n people."""
+    return small_label(n) if is_small(denominator, n) else text
 
 
 REDACTED = "[скрыто]"

@@ -13,9 +13,9 @@ import pandas as pd
 
 from ..config.methodology import Methodology
 from ..core.errors import FormError
-from .fields import CHECKLIST_COLUMNS, CHECKLIST_PARTS, INFO_FIELDS, SHEET_CHECKLIST, SHEET_INFO, SHEET_STAFF, STAFF_CODES, STAFF_LABELS
+from .fields import CHECKLIST_COLUMNS, CHECKLIST_PARTS, SHEET_CHECKLIST, SHEET_INFO, SHEET_STAFF, FormLayout, layout
 from .package import _check_container, _load_rows, read_file
-from .text import _memo, _text, canonical, cell_address, norm_code, norm_label
+from .text import _text, canonical, cell_address, norm_code, norm_label
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,8 @@ def _first_filled(row: list[Any]) -> int | None:
 ValueRow = tuple[str, str, str, int, int, str, str, str]
 
 
-_INFO_FIELD_NAMES = {f.key: f"info.{f.key}" for f in INFO_FIELDS}
 
 
-_STAFF_FIELD_NAMES = {code: f"staff.{code}" for code in STAFF_CODES}
 
 
 _SHARED_TEXTS: dict[str, str] = {}
@@ -95,25 +93,64 @@ def _cell(row: list[Any], i: int) -> Any:
     return row[i] if 0 <= i < len(row) else None
 
 
-@_memo
-def _match_info_label(text: str) -> str | None:
-    t = norm_label(text)
-    if not t:
-        return None
-    for f in sorted(INFO_FIELDS, key=lambda f: -len(f.label)):
-        lab = norm_label(f.label)
-        if t == lab or (t.startswith(lab) and not t[len(lab)].isalnum()):
-            return f.key
-    return None
+class _Labels:
+    """The labels and codes of one form's «Сведения» and «Кадры», and the answers to «which
+    field does this label name?» (asked again for every form of a year: remembered)."""
+
+    def __init__(self, form: FormLayout) -> None:
+        self.info_fields = {f.key: _shared(f"info.{f.key}") for f in form.info}
+        self.staff_fields = {code: _shared(f"staff.{code}") for code in form.staff_codes}
+        self.staff_labels = form.staff_labels
+        self._info = [(norm_label(f.label), f.key) for f in sorted(form.info, key=lambda f: -len(f.label))]
+        self._staff = {norm_label(lab): code for code, lab in reversed(form.staff)}
+        self._info_seen: dict[Any, str | None] = {}
+        self._staff_seen: dict[Any, str | None] = {}
+
+    def info(self, text: Any) -> str | None:
+        """The key of the «Сведения» field a column-A label names (a label may go on after it:
+        «Дата заполнения (ДД.ММ.ГГГГ)»)."""
+        try:
+            return self._info_seen[text]
+        except (KeyError, TypeError):
+            pass
+        t = norm_label(text)
+        got = None
+        if t:
+            for lab, key in self._info:
+                if t == lab or (t.startswith(lab) and not t[len(lab)].isalnum()):
+                    got = key
+                    break
+        try:
+            self._info_seen[text] = got
+        except TypeError:
+            pass
+        return got
+
+    def staff(self, text: Any) -> str | None:
+        """The code of the «Кадры» count a label names."""
+        try:
+            return self._staff_seen[text]
+        except (KeyError, TypeError):
+            pass
+        got = self._staff.get(norm_label(text))
+        try:
+            self._staff_seen[text] = got
+        except TypeError:
+            pass
+        return got
 
 
-@_memo
-def _match_staff_label(text: str) -> str | None:
-    t = norm_label(text)
-    for code, lab in STAFF_LABELS.items():
-        if t == norm_label(lab):
-            return code
-    return None
+_LABELS: dict[int, tuple[FormLayout, _Labels]] = {}
+
+
+def _labels(m: Methodology) -> _Labels:
+    form = layout(m)
+    got = _LABELS.get(id(form))
+    if got is None or got[0] is not form:
+        if len(_LABELS) > 64:
+            _LABELS.clear()
+        got = _LABELS[id(form)] = (form, _Labels(form))
+    return got[1]
 
 
 def _position_code(raw: Any, codes: dict[str, str]) -> str | None:
@@ -130,22 +167,22 @@ def _position_code(raw: Any, codes: dict[str, str]) -> str | None:
     return None
 
 
-def _read_info(sheet: str, rows: list[list[Any]]) -> list[ValueRow]:
+def _read_info(sheet: str, rows: list[list[Any]], labels: _Labels) -> list[ValueRow]:
     out = []
     for r, row in enumerate(rows, start=1):
         i = _first_filled(row)
         if i is None:
             continue
         label = _text(row[i])
-        key = _match_info_label(label)
+        key = labels.info(label)
         if key is None:
             continue
         text, kind = canonical(_cell(row, i + 1))
-        out.append((_INFO_FIELD_NAMES[key], sheet, cell_address(r, i + 2), r, i + 2, _shared(str(label).strip()), text, kind))
+        out.append((labels.info_fields[key], sheet, cell_address(r, i + 2), r, i + 2, _shared(str(label).strip()), text, kind))
     return out
 
 
-def _read_staff(sheet: str, rows: list[list[Any]]) -> list[ValueRow]:
+def _read_staff(sheet: str, rows: list[list[Any]], labels: _Labels) -> list[ValueRow]:
     out = []
     for r, row in enumerate(rows, start=1):
         i = _first_filled(row)
@@ -153,18 +190,18 @@ def _read_staff(sheet: str, rows: list[list[Any]]) -> list[ValueRow]:
             continue
         first = _text(row[i])
         code = norm_code(first)
-        if code in STAFF_LABELS:
+        if code in labels.staff_labels:
             label_col = i + 1
-            label = str(_text(_cell(row, label_col)) or "").strip() or STAFF_LABELS[code]
+            label = str(_text(_cell(row, label_col)) or "").strip() or labels.staff_labels[code]
             value_col = i + 2
         else:
-            code = _match_staff_label(first) or ""
+            code = labels.staff(first) or ""
             if not code:
                 continue
             label = str(first).strip()
             value_col = i + 1
         text, kind = canonical(_cell(row, value_col))
-        out.append((_STAFF_FIELD_NAMES[code], sheet, cell_address(r, value_col + 1), r, value_col + 1, _shared(f"{code} {label}"),
+        out.append((labels.staff_fields[code], sheet, cell_address(r, value_col + 1), r, value_col + 1, _shared(f"{code} {label}"),
                     text, kind))
     return out
 
@@ -261,8 +298,9 @@ def _read_values(source: str | Path | bytes, methodology: Methodology, name: str
         sheets, real = _load_rows(data, name, opened)
     finally:
         opened.close()
-    values = _read_info(real[SHEET_INFO], sheets[SHEET_INFO])
-    values += _read_staff(real[SHEET_STAFF], sheets[SHEET_STAFF])
+    labels = _labels(methodology)
+    values = _read_info(real[SHEET_INFO], sheets[SHEET_INFO], labels)
+    values += _read_staff(real[SHEET_STAFF], sheets[SHEET_STAFF], labels)
     values += _read_checklist(real[SHEET_CHECKLIST], sheets[SHEET_CHECKLIST], methodology)
     if not values:
         raise FormError(name, "на листах формы не найдено ни одной известной подписи или кода (Код ОО, P0…P9, коды позиций)",

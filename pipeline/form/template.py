@@ -13,7 +13,7 @@ from typing import Any, Iterable
 from ..config.methodology import Methodology, load_methodology
 from ..config.params import YearParams
 from ..io.storage import write_bytes_atomic
-from .fields import CHECKLIST_COLUMNS, INFO_BY_KEY, INFO_FIELDS, NO, SCHOOL_TYPES, SHEET_CHECKLIST, SHEET_INFO, SHEET_STAFF, STAFF_CODES, STAFF_LABELS, YES
+from .fields import CHECKLIST_COLUMNS, NO, SHEET_CHECKLIST, SHEET_INFO, SHEET_STAFF, YES, layout
 from .registry import read_registry
 
 
@@ -33,11 +33,201 @@ def _scale_text(scale: Iterable[int]) -> str:
 
 def default_orders(methodology: Methodology) -> dict[str, list[str | None]]:
     """The template's row order of each sheet (fields; None would be a blank row)."""
+    form = layout(methodology)
     return {
-        SHEET_INFO: [f.key for f in INFO_FIELDS],
-        SHEET_STAFF: list(STAFF_CODES),
+        SHEET_INFO: [f.key for f in form.info],
+        SHEET_STAFF: list(form.staff_codes),
         SHEET_CHECKLIST: [p.code for p in methodology.positions],
     }
+
+
+class _Styles:
+    """The form's cell styles, made once per workbook."""
+
+    def __init__(self) -> None:
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+
+        self.bold = Font(bold=True)
+        self.title_font = Font(bold=True, size=13)
+        self.note_font = Font(italic=True, color="555555")
+        self.answer_fill = PatternFill("solid", fgColor="FFF2CC")
+        self.head_fill = PatternFill("solid", fgColor="D9E1F2")
+        thin = Side(style="thin", color="A6A6A6")
+        self.box = Border(left=thin, right=thin, top=thin, bottom=thin)
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.unlocked = Protection(locked=False)
+        self.Alignment = Alignment
+
+
+class _FormWriter:
+    """Writes the three sheets of one form into an openpyxl workbook, remembering where each
+    field's answer cell is."""
+
+    def __init__(self, methodology: Methodology, academic_year: str, values: dict[str, Any]) -> None:
+        from openpyxl import Workbook
+
+        self.m = methodology
+        self.form = layout(methodology)
+        self.academic_year = academic_year
+        self.values = values
+        self.st = _Styles()
+        self.cells: dict[str, str] = {}
+        self.wb = Workbook()
+        self.ws_info = self.wb.active
+        self.ws_info.title = SHEET_INFO
+        self.ws_staff = self.wb.create_sheet(SHEET_STAFF)
+        self.ws_check = self.wb.create_sheet(SHEET_CHECKLIST)
+
+    def header(self, ws: Any, title: str, note: str, heads: list[str], last_col: str) -> None:
+        st = self.st
+        ws["A1"] = title
+        ws["A1"].font = st.title_font
+        ws["A2"] = note
+        ws["A2"].font = st.note_font
+        ws["A2"].alignment = st.Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(f"A1:{last_col}1")
+        ws.merge_cells(f"A2:{last_col}2")
+        ws.row_dimensions[2].height = 48
+        for i, h in enumerate(heads, start=1):
+            c = ws.cell(row=3, column=i, value=h)
+            c.font = st.bold
+            c.fill = st.head_fill
+            c.border = st.box
+            c.alignment = st.Alignment(wrap_text=True, vertical="center")
+        ws.freeze_panes = "A4"
+
+    def answer(self, ws: Any, row: int, col: int, name: str, number_format: str | None = None,
+               locked: bool = False) -> Any:
+        c = ws.cell(row=row, column=col)
+        if name in self.values and self.values[name] is not None:
+            c.value = self.values[name]
+        c.border = self.st.box
+        if not locked:
+            c.protection = self.st.unlocked
+            c.fill = self.st.answer_fill
+        if number_format:
+            c.number_format = number_format
+        self.cells[name] = f"{ws.title}!{c.coordinate}"
+        return c
+
+    @staticmethod
+    def validation(ws: Any, **kwargs: Any) -> Any:
+        from openpyxl.worksheet.datavalidation import DataValidation
+
+        dv = DataValidation(allow_blank=True, **kwargs)
+        dv.showErrorMessage = True
+        dv.showInputMessage = True
+        dv.errorTitle = "Недопустимое значение"
+        ws.add_data_validation(dv)
+        return dv
+
+    def info_validations(self) -> dict[str, Any]:
+        """The drop-down lists and checks of «Сведения», by field kind (choice: by key)."""
+        ws, types = self.ws_info, ", ".join(self.form.school_types)
+        start, end = (int(x) for x in self.academic_year.split("-"))
+        epoch = dt.date(1899, 12, 30)
+        d0, d1 = (dt.date(start, 9, 1) - epoch).days, (dt.date(end, 12, 31) - epoch).days
+        out = {
+            "school_type": self.validation(ws, type="list", formula1='"' + ",".join(self.form.school_types) + '"',
+                                           error=f"Выберите тип из списка: {types}.", promptTitle="Тип ОО",
+                                           prompt="Выберите из списка."),
+            "yesno": self.validation(ws, type="list", formula1=f'"{YES},{NO}"', error="Выберите «да» или «нет».",
+                                     promptTitle="да/нет", prompt="Выберите «да» или «нет»."),
+            "integer": self.validation(ws, type="whole", operator="greaterThanOrEqual", formula1="0",
+                                       error="Введите целое число не меньше 0.", promptTitle="Число",
+                                       prompt="Целое число не меньше 0."),
+            "date": self.validation(ws, type="date", operator="between", formula1=str(d0), formula2=str(d1),
+                                    error=f"Введите дату с 01.09.{start} по 31.12.{end} в формате ДД.ММ.ГГГГ.",
+                                    promptTitle="Дата", prompt="Дата в формате ДД.ММ.ГГГГ."),
+        }
+        for f in self.form.info:
+            if f.kind == "choice":
+                out[f.key] = self.validation(ws, type="list", formula1='"' + ",".join(f.choices) + '"',
+                                             error="Выберите значение из списка: " + ", ".join(f.choices) + ".",
+                                             promptTitle=f.label[:32], prompt="Выберите из списка.")
+        return out
+
+    def write_info(self, order: list[str | None]) -> None:
+        ws, st = self.ws_info, self.st
+        self.header(ws, f"Форма самооценки методической службы образовательной организации, {self.academic_year} учебный год",
+                    "Заполните жёлтые ячейки столбца «Значение». Не меняйте названия листов и подписи в столбце A. "
+                    "Код ОО — текстом, как в реестре (с ведущими нулями).",
+                    ["Показатель", "Значение", "Подсказка"], "C")
+        checks = self.info_validations()
+        row = FIRST_ROW
+        for key in order:
+            if key is not None:
+                f = self.form.by_key[key]
+                ws.cell(row=row, column=1, value=f.label).border = st.box
+                hint = ws.cell(row=row, column=3, value=f.hint)
+                hint.font = st.note_font
+                hint.alignment = st.wrap
+                fmt = {"code": "@", "date": "DD.MM.YYYY"}.get(f.kind)
+                c = self.answer(ws, row, 2, f"info.{key}", fmt, locked=(f.kind == "academic_year"))
+                dv = checks.get(f.key) if f.kind == "choice" else checks.get(f.kind)
+                if dv is not None:
+                    dv.add(c.coordinate)
+                c.alignment = st.Alignment(horizontal="left")
+            row += 1
+
+    def write_staff(self, order: list[str | None]) -> None:
+        ws, st = self.ws_staff, self.st
+        self.header(ws, "Кадровые показатели методической работы (число педагогов, чел.)", self.form.staff_note,
+                    ["Код", "Показатель", "Значение, чел."], "C")
+        dv = self.validation(ws, type="whole", operator="greaterThanOrEqual", formula1="0",
+                             error="Введите целое число не меньше 0.", promptTitle="Число педагогов",
+                             prompt="Целое число не меньше 0.")
+        labels = self.form.staff_labels
+        row = FIRST_ROW
+        for code in order:
+            if code is not None:
+                ws.cell(row=row, column=1, value=code).border = st.box
+                lab = ws.cell(row=row, column=2, value=labels[code])
+                lab.border = st.box
+                lab.alignment = st.wrap
+                dv.add(self.answer(ws, row, 3, f"staff.{code}").coordinate)
+            row += 1
+
+    def write_checklist(self, order: list[str | None]) -> None:
+        ws, st = self.ws_check, self.st
+        scales = sorted({tuple(sorted(p.scale)) for p in self.m.positions})
+        scale_note = " или ".join(_scale_text(s) for s in scales)
+        words = self.m.score_words
+        self.header(ws, f"Самооценка по позициям (балл: {scale_note}; наибольший — {words.full[0]}, 0 — {words.zero[0]})",
+                    "Для балла выше 0 укажите подтверждающий документ (название и реквизиты: вид, номер, дата) и ссылку на "
+                    "его размещение на сайте ОО (адрес, начинающийся с https://). Балл без подтверждающего документа не засчитывается.",
+                    list(CHECKLIST_COLUMNS.values()), "E")
+        dv_scores = {
+            s: self.validation(ws, type="list", formula1='"' + ",".join(str(x) for x in s) + '"',
+                               error=f"Выберите балл из списка: {_scale_text(s)}.", promptTitle="Балл",
+                               prompt=f"Выберите балл: {_scale_text(s)}.")
+            for s in scales
+        }
+        row = FIRST_ROW
+        for code in order:
+            if code is not None:
+                p = self.m.position(code)
+                ws.cell(row=row, column=1, value=p.code).border = st.box
+                t = ws.cell(row=row, column=2, value=p.text)
+                t.border = st.box
+                t.alignment = st.wrap
+                dv_scores[tuple(sorted(p.scale))].add(self.answer(ws, row, 3, f"checklist.{code}.score").coordinate)
+                self.answer(ws, row, 4, f"checklist.{code}.document").alignment = st.wrap
+                self.answer(ws, row, 5, f"checklist.{code}.link").alignment = st.wrap
+            row += 1
+
+    def finish(self, protect: bool) -> None:
+        from openpyxl.workbook.protection import WorkbookProtection
+
+        for ws in (self.ws_info, self.ws_staff, self.ws_check):
+            for col, width in COLUMN_WIDTHS[ws.title].items():
+                ws.column_dimensions[col].width = width
+            if protect:
+                ws.protection.sheet = True
+                ws.protection.formatColumns = False
+                ws.protection.formatRows = False
+        if protect:
+            self.wb.security = WorkbookProtection(lockStructure=True)
 
 
 def build_workbook(
@@ -54,169 +244,15 @@ def build_workbook(
     written as is (a str stays text, an int a number). orders: row order per sheet (see
     default_orders; None inserts a blank row). Returns the workbook and field → 'Sheet!A1'.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-    from openpyxl.workbook.protection import WorkbookProtection
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     values = dict(values or {})
     values.setdefault("info.academic_year", academic_year)
     orders = {**default_orders(methodology), **(orders or {})}
-    start, end = (int(x) for x in academic_year.split("-"))
-
-    bold = Font(bold=True)
-    title_font = Font(bold=True, size=13)
-    note_font = Font(italic=True, color="555555")
-    answer_fill = PatternFill("solid", fgColor="FFF2CC")
-    head_fill = PatternFill("solid", fgColor="D9E1F2")
-    thin = Side(style="thin", color="A6A6A6")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    unlocked = Protection(locked=False)
-    cells: dict[str, str] = {}
-
-    wb = Workbook()
-    ws_info = wb.active
-    ws_info.title = SHEET_INFO
-    ws_staff = wb.create_sheet(SHEET_STAFF)
-    ws_check = wb.create_sheet(SHEET_CHECKLIST)
-
-    def header(ws: Any, title: str, note: str, heads: list[str], last_col: str) -> None:
-        ws["A1"] = title
-        ws["A1"].font = title_font
-        ws["A2"] = note
-        ws["A2"].font = note_font
-        ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(f"A1:{last_col}1")
-        ws.merge_cells(f"A2:{last_col}2")
-        ws.row_dimensions[2].height = 48
-        for i, h in enumerate(heads, start=1):
-            c = ws.cell(row=3, column=i, value=h)
-            c.font = bold
-            c.fill = head_fill
-            c.border = box
-            c.alignment = Alignment(wrap_text=True, vertical="center")
-        ws.freeze_panes = "A4"
-
-    def answer(ws: Any, row: int, col: int, name: str, number_format: str | None = None, locked: bool = False) -> Any:
-        c = ws.cell(row=row, column=col)
-        if name in values and values[name] is not None:
-            c.value = values[name]
-        c.border = box
-        if not locked:
-            c.protection = unlocked
-            c.fill = answer_fill
-        if number_format:
-            c.number_format = number_format
-        cells[name] = f"{ws.title}!{c.coordinate}"
-        return c
-
-    def validation(ws: Any, dv: DataValidation) -> DataValidation:
-        dv.showErrorMessage = True
-        dv.showInputMessage = True
-        dv.errorTitle = "Недопустимое значение"
-        ws.add_data_validation(dv)
-        return dv
-
-    # «Сведения»
-    header(ws_info, f"Форма самооценки методической службы образовательной организации, {academic_year} учебный год",
-           "Заполните жёлтые ячейки столбца «Значение». Не меняйте названия листов и подписи в столбце A. "
-           "Код ОО — текстом, как в реестре (с ведущими нулями).",
-           ["Показатель", "Значение", "Подсказка"], "C")
-    dv_type = validation(ws_info, DataValidation(type="list", formula1='"' + ",".join(SCHOOL_TYPES) + '"', allow_blank=True,
-                                                 error="Выберите тип из списка: " + ", ".join(SCHOOL_TYPES) + ".",
-                                                 promptTitle="Тип ОО", prompt="Выберите из списка."))
-    dv_yes = validation(ws_info, DataValidation(type="list", formula1=f'"{YES},{NO}"', allow_blank=True,
-                                                error="Выберите «да» или «нет».", promptTitle="да/нет", prompt="Выберите «да» или «нет»."))
-    dv_count = validation(ws_info, DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                                                  error="Введите целое число не меньше 0.", promptTitle="Число", prompt="Целое число не меньше 0."))
-    excel_epoch = dt.date(1899, 12, 30)
-    d0, d1 = (dt.date(start, 9, 1) - excel_epoch).days, (dt.date(end, 12, 31) - excel_epoch).days
-    dv_date = validation(ws_info, DataValidation(type="date", operator="between", formula1=str(d0), formula2=str(d1), allow_blank=True,
-                                                 error=f"Введите дату с 01.09.{start} по 31.12.{end} в формате ДД.ММ.ГГГГ.",
-                                                 promptTitle="Дата", prompt="Дата в формате ДД.ММ.ГГГГ."))
-    row = FIRST_ROW
-    for key in orders[SHEET_INFO]:
-        if key is None:
-            row += 1
-            continue
-        f = INFO_BY_KEY[key]
-        ws_info.cell(row=row, column=1, value=f.label).border = box
-        hint = ws_info.cell(row=row, column=3, value=f.hint)
-        hint.font = note_font
-        hint.alignment = wrap
-        name = f"info.{key}"
-        fmt = {"code": "@", "date": "DD.MM.YYYY"}.get(f.kind)
-        c = answer(ws_info, row, 2, name, fmt, locked=(f.kind == "academic_year"))
-        if f.kind == "school_type":
-            dv_type.add(c.coordinate)
-        elif f.kind == "yesno":
-            dv_yes.add(c.coordinate)
-        elif f.kind == "count":
-            dv_count.add(c.coordinate)
-        elif f.kind == "date":
-            dv_date.add(c.coordinate)
-        c.alignment = Alignment(horizontal="left")
-        row += 1
-
-    # «Кадры»
-    header(ws_staff, "Кадровые показатели методической работы (число педагогов, чел.)",
-           "Укажите целые числа не меньше 0. P1–P7 и P9 не больше P0; P3 не больше P2; P8 не больше P7. "
-           "Если молодых педагогов нет, в P7 и P8 укажите 0.",
-           ["Код", "Показатель", "Значение, чел."], "C")
-    dv_staff = validation(ws_staff, DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                                                   error="Введите целое число не меньше 0.", promptTitle="Число педагогов",
-                                                   prompt="Целое число не меньше 0."))
-    row = FIRST_ROW
-    for code in orders[SHEET_STAFF]:
-        if code is None:
-            row += 1
-            continue
-        ws_staff.cell(row=row, column=1, value=code).border = box
-        lab = ws_staff.cell(row=row, column=2, value=STAFF_LABELS[code])
-        lab.border = box
-        lab.alignment = wrap
-        dv_staff.add(answer(ws_staff, row, 3, f"staff.{code}").coordinate)
-        row += 1
-
-    # «Показатели»
-    scales = sorted({tuple(sorted(p.scale)) for p in methodology.positions})
-    scale_note = " или ".join(_scale_text(s) for s in scales)
-    header(ws_check, f"Самооценка по позициям (балл: {scale_note}; наибольший — есть, 0 — нет)",
-           "Для балла выше 0 укажите подтверждающий документ (название и реквизиты: вид, номер, дата) и ссылку на "
-           "его размещение на сайте ОО (адрес, начинающийся с https://). Балл без подтверждающего документа не засчитывается.",
-           list(CHECKLIST_COLUMNS.values()), "E")
-    dv_scores = {
-        s: validation(ws_check, DataValidation(type="list", formula1='"' + ",".join(str(x) for x in s) + '"', allow_blank=True,
-                                               error=f"Выберите балл из списка: {_scale_text(s)}.", promptTitle="Балл",
-                                               prompt=f"Выберите балл: {_scale_text(s)}."))
-        for s in scales
-    }
-    row = FIRST_ROW
-    for code in orders[SHEET_CHECKLIST]:
-        if code is None:
-            row += 1
-            continue
-        p = methodology.position(code)
-        ws_check.cell(row=row, column=1, value=p.code).border = box
-        t = ws_check.cell(row=row, column=2, value=p.text)
-        t.border = box
-        t.alignment = wrap
-        dv_scores[tuple(sorted(p.scale))].add(answer(ws_check, row, 3, f"checklist.{code}.score").coordinate)
-        answer(ws_check, row, 4, f"checklist.{code}.document").alignment = wrap
-        answer(ws_check, row, 5, f"checklist.{code}.link").alignment = wrap
-        row += 1
-
-    for ws in (ws_info, ws_staff, ws_check):
-        for col, width in COLUMN_WIDTHS[ws.title].items():
-            ws.column_dimensions[col].width = width
-        if protect:
-            ws.protection.sheet = True
-            ws.protection.formatColumns = False
-            ws.protection.formatRows = False
-    if protect:
-        wb.security = WorkbookProtection(lockStructure=True)
-    return wb, cells
+    writer = _FormWriter(methodology, academic_year, values)
+    writer.write_info(orders[SHEET_INFO])
+    writer.write_staff(orders[SHEET_STAFF])
+    writer.write_checklist(orders[SHEET_CHECKLIST])
+    writer.finish(protect)
+    return writer.wb, writer.cells
 
 
 def workbook_bytes(wb: Any, stamp: dt.datetime) -> bytes:
@@ -257,7 +293,7 @@ def write_template(params: YearParams, out_dir: str | Path, prefilled: bool = Fa
         registry = read_registry(Path(params.raw_dir) / "registry.csv")
         for rec in registry.itertuples(index=False):
             values = {"info.school_code": str(rec.code), "info.school_name": str(rec.name)}
-            if str(rec.type) in SCHOOL_TYPES:
+            if str(rec.type) in methodology.form.school_types:
                 values["info.school_type"] = str(rec.type)
             wb, _ = build_workbook(methodology, params.academic_year, values=values)
             written.append(write_bytes_atomic(out_dir / template_name(params.academic_year, str(rec.code)), workbook_bytes(wb, stamp)))

@@ -13,24 +13,24 @@ import textwrap
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt  # (rc_context only: the figures below belong to no backend)
+import numpy as np
+import pandas as pd
+from markupsafe import Markup, escape
+from matplotlib.colors import ListedColormap
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from markupsafe import Markup, escape  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from ..core.contract import CLUSTERS, FOLLOWUP_STATUSES, LEVELS, ZONES  # noqa: E402
+from ..core.contract import FOLLOWUP_STATUSES, LEVELS, ZONES
 
 GREEN, YELLOW, RED = "#2f9e62", "#f2b632", "#d64541"
 ZONE_COLOURS = dict(zip(ZONES, (GREEN, YELLOW, RED)))
 LEVEL_COLOURS = dict(zip(LEVELS, (GREEN, YELLOW, RED)))
 BAND_ALPHA = 0.10
 INK, MUTED, GRID, EMPTY = "#1f2a37", "#5f6b7a", "#e3e7ec", "#eef1f4"
-CLUSTER_COLOURS = dict(zip(CLUSTERS, ("#1d4e89", "#4a89c8", "#9cc5e8")))
+CLUSTER_PALETTE = ("#1d4e89", "#4a89c8", "#9cc5e8", "#2b6f77", "#7aa6c2", "#a3b8cc")  # by the cluster's place
 FOLLOWUP_COLOURS = dict(zip(FOLLOWUP_STATUSES, ("#23784a", "#8cc98f", "#c3cad3", "#d64541", "#eef1f4")))
 WIDTH_IN = 9.6           # figure width in inches
 WIDTH_PX = 960           # displayed width in CSS pixels
@@ -62,11 +62,18 @@ def _style() -> Iterator[None]:
         yield
 
 
-def to_data_uri(fig: plt.Figure) -> str:
+def _subplots(*args: Any, **kwargs: Any) -> tuple[Figure, Any]:
+    """plt.subplots without pyplot: the figure belongs to no backend (a kernel's inline
+    backend would otherwise show every report chart in the notebook a second time)."""
+    figsize = kwargs.pop("figsize", None)
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
+
+
+def to_data_uri(fig: Figure) -> str:
     """PNG bytes of a figure as a data URI (no metadata, so the bytes are reproducible)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
-    plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -74,14 +81,14 @@ def _wrap(s: str, width: int) -> str:
     return "\n".join(textwrap.wrap(str(s), width=width)[:3])
 
 
-def _zone_bands(ax: plt.Axes, high: float, medium: float, *, horizontal: bool = False, top: float = 100) -> None:
+def _zone_bands(ax: Axes, high: float, medium: float, *, horizontal: bool = False, top: float = 100) -> None:
     span = ax.axhspan if horizontal else ax.axvspan
     span(0, medium, color=RED, alpha=BAND_ALPHA, lw=0, zorder=0)
     span(medium, high, color=YELLOW, alpha=BAND_ALPHA + 0.04, lw=0, zorder=0)
     span(high, max(top, high), color=GREEN, alpha=BAND_ALPHA, lw=0, zorder=0)
 
 
-def _bottom_legend(fig: plt.Figure, handles: list, ncol: int, height_in: float, fontsize: float = 9) -> None:
+def _bottom_legend(fig: Figure, handles: list, ncol: int, height_in: float, fontsize: float = 9) -> None:
     """A legend centred under the axes, with room reserved for it (0.45 in per row)."""
     rows = -(-len(handles) // ncol)
     fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=fontsize, bbox_to_anchor=(0.5, 0.005),
@@ -100,11 +107,11 @@ def _zone_legend(high: float, medium: float) -> list[Patch]:
 # ============================================================================ report charts
 
 
-def distribution_chart(scores: pd.DataFrame, params: Any) -> str:
+def distribution_chart(scores: pd.DataFrame, params: Any, clusters: Sequence[str]) -> str:
     """Histogram of total scores coloured by zone, and level counts per cluster."""
     high, medium = params.levels.high, params.levels.medium
     with _style():
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(WIDTH_IN, 3.9), gridspec_kw={"width_ratios": [1.55, 1]})
+        fig, (ax, ax2) = _subplots(1, 2, figsize=(WIDTH_IN, 3.9), gridspec_kw={"width_ratios": [1.55, 1]})
         bins = np.arange(0, 105, 5)
         vals = scores["total_score"].astype(float).clip(0, 100).to_numpy()
         counts, edges = np.histogram(vals, bins=bins)
@@ -121,7 +128,7 @@ def distribution_chart(scores: pd.DataFrame, params: Any) -> str:
         ax.set_ylabel("Число ОО")
         ax.set_title("Распределение итоговых баллов")
 
-        present = [c for c in CLUSTERS if c in set(scores["cluster"])]
+        present = [c for c in clusters if c in set(scores["cluster"])]
         table = pd.crosstab(scores["cluster"], scores["level"]).reindex(index=present, columns=list(LEVELS), fill_value=0)
         left = np.zeros(len(present))
         y = np.arange(len(present))[::-1]
@@ -173,7 +180,7 @@ def heatmap_chart(pos: pd.DataFrame, schools: pd.DataFrame, methodology: Any) ->
     named = n_rows <= HEATMAP_NAMED_ROWS
     height = 0.27 * n_rows + 2.3 if named else HEATMAP_DENSE_HEIGHT
     with _style():
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
+        fig, ax = _subplots(figsize=(WIDTH_IN, height))
         cmap = ListedColormap([EMPTY, RED, YELLOW, GREEN])
         if named:
             ax.pcolormesh(np.arange(n_cols + 1), np.arange(n_rows + 1), cat, cmap=cmap, vmin=0, vmax=3,
@@ -219,7 +226,7 @@ def heatmap_chart(pos: pd.DataFrame, schools: pd.DataFrame, methodology: Any) ->
         handles = [Patch(color=GREEN, label="максимальный балл"), Patch(color=YELLOW, label="частично"),
                    Patch(color=RED, label="0 баллов"), Patch(color=EMPTY, label="нет данных")]
         if named:
-            handles.append(plt.Line2D([], [], marker="x", color=INK, ls="", markersize=7, markeredgewidth=2,
+            handles.append(Line2D([], [], marker="x", color=INK, ls="", markersize=7, markeredgewidth=2,
                                       label="не подтверждено документом"))
         ax.set_title("Карта дефицитов: засчитанные баллы ОО по позициям самооценки", pad=22)
         _bottom_legend(fig, handles, 5, height, fontsize=8.5)
@@ -237,23 +244,24 @@ def criteria_chart(profile: pd.DataFrame, methodology: Any, params: Any) -> str:
     bar_h = 0.78 / max(len(clusters), 1)
     height = 0.72 * n + 1.6
     with _style():
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
+        fig, ax = _subplots(figsize=(WIDTH_IN, height))
         _zone_bands(ax, high, medium)
         y = np.arange(n)[::-1].astype(float)
         for k, cl in enumerate(clusters):
             vals = profile[cl].to_numpy(dtype=float)
             off = (len(clusters) - 1) / 2 * bar_h - k * bar_h
-            ax.barh(y + off, np.nan_to_num(vals), height=bar_h * 0.9, color=CLUSTER_COLOURS.get(cl, MUTED), label=cl, zorder=3)
+            ax.barh(y + off, np.nan_to_num(vals), height=bar_h * 0.9, color=CLUSTER_PALETTE[k % len(CLUSTER_PALETTE)], label=cl,
+                    zorder=3)
             for yi, v in zip(y + off, vals):
                 if v == v:
                     ax.text(min(v, 100) + 1.2, yi, f"{v:.0f}", va="center", fontsize=7.8, color=MUTED, zorder=4)
-        handles = [Patch(color=CLUSTER_COLOURS.get(cl, MUTED), label=cl) for cl in clusters]
+        handles = [Patch(color=CLUSTER_PALETTE[k % len(CLUSTER_PALETTE)], label=cl) for k, cl in enumerate(clusters)]
         if "все ОО" in profile:
             allv = profile["все ОО"].to_numpy(dtype=float)
             for yi, v in zip(y, allv):
                 if v == v:
                     ax.plot([v, v], [yi - 0.42, yi + 0.42], color=INK, lw=2.2, zorder=5)
-            handles.append(plt.Line2D([], [], color=INK, lw=2.2, label="среднее по всем ОО"))
+            handles.append(Line2D([], [], color=INK, lw=2.2, label="среднее по всем ОО"))
         ax.set_yticks(y, [f"{c}. {_wrap(names.get(c, c), 36)}" for c in crit], fontsize=8.8)
         ax.set_xlim(0, 108)
         ax.set_ylim(-0.6, n - 0.4)
@@ -271,7 +279,7 @@ def targets_chart(tm: pd.DataFrame, params: Any) -> str:
     n = len(tm)
     height = 0.58 * n + 1.5
     with _style():
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
+        fig, ax = _subplots(figsize=(WIDTH_IN, height))
         y = np.arange(n)[::-1].astype(float)
         for yi, r in zip(y, tm.itertuples()):
             small = bool(r.small) or r.value != r.value
@@ -292,7 +300,7 @@ def targets_chart(tm: pd.DataFrame, params: Any) -> str:
         ax.grid(axis="x", color=GRID, zorder=0)
         ax.set_title("Муниципальные целевые показатели: значение и цель")
         handles = [Patch(color=GREEN, label="достигнут"), Patch(color=RED, label="не достигнут"),
-                   plt.Line2D([], [], color=INK, lw=2.2, label="целевое значение")]
+                   Line2D([], [], color=INK, lw=2.2, label="целевое значение")]
         _bottom_legend(fig, handles, 3, height)
         return to_data_uri(fig)
 
@@ -305,18 +313,19 @@ def _label(code: str, name: str, width: int) -> str:
     return f"{code}  " + "\n".join(lines)
 
 
-def dynamics_chart(history: pd.DataFrame, params: Any) -> str:
+def dynamics_chart(history: pd.DataFrame, params: Any, clusters: Sequence[str]) -> str:
     """Mean total per cluster and overall by year (over the zone bands) and level shares by year."""
     high, medium = params.levels.high, params.levels.medium
     years = [str(y) for y in history["year"]]
     x = np.arange(len(years))
     with _style():
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(WIDTH_IN, 3.9), gridspec_kw={"width_ratios": [1.4, 1]})
+        fig, (ax, ax2) = _subplots(1, 2, figsize=(WIDTH_IN, 3.9), gridspec_kw={"width_ratios": [1.4, 1]})
         _zone_bands(ax, high, medium, horizontal=True)
-        for cl in CLUSTERS:
+        for i, cl in enumerate(clusters):
             col = f"mean_{cl}"
             if col in history and history[col].notna().any():
-                ax.plot(x, history[col], marker="o", color=CLUSTER_COLOURS[cl], lw=1.6, label=cl, zorder=3)
+                ax.plot(x, history[col], marker="o", color=CLUSTER_PALETTE[i % len(CLUSTER_PALETTE)], lw=1.6, label=cl,
+                        zorder=3)
         ax.plot(x, history["mean_total"], marker="o", color=INK, lw=2.6, label="все ОО", zorder=4)
         for xi, v in zip(x, history["mean_total"]):
             if v == v:
@@ -351,7 +360,7 @@ def followup_chart(summary: pd.DataFrame) -> str:
     d = summary.iloc[::-1].reset_index(drop=True)
     n = len(d)
     with _style():
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.34 * n + 1.7))
+        fig, ax = _subplots(figsize=(WIDTH_IN, 0.34 * n + 1.7))
         y = np.arange(n)
         left = np.zeros(n)
         for s in FOLLOWUP_STATUSES:

@@ -12,8 +12,9 @@ import pandas as pd
 
 from ..config.methodology import Methodology, load_methodology
 from ..config.params import YearParams, load_params
+from ..config.years import EarlierYear, earlier_years
 from ..core.contract import OUTPUTS
-from ..core.errors import PipelineError
+from ..core.errors import StageError
 from ..core.values import as_bool
 from ..io.storage import read_table
 
@@ -85,22 +86,16 @@ def load_history(params: YearParams) -> list[HistoryYear]:
     """The year and every earlier one reachable through previous_params, oldest first. A year
     whose parameter file or processed data is missing is kept with a note and no data."""
     chain: list[HistoryYear] = []
-    seen: set[Path] = set()
-    current: YearParams | None = params
-    while current is not None:
-        data = load_year(current)
-        note = "" if data is not None else f"обработанные данные не найдены ({Path(current.processed_dir).name})"
-        chain.append(HistoryYear(current.year, current.academic_year, data, note))
-        if current.source is not None:
-            seen.add(Path(current.source).resolve())
-        prev = current.previous_params
-        if prev is None or Path(prev).resolve() in seen:
+    last = params
+    for current in [params, *(e for e in earlier_years(params))]:
+        year = current.params if isinstance(current, EarlierYear) else current
+        if year is None:  # an unreadable earlier year: say so, the chain ends there
+            chain.append(HistoryYear(last.year - 1, "", None, f"файл параметров «{current.path.name}» не читается"))
             break
-        try:
-            current = load_params(prev, check_files=False)
-        except Exception:  # an unreadable earlier year: say so, stop following the chain
-            chain.append(HistoryYear(current.year - 1, "", None, f"файл параметров «{Path(prev).name}» не читается"))
-            break
+        data = load_year(year)
+        note = "" if data is not None else f"обработанные данные не найдены ({Path(year.processed_dir).name})"
+        chain.append(HistoryYear(year.year, year.academic_year, data, note))
+        last = year
     return list(reversed(chain))
 
 
@@ -135,8 +130,8 @@ def build_context(params: YearParams | str | Path, methodology: Methodology | No
     history = load_history(params)
     data = history[-1].data
     if data is None:
-        raise PipelineError(
-            f"Нет обработанных данных {params.year} года в папке «{params.processed_dir}»",
+        raise StageError(
+            "report", f"нет обработанных данных {params.year} года в папке «{params.processed_dir}»",
             "Сначала выполните этапы ingest, clean, score и recommendations (python -m pipeline run --params …).",
         )
     return ReportContext(params, methodology, data, history)

@@ -31,6 +31,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from ..core.errors import StageError
 from ..core.parallel import can_fork
 from ..io.storage import write_bytes_atomic
 from ..core.contract import DECISION_KINDS
@@ -411,8 +412,6 @@ class ResultsJob:
 
     def result(self) -> Path:
         """Wait for the workbook; its path, or PipelineError saying why it was not written."""
-        from ..core.errors import PipelineError
-
         if self._proc is None:
             assert self._ctx is not None
             return write_results(self._ctx, self.path)
@@ -423,7 +422,7 @@ class ResultsJob:
         self._proc.join()
         self._recv.close()
         if status != "ok":
-            raise PipelineError(f"Таблица результатов {self.path} не записана: {text}",
+            raise StageError("report", f"таблица результатов {self.path} не записана: {text}",
                                 "Исправьте причину и запустите этап отчёта снова (--force).")
         return self.path
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 
-from ..core.contract import LEVELS, RULE_NAMES, ZONES
-from ..core.values import text
+from ..core.contract import LEVELS, ZONES
+from ..core.rules import SEVERITY_LABEL, rule_name  # noqa: F401  (the report names rules and severities from here)
 
 
 ZONE_CLASS = {"зелёная": "green", "жёлтая": "yellow", "красная": "red"}
@@ -34,10 +33,4 @@ FILE_STATUS_LABEL = {
 }
 
 
-SEVERITY_LABEL = {"error": "ошибка", "warning": "предупреждение"}
 
-
-def rule_name(rule: Any) -> str:
-    """The Russian name of a data-quality rule (the code itself when unknown)."""
-    r = text(rule)
-    return RULE_NAMES.get(r, r)

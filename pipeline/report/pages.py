@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import html as html_lib
 import os
 from functools import lru_cache
 from typing import Callable
 
 import gc
 import math
-import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,10 +15,11 @@ from typing import Any
 from markupsafe import Markup
 
 from ..config.params import YearParams
-from ..core.privacy import PERSONAL_FIELDS, redact
+from ..core.privacy import redact
+from ..io.storage import write_bytes_atomic
 from ..core.values import text
-from .context import ReportContext, build_context
-from .sections import summary_line
+from .context import ReportContext
+from .sections import all_sections, summary_line
 from ..core.parallel import can_fork, cores
 from .render import _render, css
 from .school import school_page_data
@@ -28,94 +27,34 @@ from .tables import school_page
 
 
 def personal_names(ctx: ReportContext) -> list[str]:
-    """Names from the forms that must never appear on a published page."""
+    """Names from the forms (the methodology's personal fields) that must never appear on a
+    published page, longest first."""
     names: set[str] = set()
+    fields = ctx.methodology.personal_fields
     for hy in ctx.history:
         if hy.data is None:
             continue
         prof = hy.data["profile.csv"]
-        for f in PERSONAL_FIELDS:
+        for f in fields:
             if f in prof.columns:
                 names.update(v.strip() for v in prof[f].map(text) if len(v.strip()) >= 4)
     return sorted(names, key=len, reverse=True)
 
 
-def export_html(executed_notebook: Path, out_html: Path, params: YearParams) -> Path:
-    """Convert the executed 05_report notebook into the published index.html.
-
-    No input cells, no prompts, no stream or error output, no cell tagged `audit`; the body
-    goes into the site's page template with inline CSS; nothing is loaded from outside and the
-    output is deterministic (no cell ids, no random ids). Personal names from the forms are
-    redacted as a last line of defence. Written atomically.
-    """
-    import copy
-
-    import nbformat
-
-    from ..io.storage import write_bytes_atomic
-    from ..run.notebooks import html_exporter
-
-    nb = nbformat.read(str(executed_notebook), as_version=4)
-    nb = copy.deepcopy(nb)
-    cells = []
-    for i, cell in enumerate(nb.cells):
-        tags = set(cell.get("metadata", {}).get("tags", []))
-        if tags & {"audit", "parameters", "injected-parameters", "remove"}:
-            continue
-        cell["id"] = f"c{i}"
-        cell["metadata"] = {}
-        if cell.cell_type == "code":
-            cell["execution_count"] = None
-            outs = []
-            for o in cell.get("outputs", []):
-                if o.get("output_type") not in ("display_data", "execute_result"):
-                    continue
-                data = {k: v for k, v in o.get("data", {}).items() if k in ("text/html", "image/png", "text/markdown")}
-                if not data:
-                    continue
-                outs.append(nbformat.v4.new_output("display_data", data=data))
-            if not outs:
-                continue
-            cell["outputs"] = outs
-        elif cell.cell_type != "markdown":
-            continue
-        cells.append(cell)
-    nb.cells = cells
-    nb.metadata = {"kernelspec": nb.metadata.get("kernelspec", {}), "language_info": {"name": "python"}}
-    exporter = html_exporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, anchor_link_text="")
-    body, _ = exporter.from_notebook_node(nb)
-    body = re.sub(r'\s*id="cell-id=[^"]*"', "", body)
-    body = re.sub(r"\n\s*\n+", "\n", body)
-    try:
-        ctx: ReportContext | None = build_context(params)
-    except Exception:  # noqa: BLE001 - the notebook ran, so this only fails without data: nothing to add
-        ctx = None
-    html = render_report_page(body, params, summary=summary_line(ctx) if ctx else "")
-    html = redact(html, personal_names(ctx) if ctx else [])
-    out_html = Path(out_html)
-    write_bytes_atomic(out_html, html.encode("utf-8"))
-    return out_html
+def report_page(ctx: ReportContext) -> str:
+    """The year's published analytic report (index.html): every section of the report, in the
+    site's page template, with inline CSS; nothing loaded from outside; personal names from the
+    forms redacted as a last line of defence. The same sections the report notebook shows."""
+    params = ctx.params
+    body = "\n".join(all_sections(ctx))
+    html = _render("report.html.j2", body=Markup(body), title=f"{params.header.title} — {params.year}",
+                   year=params.year, organization=params.header.organization, summary=summary_line(ctx))
+    return redact(html, personal_names(ctx))
 
 
-def render_report_page(body_html: str, params: "YearParams", summary: str = "") -> str:
-    """The year's report page around the body exported from the notebook (trusted HTML)."""
-    return _render(
-        "report.html.j2",
-        body=Markup(body_html),
-        title=f"{params.header.title} — {params.year}",
-        year=params.year,
-        organization=params.header.organization,
-        summary=summary or _summary_from_body(body_html),
-    )
-
-
-def _summary_from_body(body_html: str) -> str:
-    """A one-line summary for the site index, taken from the report's key figures."""
-    m = re.search(r'<ul class="findings"><li>(.*?)</li>', body_html, flags=re.S)
-    if not m:
-        return ""
-    return html_lib.unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip()
+def write_report_page(ctx: ReportContext, out_dir: str | Path) -> Path:
+    """Write out_dir/index.html (report_page), atomically."""
+    return write_bytes_atomic(Path(out_dir) / "index.html", report_page(ctx).encode("utf-8"))
 
 
 def render_school_page(view: "dict[str, Any] | SimpleNamespace", params: "YearParams") -> str:

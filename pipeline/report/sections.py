@@ -3,6 +3,9 @@ pure function of the context returning HTML."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import math
 from typing import Any, Sequence
 
@@ -10,16 +13,17 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from ..config.params import YearParams
-from ..core.contract import CLUSTERS, DECISION_KINDS, FOLLOWUP_STATUSES, LEVELS, PRIORITIES
+from ..core.contract import DECISION_KINDS, FOLLOWUP_STATUSES, LEVELS, PRIORITIES
 from ..core.levels import trend, zone_of
 from ..core.privacy import small_label
 from ..core.russian import fmt_date, fmt_int, fmt_num, fmt_pct, plural, short
 from ..core.values import num, text
 from ..fast.columns import _each_number, _texts, _values
+from ..form.fields import layout
 from .context import ReportContext
 from .html import bar_cell, figure, h, note, para, section, sub, table, trend_chip, zone_chip
 from .labels import SEVERITY_LABEL, TARGET_STATUS_LABEL, TARGET_STATUS_MARK, ZONE_CLASS, rule_name
-from .tables import _names, _shared, cluster_profile, deficits, followup_summary, history_table, indicator_names, municipal_targets, participation, position_matrix, school_page, school_table, target_school_matrix
+from .tables import codes_of, cluster_order, _names, _shared, cluster_profile, deficits, followup_summary, history_table, indicator_names, municipal_targets, participation, position_matrix, school_page, school_table, target_school_matrix
 
 
 # The management cycle the report follows (federal guidance on municipal quality mechanisms):
@@ -173,16 +177,21 @@ def indicators_html(ctx: ReportContext) -> str:
 
 
 def methods_html(ctx: ReportContext) -> str:
-    """3. Методы сбора информации."""
+    """3. Методы сбора информации — what the year's form asks, as the methodology declares it."""
     m = ctx.methodology
+    form = layout(m)
     scale = "/".join(str(s) for s in sorted({s for p in m.positions for s in p.scale}, reverse=True))
     items = [
         f"Самооценка ОО по единой форме (лист «Показатели»): балл {scale} по каждой позиции с указанием "
         "названия и реквизитов подтверждающего документа и ссылки на его размещение на сайте ОО.",
-        "Сведения о кадрах (лист «Кадры»): численность педагогов, участие в муниципальных мероприятиях и конкурсах, "
-        "публикации, повышение квалификации, диагностика дефицитов, наставничество молодых педагогов.",
-        "Сведения об ОО (лист «Сведения»): тип, численность обучающихся, статус инновационной площадки и ШНОР, "
-        "мониторинг кадровых потребностей.",
+    ]
+    if form.staff:
+        items.append("Сведения о кадрах (лист «Кадры»), число педагогов: "
+                     + "; ".join(f"{code} — {label}" for code, label in form.staff) + ".")
+    shown_fields = [f.label[:1].lower() + f.label[1:] if f.label[1:2].islower() else f.label
+                    for f in form.declared if not f.personal]
+    items.append("Сведения об ОО (лист «Сведения»): " + ", ".join(["тип ОО", *shown_fields]) + ".")
+    items += [
         "Аудит документационного обеспечения: балл без подтверждающего документа не засчитывается "
         "(«не подтверждено»), ссылка, не являющаяся адресом http(s), не используется.",
         "Автоматическая проверка форм: каждое замечание к данным фиксируется с указанием файла, листа и ячейки.",
@@ -250,7 +259,7 @@ def distribution_html(ctx: ReportContext) -> Markup:
     sub_ = st[st["submitted"] & st["total_score"].notna()]
     if sub_.empty:
         return sub("Распределение итоговых баллов", para("Нет ОО с рассчитанным итоговым баллом."), anchor="distribution")
-    uri = charts.distribution_chart(sub_, ctx.params)
+    uri = charts.distribution_chart(sub_, ctx.params, cluster_order(ctx))
     desc = sub_["total_score"].describe()
     text_ = (f"Итоговый балл рассчитан для {len(sub_)} ОО: минимум {fmt_num(desc['min'])}, медиана "
              f"{fmt_num(sub_['total_score'].median())}, максимум {fmt_num(desc['max'])}, среднее {fmt_num(desc['mean'])}.")
@@ -268,7 +277,7 @@ def ranking_html(ctx: ReportContext) -> Markup:
     thr = p.report.trend_threshold
     small = small_label(ctx.n_small)
     blocks = []
-    for cl in [c for c in CLUSTERS if c in set(st["cluster"].map(text))] + sorted(set(st["cluster"].dropna().map(text)) - set(CLUSTERS)):
+    for cl in [c for c in cluster_order(ctx) if c in set(st["cluster"].map(text))]:
         g = st[st["cluster"].map(text) == cl]
         rows, classes = [], []
         for r in g.itertuples():
@@ -290,8 +299,7 @@ def ranking_html(ctx: ReportContext) -> Markup:
             rows, num_cols=(0, 5, 6), cls="data ranking", row_classes=classes, nowrap=(2, 7),
             widths=("6%", "29%", "9%", "16%", "9%", "11%", "10%", "10%"))))
     return sub("Кластеры и рейтинг", para(
-        f"ОО сравниваются внутри кластера: «СОШ>500» — СОШ, гимназии, лицеи и ЦО с числом обучающихся более "
-        f"{p.cluster_threshold}, «СОШ≤500» — те же типы ОО до {p.cluster_threshold} обучающихся, «ООШ» — ООШ и НОШ. "
+        f"ОО сравниваются внутри кластера: {ctx.methodology.cluster_rule.describe(p.cluster_threshold)}. "
         f"Итог = {fmt_num(p.weights.checklist, 2)} × самооценка + {fmt_num(1 - p.weights.checklist, 2)} × индекс "
         f"активности. Отметка тренда ▲/▼ — изменение более чем на {fmt_num(thr, 0)} баллов к прошлому году."),
         *blocks, anchor="ranking")
@@ -341,12 +349,7 @@ def targets_html(ctx: ReportContext) -> Markup:
     small = small_label(ctx.n_small)
     rows, classes = [], []
     for r in tm.itertuples():
-        if r.kind == "count":
-            how = f"{fmt_int(r.numerator)} из {fmt_int(r.denominator)} ОО"
-        elif r.kind == "flag":
-            how = f"{fmt_int(r.numerator)} из {fmt_int(r.denominator)} ОО"
-        else:
-            how = f"{fmt_int(r.numerator)} из {fmt_int(r.denominator)} педагогов" if not r.small else small
+        how = r.how
         value = small if r.small else fmt_pct(r.value)
         status = "н/д" if r.met is None or r.small else ("достигнут" if r.met else "не достигнут")
         rows.append([r.target, r.name, how, value, f"≥ {fmt_pct(r.target_value, 0)}",
@@ -394,7 +397,7 @@ def dynamics_html(ctx: ReportContext) -> Markup:
     if len(with_data) < 2:
         blocks.append(para("Динамика по годам появится, когда будут обработаны данные как минимум двух лет мониторинга."))
     else:
-        blocks.append(figure(charts.dynamics_chart(with_data, ctx.params), "Динамика среднего итогового балла и уровней по годам",
+        blocks.append(figure(charts.dynamics_chart(with_data, ctx.params, cluster_order(ctx)), "Динамика среднего итогового балла и уровней по годам",
                              None, width=charts.WIDTH_PX))
         tcodes = [t.code for t in ctx.methodology.targets if "municipal" in t.scope]
         head = ["Год", "Учебный год", "ОО (форм)", "Средний балл", "Высокий", "Средний", "Низкий", "Целевых достигнуто"]
@@ -477,9 +480,6 @@ def _school_list(codes: str, names: dict[str, str]) -> str:
     return ", ".join(names.get(c, c) for c in items)
 
 
-def _codes(v: Any) -> list[str]:
-    return [c.strip() for c in text(v).split(";") if c.strip()]
-
 
 def _school_links(codes: Sequence[str], names: dict[str, str]) -> Markup:
     return Markup(", ").join(h("a", names.get(c, c), href=f"schools/{school_page(c)}") for c in codes)
@@ -517,7 +517,7 @@ def measures_html(ctx: ReportContext) -> str:
         rows = []
         for r in sem.to_dict("records"):
             code = text(r.get("indicator_code", ""))
-            codes = _codes(r["schools"])
+            codes = codes_of(r["schools"])
             n, of = num(r.get("n_schools")), num(r.get("n_concerned"))
             failed = (f"{fmt_int(n)} из {fmt_int(of)} ({fmt_pct(r.get('share_failed'), 0)})" if n is not None and of
                       else str(len(codes)))
@@ -538,7 +538,7 @@ def measures_html(ctx: ReportContext) -> str:
         who, same = _who_when(g)
         rows = []
         for r in g.to_dict("records"):
-            codes = _codes(r["schools"])
+            codes = codes_of(r["schools"])
             basis = text(r.get("basis", "")) or text(r["topic"])
             row = [_school_links(codes, names) if codes else "—", basis]
             if not same:
@@ -645,20 +645,32 @@ def schools_html(ctx: ReportContext) -> str:
         "и подтверждающие документы."), h("ul", Markup("".join(items)), class_="school-list"))
 
 
+def _share_formulas(m: Any) -> list[str]:
+    """Each share as the methodology computes it, in words."""
+    labels = layout(m).staff_labels
+    return [f"{sh.code} = {sh.numerator} / {sh.denominator} × 100 % ({sh.numerator} — {labels.get(sh.numerator, '')}; "
+            f"{sh.denominator} — {labels.get(sh.denominator, '')}); при {sh.denominator} = 0 не применяется"
+            for sh in m.shares]
+
+
 def appendix_html(ctx: ReportContext) -> str:
-    """Приложение: positions, criteria, formulas and the methodology's warnings."""
+    """Приложение: positions, criteria, formulas and the methodology's warnings — each formula
+    from the methodology's declarations."""
     m, p = ctx.methodology, ctx.params
     prow = [[x.code, x.text, x.criterion, "/".join(str(s) for s in sorted(x.scale, reverse=True)),
              "да" if x.evidence_required else "нет"] for x in m.positions]
+    index = ", ".join(m.index_shares)
     formulas = [
-        f"Процент самооценки = сумма засчитанных баллов / {m.max_points} × 100. Балл 1 или 2 без подтверждающего "
+        f"Процент самооценки = сумма засчитанных баллов / {m.max_points} × 100. Балл выше 0 без подтверждающего "
         "документа засчитывается как 0 («не подтверждено»).",
-        "Доли педагогов: S1…S6 — в % от числа педагогов (P0); S7 — доля молодых педагогов, охваченных наставничеством "
-        "(P8 / P7), не применяется при отсутствии молодых педагогов.",
-        "Индекс активности: доли, входящие в индекс, приводятся к шкале 0–1 внутри кластера ((x − min) / (max − min); "
-        "при max = min — 1, если max > 0, иначе 0); индекс = среднее × 100.",
+        *(["Доли педагогов: " + "; ".join(_share_formulas(m)) + "."] if m.shares else []),
+        (f"Индекс активности: доли {index} приводятся к шкале 0–1 внутри кластера ((x − min) / (max − min); "
+         "при max = min — 1, если max > 0, иначе 0); индекс = среднее × 100.") if index else
+        "Индекс активности методикой не предусмотрен: итоговый балл равен проценту самооценки.",
         f"Итоговый балл = {fmt_num(p.weights.checklist, 2)} × процент самооценки + "
-        f"{fmt_num(1 - p.weights.checklist, 2)} × индекс активности.",
+        f"{fmt_num(1 - p.weights.checklist, 2)} × индекс активности." if index else
+        "Итоговый балл = процент самооценки.",
+        f"Кластеры: {m.cluster_rule.describe(p.cluster_threshold)}.",
         "Место в кластере — по итоговому баллу по убыванию; при равенстве баллов ОО делят место (1, 2, 2, 4).",
         f"Уровни и зоны: высокий (зелёная) ≥ {fmt_num(p.levels.high, 0)}, средний (жёлтая) ≥ "
         f"{fmt_num(p.levels.medium, 0)}, низкий (красная, зона риска) < {fmt_num(p.levels.medium, 0)}; "
@@ -685,14 +697,38 @@ def footer_html(ctx: ReportContext) -> str:
                  class_="doc-footer"))
 
 
-SECTIONS = ("header_html", "cycle_html", "summary_html", "goals_html", "indicators_html", "methods_html",
-            "monitoring_html", "analysis_html", "recommendations_html", "measures_html", "decisions_html",
-            "effectiveness_html", "schools_html", "appendix_html", "footer_html")
+@dataclass(frozen=True)
+class Section:
+    """One section of the analytic report, in the order of the page."""
+
+    name: str
+    what: str                                   # what it shows (the report notebook's comment)
+    render: Callable[[ReportContext], str]
+
+
+# The report, section by section: the published page, the report notebook and the Word
+# document are all made from this list (add a section here: see ARCHITECTURE.md).
+SECTIONS: tuple[Section, ...] = (
+    Section("header", "шапка: орган управления, утверждение, название, номер и дата приказа, исполнители",
+            lambda ctx: header_html(ctx.params)),
+    Section("cycle", "управленческий цикл и содержание", cycle_html),
+    Section("summary", "основные итоги", summary_html),
+    Section("goals", "1. Цели", goals_html),
+    Section("indicators", "2. Показатели", indicators_html),
+    Section("methods", "3. Методы сбора информации", methods_html),
+    Section("monitoring", "4. Мониторинг: участие ОО и качество данных", monitoring_html),
+    Section("analysis", "5. Анализ: распределение, рейтинг, карта дефицитов, критерии, целевые показатели, динамика",
+            analysis_html),
+    Section("recommendations", "6. Адресные рекомендации", recommendations_html),
+    Section("measures", "7. Меры", measures_html),
+    Section("decisions", "8. Управленческие решения", decisions_html),
+    Section("effectiveness", "9. Анализ эффективности принятых мер", effectiveness_html),
+    Section("schools", "страницы школ", schools_html),
+    Section("appendix", "приложение: методика расчёта", appendix_html),
+    Section("footer", "исполнители", footer_html),
+)
 
 
 def all_sections(ctx: ReportContext) -> list[str]:
-    """Every section of the report, in order (what the notebook displays cell by cell)."""
-    out = [header_html(ctx.params)]
-    for name in SECTIONS[1:]:
-        out.append(globals()[name](ctx))
-    return out
+    """Every section of the report, in order."""
+    return [section_.render(ctx) for section_ in SECTIONS]

@@ -16,7 +16,7 @@ import re
 import shutil
 from pathlib import Path
 
-from ..core.errors import PipelineError
+from ..core.errors import RunError
 from ..io.storage import write_bytes_atomic
 from .render import _render
 
@@ -85,12 +85,12 @@ def publish(reports_dir: str | Path, out_dir: str | Path) -> int:
     root = Path(reports_dir).resolve()
     out = Path(out_dir).resolve()
     if not built_years(root):
-        raise PipelineError(
+        raise RunError(
             f"В папке «{root}» нет построенных отчётов (<год>/index.html)",
             "Сначала выполните год: python -m pipeline run --params params/<год>.yaml.",
         )
     if out == root or root in out.parents:
-        raise PipelineError(f"Папка публикации «{out}» находится внутри папки отчётов «{root}»",
+        raise RunError(f"Папка публикации «{out}» находится внутри папки отчётов «{root}»",
                             "Укажите в --out папку вне reports/.")
     build_index(root)
     files = publishable_files(root)

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..config.methodology import Methodology
-from ..core.contract import CLUSTERS, FOLLOWUP_STATUSES, LEVELS, PRIORITIES
+from ..core.contract import FOLLOWUP_STATUSES, LEVELS, PRIORITIES
 from ..core.levels import zone_of
 from ..core.privacy import is_small, small_label
 from ..core.russian import fmt_pct
@@ -27,6 +27,22 @@ def school_page(code: str) -> str:
 
         safe = f"{safe}-{hashlib.sha256(code.encode('utf-8')).hexdigest()[:8]}"
     return f"{safe}.html"
+
+
+def cluster_order(ctx: ReportContext) -> list[str]:
+    """The clusters as the report lists them: the year's, in the methodology's order, then any
+    other label an earlier year had (its threshold may have been another)."""
+    key = "cluster_order"
+    if key not in ctx.cache:
+        order = ctx.methodology.cluster_rule.labels(ctx.params.cluster_threshold)
+        seen = {text(c) for hy in ctx.history if hy.data is not None for c in hy.data["scores.csv"]["cluster"]} - {""}
+        ctx.cache[key] = order + sorted(seen - set(order))
+    return list(ctx.cache[key])
+
+
+def codes_of(value: Any) -> list[str]:
+    """The school codes of a decisions.csv `schools` cell («0101;0102»)."""
+    return [c.strip() for c in text(value).split(";") if c.strip()]
 
 
 def _cached(fn):
@@ -134,7 +150,7 @@ def school_table(ctx: ReportContext) -> pd.DataFrame:
         cnt = recs[recs["priority"] == p].groupby("school_code")["recommendation_id"].count()
         sc[f"rec_{p}"] = sc["school_code"].map(cnt).fillna(0).astype(int)
     sc["page"] = sc["school_code"].map(school_page)
-    order = {c: i for i, c in enumerate(CLUSTERS)}
+    order = {c: i for i, c in enumerate(cluster_order(ctx))}
     sc["_c"] = sc["cluster"].map(lambda c: order.get(text(c), 99))
     sc = sc.sort_values(["_c", "rank_in_cluster", "school_code"], na_position="last", kind="mergesort")
     return sc.drop(columns="_c").reset_index(drop=True)
@@ -165,7 +181,7 @@ def cluster_profile(ctx: ReportContext) -> pd.DataFrame:
     """Mean criterion pct per cluster (rows: criteria in methodology order; columns: clusters
     present, then «все ОО»)."""
     cr = criteria_table(ctx)
-    present = [c for c in CLUSTERS if c in set(cr["cluster"])] + sorted(set(cr["cluster"].dropna()) - set(CLUSTERS))
+    present = [c for c in cluster_order(ctx) if c in set(cr["cluster"])]
     out = pd.DataFrame(index=[c.code for c in ctx.methodology.criteria])
     for cl in present:
         out[cl] = cr[cr["cluster"] == cl].groupby("criterion")["pct"].mean()
@@ -236,7 +252,9 @@ def municipal_targets(ctx: ReportContext) -> pd.DataFrame:
     tm["met"] = tm["met"].map(as_bool)
     for c in ("numerator", "denominator", "value", "target_value"):
         tm[c] = pd.to_numeric(tm[c], errors="coerce").astype("float64")
-    tm["small"] = [k == "share" and is_small(d, ctx.n_small) for k, d in zip(tm["kind"], tm["denominator"])]
+    tm["small"] = [c in names and names[c].kind.municipal_small(d, ctx.n_small) for c, d in zip(tm["target"], tm["denominator"])]
+    tm["how"] = [names[c].kind.municipal_how(nu, de, sm, ctx.n_small) if c in names else ""
+                 for c, nu, de, sm in zip(tm["target"], tm["numerator"], tm["denominator"], tm["small"])]
     return tm
 
 
@@ -262,7 +280,7 @@ def history_table(ctx: ReportContext) -> pd.DataFrame:
                 schools=len(sc), submitted=int(sc["submitted"].sum()), mean_total=tot.mean(),
                 **{lv: int((sc["level"].map(text) == lv).sum()) for lv in LEVELS},
             )
-            for cl in CLUSTERS:
+            for cl in cluster_order(ctx):
                 row[f"mean_{cl}"] = tot[sc["cluster"].map(text) == cl].mean()
             tm = hy.data["targets_municipal.csv"]
             met = tm["met"].map(as_bool)

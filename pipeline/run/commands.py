@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..config.params import YearParams, discover_params, load_params
-from ..core.errors import PipelineError
+from ..core.errors import RunError
 from .graph import run_years
 from .progress import Progress, _seconds, _shown
 from .runner import YearResult, check_methodology
@@ -32,7 +32,7 @@ def _load_all(args) -> list[YearParams]:
     if getattr(args, "all", False):
         files = discover_params(args.params_dir)
         if not files:
-            raise PipelineError(f"В папке {args.params_dir} нет файлов параметров (*.yaml)",
+            raise RunError(f"В папке {args.params_dir} нет файлов параметров (*.yaml)",
                                 "Укажите папку с файлами годов: --params-dir.")
     else:
         files = [args.params]
@@ -41,7 +41,7 @@ def _load_all(args) -> list[YearParams]:
     for year in set(years):
         if years.count(year) > 1:
             dup = [str(p.source) for p in loaded if p.year == year]
-            raise PipelineError(f"Год {year} задан в нескольких файлах параметров: {', '.join(dup)}",
+            raise RunError(f"Год {year} задан в нескольких файлах параметров: {', '.join(dup)}",
                                 "Оставьте один файл на год.")
     return loaded
 

@@ -37,7 +37,7 @@ from typing import Any, Sequence
 
 from . import manifest as mf
 from ..core.parallel import cores
-from ..core.errors import PipelineError
+from ..core.errors import RunError
 from ..config.params import YearParams
 from .runner import (
     STAGES, Progress, Stage, YearResult, load_state, prepare_to_run, run_stage, write_manifest, year_lock,
@@ -222,7 +222,7 @@ def _drive(graph: Plan, execute, jobs: int, errors: dict[Task, BaseException], b
                     running[pool.submit(execute, t)] = t
                 if not running:
                     if pending:  # cannot happen with a valid plan: say so instead of waiting forever
-                        raise PipelineError("План запуска содержит цикл: " + ", ".join(t.label for t in pending),
+                        raise RunError("План запуска содержит цикл: " + ", ".join(t.label for t in pending),
                                             "Проверьте previous_params в файлах параметров.")
                     break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -30,8 +30,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..core.contract import OUTPUTS
-from ..core.errors import PipelineError
+from ..core.errors import RunError
+from ..config import years
 from ..config.params import YearParams, load_params
+from ..fast.text import collapse_spaces
 from ..io.storage import sha256_bytes, sha256_file, write_bytes_atomic
 
 MANIFEST_NAME = "manifest.json"
@@ -108,12 +110,8 @@ def normalize_bytes(data: bytes, subst: Iterable[tuple[bytes, bytes]]) -> bytes:
     for path, token in subst:
         data = data.replace(path, token)
     # a longer or shorter folder name shifts the padding of text tables: every run of spaces
-    # and tabs becomes one space (as re.sub(rb"[ \t]+", b" ") would, at a fraction of the
-    # cost: a run halves at every pass, and 10,000 school pages are hashed per run)
-    data = _ADDRESS.sub(b"0x?", data).replace(b"\t", b" ")
-    while b"  " in data:
-        data = data.replace(b"  ", b" ")
-    return data
+    # and tabs becomes one space
+    return collapse_spaces(_ADDRESS.sub(b"0x?", data))
 
 
 def _without_plain_reprs(data: bytes) -> bytes:
@@ -211,25 +209,22 @@ def raw_files(params: YearParams) -> list[dict[str, Any]]:
 
 def earlier_years(params: YearParams, depth: int = ALL_YEARS) -> dict[str, Any]:
     """The earlier years a year builds on (following previous_params; depth 1 = the previous
-    year only): each one's parameter file and processed tables, with sha256."""
+    year only): each one's parameter file and processed tables, with sha256. An earlier year
+    whose parameter file cannot be read stops the run (ParamsError naming it)."""
     out: dict[str, Any] = {}
-    seen = {params.source}
-    current = params
-    while current.previous_params is not None and (depth == ALL_YEARS or len(out) < depth):
-        path = Path(current.previous_params)
-        if path in seen:
-            break
-        seen.add(path)
-        prev = load_params(path, check_files=False)
-        folder = Path(prev.processed_dir)
+    for earlier in years.earlier_years(params, None if depth == ALL_YEARS else depth):
+        if earlier.params is None:
+            load_params(earlier.path, check_files=False)  # raises the ParamsError that says why
+            continue
+        folder = Path(earlier.params.processed_dir)
         files = {
             name: sha256_file(folder / name)
             for outputs in OUTPUTS.values()
             for name in outputs
             if (folder / name).is_file()
         }
-        out[str(prev.year)] = {"params_file": str(path), "params_sha256": sha256_file(path), "processed": files}
-        current = prev
+        out[str(earlier.params.year)] = {"params_file": str(earlier.path), "params_sha256": sha256_file(earlier.path),
+                                         "processed": files}
     return out
 
 
@@ -301,16 +296,16 @@ def write(params: YearParams, manifest: dict[str, Any]) -> Path:
 def read(params: YearParams) -> dict[str, Any]:
     path = Path(params.reports_dir) / MANIFEST_NAME
     if not path.is_file():
-        raise PipelineError(
+        raise RunError(
             f"Манифест года {params.year} не найден: {path}",
             f"Сначала выполните расчёт: python -m pipeline run --params {params.source}",
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise PipelineError(f"Манифест {path} не читается как JSON", "Выполните расчёт года заново.") from None
+        raise RunError(f"Манифест {path} не читается как JSON", "Выполните расчёт года заново.") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise PipelineError(f"Манифест {path} другого формата", "Выполните расчёт года заново.")
+        raise RunError(f"Манифест {path} другого формата", "Выполните расчёт года заново.")
     return data
 
 

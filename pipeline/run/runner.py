@@ -13,8 +13,8 @@ A year runs its stages in order. Each stage
   previous outputs intact;
 - leaves its executed notebook, made deterministic, and its HTML in `reports/<year>/audit/`
   (a failed one as `<name>.failed.ipynb`: the executed notebook is the error report).
-The report stage's executed notebook also becomes the year's published `index.html`
-(pipeline.report.export_html), and the site index `reports/index.html` is rebuilt.
+The report stage also writes the year's published `index.html`, and the site index
+`reports/index.html` is rebuilt.
 
 Two runs of the same year never overlap: `processed_dir/.lock` holds the running pid.
 `verify` re-runs a year in a temporary folder and compares with `reports/<year>/manifest.json`.
@@ -57,7 +57,7 @@ from . import manifest as mf
 from ..config.params import YearParams, load_params
 
 
-from ..core.errors import PipelineError, StageError, StrictModeError
+from ..core.errors import PipelineError, StageFailedError, StrictModeError
 
 
 from ..io.storage import sha256_file, write_bytes_atomic
@@ -128,7 +128,7 @@ def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path, *, site
     """Run one stage's notebook; on success move its outputs into place.
 
     Returns {location key: sha256} of what the stage wrote, its audit copies included.
-    Raises StageError naming the cell and the kept executed notebook when it fails.
+    Raises StageFailedError naming the cell and the kept executed notebook when it fails.
     site_index=False leaves reports/index.html to the caller (the scheduler builds it once,
     when every year is done). Safe to call from several threads for different years.
     """
@@ -165,29 +165,18 @@ def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path, *, site
     except PapermillExecutionError as exc:
         kept = _keep_executed(params, stage, executed, notebooks_dir, failed=True)
         cell = exc.exec_count if exc.exec_count is not None else exc.cell_index
-        raise StageError(label, _shown(kept), cell=cell, ename=exc.ename, evalue=_short(exc.evalue)) from None
+        raise StageFailedError(label, _shown(kept), cell=cell, ename=exc.ename, evalue=_short(exc.evalue)) from None
     except Exception as exc:  # the kernel died, the notebook is not valid JSON, …
         kept = _keep_executed(params, stage, executed, notebooks_dir, failed=True) if executed.is_file() else source
-        raise StageError(label, _shown(kept), ename=type(exc).__name__, evalue=_short(exc)) from None
+        raise StageFailedError(label, _shown(kept), ename=type(exc).__name__, evalue=_short(exc)) from None
 
     missing = [name for name in stage.outputs if not (staging / name).is_file()]
     if missing:
         kept = _keep_executed(params, stage, executed, notebooks_dir, failed=True)
-        raise StageError(
+        raise StageFailedError(
             label, _shown(kept), ename="нет результатов",
             evalue=f"блокнот не записал в output_dir {', '.join(missing)}",
         )
-    if stage.publishes:
-        # the published page is the executed notebook without code (pipeline.report.export_html)
-        try:
-            from ..report.pages import export_html
-
-            export_html(executed, staging / "index.html", params)
-        except Exception as exc:  # noqa: BLE001 - reported as the stage's failure, notebook kept
-            kept = _keep_executed(params, stage, executed, notebooks_dir, failed=True)
-            raise StageError(label, _shown(kept), ename=type(exc).__name__,
-                             evalue=_short(f"страница отчёта не построена: {exc}")) from None
-
     written: dict[str, str] = {}
     for rel, path in mf.tree_files(staging).items():
         final = target / rel

@@ -9,7 +9,7 @@ from typing import Sequence
 
 from . import manifest as mf
 from ..core.contract import OUTPUTS
-from ..core.errors import PipelineError
+from ..core.errors import RunError
 from .progress import _shown
 
 
@@ -53,12 +53,13 @@ class Stage:
     raw: bool = False               # reads the year's raw folder
     history: int = 0                # earlier years it reads: 1 = previous year, ALL_YEARS = all
     target: str = "processed_dir"   # where its outputs go
-    publishes: bool = False         # its executed notebook becomes the year's published index.html
+    publishes: bool = False         # it writes the year's published index.html (the site index is rebuilt)
+    writes: tuple[str, ...] = ()    # files it must write besides the data contract's tables
 
     @property
     def outputs(self) -> tuple[str, ...]:
         """Files the stage must write (the data contract); it may write more."""
-        return tuple(OUTPUTS.get(self.name, {}))
+        return tuple(OUTPUTS.get(self.name, {})) + self.writes
 
 
 STAGES: tuple[Stage, ...] = (
@@ -69,7 +70,7 @@ STAGES: tuple[Stage, ...] = (
           reads=("ingest", "clean", "score"), history=1),
     Stage("report", "05_report.ipynb", "отчёт",
           reads=("ingest", "clean", "score", "recommendations"), history=ALL_YEARS, target="reports_dir",
-          publishes=True),
+          publishes=True, writes=("index.html", "results.xlsx")),
 )
 
 
@@ -82,14 +83,14 @@ def stages_until(last: str | None, stages: Sequence[Stage] = STAGES) -> tuple[St
         return tuple(stages)
     names = [s.name for s in stages]
     if last not in names:
-        raise PipelineError(f"Неизвестный этап «{last}»", f"Этапы: {', '.join(names)}.")
+        raise RunError(f"Неизвестный этап «{last}»", f"Этапы: {', '.join(names)}.")
     return tuple(stages[: names.index(last) + 1])
 
 
 def check_notebooks(stages: Sequence[Stage], notebooks_dir: Path) -> None:
     missing = [s.notebook for s in stages if not (Path(notebooks_dir) / s.notebook).is_file()]
     if missing:
-        raise PipelineError(
+        raise RunError(
             f"Не найдены блокноты этапов в папке {_shown(notebooks_dir)}: {', '.join(missing)}",
             "Восстановите их из репозитория (git checkout notebooks/) или укажите этапы "
             "до существующего блокнота: --until.",

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..config.methodology import Methodology
-from ..config.params import YearParams, load_params
+from ..config.params import YearParams
+from ..config.years import earlier_years
 from ..core.contract import FOLLOWUP_STATUSES, OUTPUTS
-from ..core.errors import PipelineError
 from ..core.values import num
 from ..io.storage import read_table, sha256_file
 from .indicators import FIXED, IMPROVED, NO_DATA, UNCHANGED, WORSE, _empty, _frame, _indicator_order, _school_codes, _submitted, recommendation_id
@@ -71,11 +71,12 @@ def load_previous(params: YearParams) -> PreviousYear:
     """Find last year's outputs through params.previous_params; never raises for absence."""
     if params.previous_params is None:
         return PreviousYear(FIRST_YEAR, FIRST_YEAR_MESSAGE)
-    try:
-        prev = load_params(params.previous_params, check_files=False)
-    except PipelineError as exc:
-        return PreviousYear(PREVIOUS_MISSING, f"Параметры предыдущего года не загружены: {exc} "
+    earlier = next(earlier_years(params, depth=1), None)
+    if earlier is None or earlier.params is None:
+        problem = earlier.problem if earlier is not None else "цепочка previous_params ведёт к этому же году"
+        return PreviousYear(PREVIOUS_MISSING, f"Параметры предыдущего года не загружены: {problem} "
                             "Анализ эффективности принятых мер в этом году не выполнен.")
+    prev = earlier.params
     folder = prev.processed_dir
     rec_file = folder / "recommendations.csv"
     if not rec_file.is_file():

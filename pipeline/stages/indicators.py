@@ -3,7 +3,6 @@ a recommendation's stable id, the schools with a form, and how their tables are 
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
@@ -28,30 +27,12 @@ def _bool(v: Any) -> bool | None:
 
 
 
-def fmt_number(x: float | None) -> str:
-    """Russian number: decimal comma, one decimal rounded half up (42,25 → 42,3), no trailing «,0»."""
-    if x is None:
-        return "—"
-    d = Decimal(repr(float(x))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    text = f"{d:.1f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text.replace(".", ",")
 
-
-def _unit(unit: str) -> str:
-    return " %" if unit.strip() == "%" else f" {unit.strip()}"
-
-
-def _order(methodology: Methodology) -> dict[str, tuple[int, int, int]]:
-    """Sort key of every indicator: positions (criterion order, position order), then targets."""
-    crit = {c.code: i for i, c in enumerate(methodology.criteria)}
-    key = {p.code: (0, crit[p.criterion], i) for i, p in enumerate(methodology.positions)}
-    key.update({t.code: (1, 0, i) for i, t in enumerate(methodology.targets)})
-    return key
 
 
 def _indicator_order(methodology: Methodology, codes) -> list[str]:
     """Codes in methodology order; unknown codes after, alphabetically."""
-    key = _order(methodology)
+    key = methodology.indicator_order()
     return sorted(set(codes), key=lambda c: (0, key[c]) if c in key else (1, (0, 0, 0), c))
 
 

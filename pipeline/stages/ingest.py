@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from ..core.contract import RULE_NAMES, columns
+from ..core.contract import columns
+from ..core.rules import rule_name
 from ..core.errors import FormError, ParamsError
 from ..config.methodology import Methodology
 from ..config.params import YearParams
@@ -397,7 +398,7 @@ def findings(files: pd.DataFrame, registry: pd.DataFrame) -> str:
             f"Отклонено файлов: {len(rejected)}")
     if len(rejected):
         reasons = rejected["rule"].value_counts().sort_index()
-        text += " (" + ", ".join(f"{RULE_NAMES.get(r, r)} — {c}" for r, c in reasons.items()) + ")"
+        text += " (" + ", ".join(f"{rule_name(r)} — {c}" for r, c in reasons.items()) + ")"
     text += f". Заменено более поздними формами той же школы: {superseded}."
     return text
 

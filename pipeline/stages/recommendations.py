@@ -38,56 +38,26 @@ Rules (SPEC §6, the year's `decisions:` block):
   left the methodology).
 """
 
-
 from __future__ import annotations
 
-
-
-
 from dataclasses import dataclass, field
-
-
-
-
-
-
 from typing import Any
-
 
 import pandas as pd
 
-
 from ..config.methodology import Methodology
-
-
 from ..config.params import YearParams
-
-
 from ..core.contract import OUTPUTS, PRIORITIES
-
-
-
-
+from ..core.russian import fmt_number
 from ..core.values import flags, num
-
-
+from .decisions import build_decisions
 from .followup import FIRST_YEAR, FIRST_YEAR_MESSAGE, PREVIOUS_MISSING, PreviousYear, build_followup
-from .indicators import HIGH, MEDIUM, _bool, _frame, _indicator_order, _order, _school_codes, _submitted, _unit, fmt_number, recommendation_id
-
+from .indicators import HIGH, MEDIUM, _bool, _frame, _indicator_order, _school_codes, _submitted, recommendation_id
 
 REC_COLUMNS = OUTPUTS["recommendations"]["recommendations.csv"] + (
     "school_name", "kind", "criterion", "indicator_name", "reason",
     "claimed", "points", "max_points", "value", "target_value", "unit",
 )
-
-
-DEC_COLUMNS = OUTPUTS["recommendations"]["decisions.csv"] + (
-    "indicator_code", "n_schools", "n_concerned", "share_failed", "threshold", "basis",
-)
-
-
-
-
 
 
 def position_priority(points: float | None, claimed: float | None, confirmed: Any, max_points: int) -> tuple[str, str] | None:
@@ -110,19 +80,6 @@ def position_priority(points: float | None, claimed: float | None, confirmed: An
     return MEDIUM, f"балл {fmt_number(points)} из {max_points}"
 
 
-def target_reason(measure_kind: str, value: float | None, target_value: float | None, unit: str) -> str:
-    """Why a school target is not met, in Russian."""
-    if measure_kind == "flag":
-        return "показатель не достигнут: в форме не указано «да»"
-    if value is None:
-        return "показатель не достигнут: значение не рассчитано"
-    u = _unit(unit)
-    text = f"показатель не достигнут: {fmt_number(value)}{u}"
-    if target_value is not None:
-        text += f" при целевом {fmt_number(target_value)}{u}"
-    return text
-
-
 def build_recommendations(
     methodology: Methodology,
     scores: pd.DataFrame,
@@ -132,7 +89,7 @@ def build_recommendations(
     """recommendations.csv: one row per (school with a form, position or target needing work)."""
     submitted = _submitted(scores)
     names = dict(zip(_school_codes(scores["school_code"]), scores.get("school_name", pd.Series(dtype="object"))))
-    order = _order(methodology)
+    order = methodology.indicator_order()
 
     pos = positions.copy()
     pos["school_code"] = _school_codes(pos["school_code"])
@@ -170,7 +127,7 @@ def build_recommendations(
             rows.append({
                 "school_code": school, "indicator_code": t.code, "priority": HIGH,
                 "text": t.recommendation, "kind": "target", "indicator_name": t.name,
-                "reason": target_reason(t.measure.kind, value, target_value, t.unit),
+                "reason": t.kind.reason(value, target_value, t.unit),
                 "value": value, "target_value": target_value, "unit": t.unit,
             })
     for r in rows:
@@ -179,126 +136,6 @@ def build_recommendations(
     rank = {p: i for i, p in enumerate(PRIORITIES)}
     rows.sort(key=lambda r: (r["school_code"], rank[r["priority"]], order[r["indicator_code"]]))
     return _frame(rows, REC_COLUMNS, ints=("claimed", "points", "max_points"), floats=("value", "target_value"))
-
-
-def _meets_threshold(n_failed: int, n_concerned: int, threshold: float) -> bool:
-    """n_failed / n_concerned ≥ threshold %, compared exactly (no float rounding at the edge)."""
-    return n_concerned > 0 and n_failed > 0 and n_failed * 100 >= threshold * n_concerned
-
-
-def build_decisions(
-    params: YearParams,
-    methodology: Methodology,
-    scores: pd.DataFrame,
-    recommendations: pd.DataFrame,
-    targets_school: pd.DataFrame,
-    profile: pd.DataFrame | None = None,
-    targets_municipal: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """decisions.csv: seminars, municipal measures, visits and form requests, in that order."""
-    d = params.decisions
-    threshold = d.share_threshold
-    submitted = _submitted(scores)
-    rows: list[dict] = []
-
-    # seminars: positions not fully achieved by ≥ threshold % of the schools with a form
-    recs = recommendations.copy()
-    recs["school_code"] = _school_codes(recs["school_code"])
-    for p in _sorted_positions(methodology):
-        failed = sorted(set(recs.loc[(recs["indicator_code"] == p.code) & (recs["kind"] == "position"), "school_code"]) & set(submitted))
-        if _meets_threshold(len(failed), len(submitted), threshold):
-            rows.append(_seminar(p.code, p.short, f"критерий {p.criterion} «{methodology.criterion_name(p.criterion)}»",
-                                 failed, len(submitted), threshold, d,
-                                 "позиция не выполнена в полном объёме (балл ниже максимального)"))
-    # seminars: school targets not met by ≥ threshold % of the schools where they apply
-    tgt = targets_school.copy()
-    tgt["school_code"] = _school_codes(tgt["school_code"])
-    for t in methodology.targets:
-        if "school" not in t.scope:
-            continue
-        rows_t = tgt[(tgt["target"] == t.code) & tgt["status"].isin(["met", "not_met"])]
-        concerned = set(rows_t["school_code"])
-        failed = sorted(set(rows_t.loc[rows_t["status"] == "not_met", "school_code"]))
-        if _meets_threshold(len(failed), len(concerned), threshold):
-            rows.append(_seminar(t.code, t.name, "целевой показатель", failed, len(concerned), threshold, d,
-                                 "целевой показатель не достигнут"))
-    # municipal-only targets not met → a municipal measure
-    if targets_municipal is not None and len(targets_municipal):
-        met = {k: _bool(v) for k, v in zip(targets_municipal["target"], flags(targets_municipal["met"]))}
-        values = dict(zip(targets_municipal["target"], targets_municipal["value"]))
-        goals = dict(zip(targets_municipal["target"], targets_municipal["target_value"]))
-        for t in methodology.targets:
-            if "school" in t.scope or met.get(t.code) is not False:
-                continue
-            u = _unit(t.unit)
-            rows.append({
-                "decision_id": f"measure:{t.code}", "kind": "measure", "topic": t.recommendation,
-                "schools": "", "responsible": d.seminar_responsible, "due": d.seminar_due,
-                "indicator_code": t.code, "n_schools": 0, "n_concerned": pd.NA, "share_failed": pd.NA,
-                "threshold": pd.NA,
-                "basis": f"муниципальный показатель «{t.name}» не достигнут: "
-                         f"{fmt_number(num(values.get(t.code)))}{u} при целевом {fmt_number(num(goals.get(t.code)))}{u}",
-            })
-    # visits: level низкий, or ШНОР without confirmed support
-    reasons: dict[str, list[str]] = {}
-    sc = scores.copy()
-    sc["school_code"] = _school_codes(sc["school_code"])
-    for r in sc.itertuples(index=False):
-        if str(r.level) == "низкий":
-            total = num(getattr(r, "total_score", None))
-            tail = f" (итоговый балл {fmt_number(total)}, зона риска)" if total is not None else " (зона риска)"
-            reasons.setdefault(r.school_code, []).append(f"уровень «низкий»{tail}")
-    if profile is not None and len(profile):
-        pr = profile.copy()
-        pr["school_code"] = _school_codes(pr["school_code"])
-        low = flags(pr["low_results"]).fillna(False).astype(bool)
-        support = flags(pr["low_results_support"])
-        for code, sup in zip(pr.loc[low, "school_code"], support[low]):
-            sup = _bool(sup)
-            if sup is True:
-                continue
-            why = "ШНОР, методическая поддержка не получена" if sup is False else "ШНОР, получение методической поддержки не подтверждено"
-            reasons.setdefault(code, []).append(why)
-    names = dict(zip(sc["school_code"], sc.get("school_name", pd.Series(dtype="object"))))
-    for code in sorted(reasons):
-        name = names.get(code)
-        label = f"ОО {code}" + (f" «{name}»" if isinstance(name, str) and name else "")
-        rows.append({
-            "decision_id": f"visit:{code}", "kind": "visit",
-            "topic": f"Организовать методический выезд в {label} с целью оказания методической помощи",
-            "schools": code, "responsible": d.visit_responsible, "due": d.visit_due,
-            "n_schools": 1, "basis": "; ".join(reasons[code]),
-        })
-    # requests: schools in the registry without an accepted form
-    missing = sorted(set(sc["school_code"]) - set(submitted))
-    for code in missing:
-        name = names.get(code)
-        label = f"ОО {code}" + (f" «{name}»" if isinstance(name, str) and name else "")
-        rows.append({
-            "decision_id": f"request:{code}", "kind": "request",
-            "topic": f"Запросить у {label} форму мониторинга за {params.academic_year} учебный год; "
-                     "при непредставлении — провести выезд для сбора сведений",
-            "schools": code, "responsible": d.visit_responsible, "due": d.visit_due,
-            "n_schools": 1, "basis": "форма мониторинга не представлена или не принята",
-        })
-    return _frame(rows, DEC_COLUMNS, ints=("n_schools", "n_concerned"), floats=("share_failed", "threshold"))
-
-
-def _sorted_positions(methodology: Methodology):
-    order = _order(methodology)
-    return sorted(methodology.positions, key=lambda p: order[p.code])
-
-
-def _seminar(code, name, about, failed, n_concerned, threshold, d, what) -> dict:
-    share = len(failed) * 100 / n_concerned
-    return {
-        "decision_id": f"seminar:{code}", "kind": "seminar",
-        "topic": f"Провести муниципальный семинар (заседание РМО) по теме: «{name}» ({about}, {code})",
-        "schools": ";".join(failed), "responsible": d.seminar_responsible, "due": d.seminar_due,
-        "indicator_code": code, "n_schools": len(failed), "n_concerned": n_concerned,
-        "share_failed": round(share, 1), "threshold": threshold,
-        "basis": f"{what} в {len(failed)} из {n_concerned} ОО ({fmt_number(share)} %; порог {fmt_number(threshold)} %)",
-    }
 
 
 @dataclass
@@ -339,8 +176,8 @@ def run(
             PreviousYear(PREVIOUS_MISSING, "Данные предыдущего года не переданы: анализ эффективности принятых мер не выполнен.")
     followup = build_followup(methodology, scores, positions, targets_school, previous)
     messages = []
-    if profile is None:
-        messages.append("Сведения о ШНОР (profile.csv) не переданы: выезды в ШНОР без поддержки не назначались.")
+    if profile is None and methodology.visits:
+        messages.append("Сведения об ОО (profile.csv) не переданы: выезды по правилам методики (visits) не назначались.")
     return RecommendationsResult(recs, decisions, followup, previous.state, previous.message, previous.year, messages)
 
 

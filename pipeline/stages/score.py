@@ -31,42 +31,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..core.contract import CLUSTERS, LEVELS, OUTPUTS, ZONES
-from ..core.errors import PipelineError
+from ..core.contract import LEVELS, OUTPUTS, ZONES
+from ..core.errors import StageError
+from ..core.values import flags
 from ..config.methodology import Methodology, check_targets
 from ..config.params import YearParams
 
-# School types of the registry, grouped as the clusters of seed 003.
-SECONDARY_TYPES = ("СОШ", "Гимназия", "Лицей", "ЦО")   # → СОШ>500 / СОШ≤500 by pupils
-BASIC_TYPES = ("ООШ", "НОШ")                          # → ООШ
 NO_DATA = "нет данных"                                # level of a school without a result
 RANK_DECIMALS = 9                                      # totals are compared at this precision
 
 NOTE_NOT_SUBMITTED = "форма не представлена"
 NOTE_NO_CLUSTER = "кластер не определён (нет численности обучающихся или типа ОО): индекс активности и итог не рассчитаны"
 
-_YES = {"true", "да", "1", "1.0", "yes"}
-_NO = {"false", "нет", "0", "0.0", "no"}
-
-
 # --------------------------------------------------------------------------------------------
 # input normalisation
 
 
-def _inconsistent(problem: str) -> PipelineError:
-    return PipelineError(
-        f"Данные этапа clean не согласованы с методикой или между собой: {problem}",
+def _inconsistent(problem: str) -> StageError:
+    return StageError(
+        "score", f"данные этапа clean не согласованы с методикой или между собой: {problem}",
         "Перезапустите этап clean с той же методикой и параметрами года (python -m pipeline run --force).",
     )
-
-
-def as_flag(values: pd.Series) -> pd.Series:
-    """да/нет in any spelling the clean CSV may carry (True/False, да/нет, 1/0) → nullable boolean."""
-    text = values.astype("string").str.strip().str.lower()
-    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
-    out[text.isin(_YES).fillna(False).astype(bool)] = True
-    out[text.isin(_NO).fillna(False).astype(bool)] = False
-    return out
 
 
 def _counts(df: pd.DataFrame, columns: list[str], table: str) -> pd.DataFrame:
@@ -88,16 +73,17 @@ def _codes(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip()
 
 
-def prepare_profile(profile: pd.DataFrame) -> pd.DataFrame:
-    """profile.csv with typed columns, one row per school, sorted by school_code."""
+def prepare_profile(profile: pd.DataFrame, methodology: Methodology) -> pd.DataFrame:
+    """profile.csv with typed columns (the methodology's да/нет and number fields), one row per
+    school, sorted by school_code."""
     p = profile.copy()
     p["school_code"] = _codes(p["school_code"])
     if p["school_code"].duplicated().any():
         raise _inconsistent(f"profile.csv: школа {p.loc[p['school_code'].duplicated(), 'school_code'].iloc[0]} указана дважды")
-    p["submitted"] = as_flag(p["submitted"]).fillna(False).astype(bool)
-    for col in ("innovation_site", "low_results", "low_results_support", "staffing_monitoring"):
-        p[col] = as_flag(p[col]) if col in p.columns else pd.Series(pd.NA, index=p.index, dtype="boolean")
-    p = _counts(p, ["pupils"], "profile.csv")
+    p["submitted"] = flags(p["submitted"]).fillna(False).astype(bool)
+    for col in methodology.fields_of_type("yesno"):
+        p[col] = flags(p[col]) if col in p.columns else pd.Series(pd.NA, index=p.index, dtype="boolean")
+    p = _counts(p, [c for c in methodology.fields_of_type("integer") if c in p.columns], "profile.csv")
     p["school_type"] = p["school_type"].astype("string").str.strip()
     return p.sort_values("school_code", kind="mergesort").reset_index(drop=True)
 
@@ -244,20 +230,23 @@ def compute_shares(staff: pd.DataFrame, methodology: Methodology) -> pd.DataFram
     return out
 
 
-def assign_clusters(profile: pd.DataFrame, threshold: int) -> pd.Series:
-    """Cluster label per school of profile (same index): СОШ>500 / СОШ≤500 by pupils vs the
-    year's threshold (exactly threshold → ≤), ООШ for ООШ and НОШ. Empty for a school without a
-    form and where type or pupils are unknown."""
+def assign_clusters(profile: pd.DataFrame, methodology: Methodology, threshold: int) -> pd.Series:
+    """Cluster label per school of profile (same index), by the methodology's cluster rule: the
+    group of the school's type, split by the size field at the year's threshold (exactly the
+    threshold → «≤»). Empty for a school without a form and where the type or size is unknown."""
+    rule = methodology.cluster_rule
     kind = profile["school_type"].astype("string")
-    pupils = profile["pupils"].astype("float64")
-    secondary = kind.isin(SECONDARY_TYPES).fillna(False).astype(bool).to_numpy()
-    basic = kind.isin(BASIC_TYPES).fillna(False).astype(bool).to_numpy()
-    big, small, basic_label = CLUSTERS
-    label = np.select(
-        [secondary & (pupils > threshold).to_numpy(), secondary & (pupils <= threshold).to_numpy(), basic],
-        [big, small, basic_label],
-        default="",
-    )
+    size = profile[rule.size_field].astype("float64") if rule.size_field else pd.Series(np.nan, index=profile.index)
+    conditions, labels = [], []
+    for g in rule.groups:
+        member = kind.isin(g.types).fillna(False).astype(bool).to_numpy()
+        if g.split:
+            conditions += [member & (size > threshold).to_numpy(), member & (size <= threshold).to_numpy()]
+            labels += [f"{g.label}>{threshold}", f"{g.label}≤{threshold}"]
+        else:
+            conditions.append(member)
+            labels.append(g.label)
+    label = np.select(conditions, labels, default="")
     out = pd.Series(label, index=profile.index, dtype="string").replace("", pd.NA)
     return out.where(profile["submitted"].astype(bool))
 
@@ -331,14 +320,16 @@ def build_scores(
     profile: pd.DataFrame, staff: pd.DataFrame, positions: pd.DataFrame, methodology: Methodology, params: YearParams
 ) -> pd.DataFrame:
     """scores.csv: one row per registry school (profile, typed and sorted). Contract columns
-    first, then school_type, pupils, the shares, their scaled values and a note."""
+    first, then school_type, the cluster's size field (pupils), the shares, their scaled values
+    and a note."""
     p = profile
+    size = [methodology.cluster_rule.size_field] if methodology.cluster_rule.size_field else []
     totals = checklist_totals(positions, methodology)
     shares = compute_shares(staff, methodology)
     shares.index = staff["school_code"].to_numpy()
-    df = p[["school_code", "school_name", "school_type", "submitted", "pupils"]].copy()
+    df = p[["school_code", "school_name", "school_type", "submitted", *size]].copy()
     df = df.join(totals, on="school_code").join(shares, on="school_code")
-    df["cluster"] = assign_clusters(p, params.cluster_threshold)
+    df["cluster"] = assign_clusters(p, methodology, params.cluster_threshold)
     share_cols = [s.code for s in methodology.shares]
     df = pd.concat([df, activity_index(df[share_cols], df["cluster"], methodology)], axis=1)
     df["total_score"] = total_score(
@@ -348,13 +339,14 @@ def build_scores(
     df["level"], df["zone"] = assign_levels(df["total_score"], params.levels.high, params.levels.medium)
     df["checklist_points"] = df["checklist_points"].astype("Int64")
     df["checklist_max"] = df["checklist_max"].astype("Int64")
-    df["pupils"] = df["pupils"].astype("Int64")
+    for col in size:
+        df[col] = df[col].astype("Int64")
     note = np.select(
         [~df["submitted"], df["cluster"].isna()], [NOTE_NOT_SUBMITTED, NOTE_NO_CLUSTER], default=""
     )
     df["note"] = pd.Series(note, index=df.index, dtype="string").replace("", pd.NA)
     lead = list(OUTPUTS["score"]["scores.csv"])
-    extra = ["school_type", "pupils", *share_cols, *[f"{c}_scaled" for c in methodology.index_shares], "note"]
+    extra = ["school_type", *size, *share_cols, *[f"{c}_scaled" for c in methodology.index_shares], "note"]
     df = df.astype({"school_code": "string", "school_name": "string", "school_type": "string"})
     return df[lead + extra].reset_index(drop=True)
 
@@ -363,20 +355,10 @@ def build_scores(
 # targets
 
 
-def _at_least(value: pd.Series, target: float) -> pd.Series:
-    return value.astype("float64").round(RANK_DECIMALS) >= target
-
-
 def school_targets(profile: pd.DataFrame, staff: pd.DataFrame, methodology: Methodology, params: YearParams) -> pd.DataFrame:
-    """targets_school.csv: every registry school × every target whose scope includes school.
-
-    share  value = the share; met if ≥ target; not_applicable when the denominator is 0
-           (e.g. S7 with P7 = 0); not_met when a count is missing (nothing shows it was met)
-    flag   value = 100 for да, 0 for нет (empty if not answered); met if да; with `among`,
-           schools without да in that field are not_applicable
-    count  value = the count; met if ≥ target; not_met when missing
-    A school without a form: not_submitted, empty value.
-    """
+    """targets_school.csv: every registry school × every target whose scope includes school,
+    value and status as the target's kind computes them (pipeline/config/targets.py). A
+    school without a form: not_submitted, empty value."""
     p = profile
     st = p[["school_code"]].merge(staff, on="school_code", how="left")
     submitted = p["submitted"].astype(bool)
@@ -384,40 +366,15 @@ def school_targets(profile: pd.DataFrame, staff: pd.DataFrame, methodology: Meth
     for t in methodology.targets:
         if "school" not in t.scope:
             continue
-        tv = float(params.targets[t.code])
-        ms = t.measure
-        status = pd.Series("not_met", index=p.index, dtype="object")
-        if ms.kind == "share":
-            sh = methodology.share(ms.share)
-            num, den = st[sh.numerator].astype("float64"), st[sh.denominator].astype("float64")
-            ok = num.notna() & (den > 0)
-            value = (num * 100).where(ok) / den.where(ok)
-            status[_at_least(value, tv)] = "met"
-            status[den == 0] = "not_applicable"
-        elif ms.kind == "flag":
-            flag = p[ms.field]
-            value = flag.astype("Float64").mul(100).astype("float64")
-            status[flag.fillna(False).astype(bool)] = "met"
-            if ms.among:
-                status[~p[ms.among].fillna(False).astype(bool)] = "not_applicable"
-        else:  # count
-            value = st[ms.field].astype("float64")
-            status[_at_least(value, tv)] = "met"
+        goal = float(params.targets[t.code])
+        value, status = t.kind.school(t.measure, methodology, p, st, goal)
+        status = status.copy()
         status[~submitted] = "not_submitted"
-        value = value.where(submitted)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "school_code": p["school_code"].to_numpy(),
-                    "target": t.code,
-                    "value": value.to_numpy(dtype="float64"),
-                    "target_value": tv,
-                    "status": status.to_numpy(),
-                    "kind": ms.kind,
-                    "_order": len(frames),
-                }
-            )
-        )
+        frames.append(pd.DataFrame({
+            "school_code": p["school_code"].to_numpy(), "target": t.code,
+            "value": value.where(submitted).to_numpy(dtype="float64"), "target_value": goal,
+            "status": status.to_numpy(), "kind": t.measure.kind, "_order": len(frames),
+        }))
     cols = list(OUTPUTS["score"]["targets_school.csv"]) + ["kind"]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
@@ -427,43 +384,22 @@ def school_targets(profile: pd.DataFrame, staff: pd.DataFrame, methodology: Meth
 
 
 def municipal_targets(profile: pd.DataFrame, staff: pd.DataFrame, methodology: Methodology, params: YearParams) -> pd.DataFrame:
-    """targets_municipal.csv over the submitted schools, always a ratio of sums:
-
-    share  Σ numerator × 100 / Σ denominator over schools that reported both counts
-    flag   schools with да / schools concerned × 100 (concerned: all submitted, or those with
-           да in `among`); an unanswered flag counts as not да
-    count  schools whose count ≥ the year's value / submitted schools × 100, compared with 100
-    value and met are empty when the denominator is 0.
-    """
+    """targets_municipal.csv over the submitted schools, always a ratio of sums as the target's
+    kind makes it (numerator, denominator, value in %, the goal it is compared with); value and
+    met are empty when the denominator is 0."""
     p = profile.loc[profile["submitted"].astype(bool)].reset_index(drop=True)
     st = p[["school_code"]].merge(staff, on="school_code", how="left")
     rows = []
     for t in methodology.targets:
         if "municipal" not in t.scope:
             continue
-        tv = float(params.targets[t.code])
-        ms = t.measure
-        if ms.kind == "share":
-            sh = methodology.share(ms.share)
-            num, den = st[sh.numerator].astype("float64"), st[sh.denominator].astype("float64")
-            both = num.notna() & den.notna()
-            numerator, denominator = int(num[both].sum()), int(den[both].sum())
-            goal = tv
-        elif ms.kind == "flag":
-            concerned = p[ms.among].fillna(False).astype(bool) if ms.among else pd.Series(True, index=p.index)
-            yes = p[ms.field].fillna(False).astype(bool)
-            numerator, denominator = int((concerned & yes).sum()), int(concerned.sum())
-            goal = tv
-        else:  # count
-            value = st[ms.field].astype("float64")
-            numerator, denominator = int(_at_least(value, tv).sum()), len(p)
-            goal = 100.0
+        goal_value = float(params.targets[t.code])
+        numerator, denominator, goal = t.kind.municipal(t.measure, methodology, p, st, goal_value)
         pct = numerator * 100 / denominator if denominator else np.nan
         met = pd.NA if denominator == 0 else bool(round(pct, RANK_DECIMALS) >= goal)
-        rows.append(
-            {"target": t.code, "numerator": numerator, "denominator": denominator, "value": pct,
-             "target_value": goal, "met": met, "kind": ms.kind, "school_threshold": tv if ms.kind == "count" else np.nan}
-        )
+        rows.append({"target": t.code, "numerator": numerator, "denominator": denominator, "value": pct,
+                     "target_value": goal, "met": met, "kind": t.measure.kind,
+                     "school_threshold": t.kind.school_threshold(goal_value)})
     cols = list(OUTPUTS["score"]["targets_municipal.csv"]) + ["kind", "school_threshold"]
     out = pd.DataFrame(rows, columns=cols)
     return out.astype(
@@ -481,7 +417,7 @@ def run(
 ) -> dict[str, pd.DataFrame]:
     """The whole score stage: clean tables in, {file name: table} out (see the contract)."""
     check_targets(methodology, params)
-    p = prepare_profile(profile)
+    p = prepare_profile(profile, methodology)
     st = prepare_staff(staff, p)
     positions = score_positions(checklist, p, methodology)
     return {
@@ -493,14 +429,15 @@ def run(
     }
 
 
-def cluster_summary(scores: pd.DataFrame) -> pd.DataFrame:
+def cluster_summary(scores: pd.DataFrame, methodology: Methodology, params: YearParams) -> pd.DataFrame:
     """Per cluster: schools, mean/min/max total and the count of each level (for the notebook
     and the report)."""
     s = scores.loc[scores["cluster"].notna()]
     g = s.groupby("cluster", sort=False)["total_score"]
     out = pd.DataFrame({"школ": g.size(), "средний итог": g.mean(), "минимум": g.min(), "максимум": g.max()})
     levels = pd.crosstab(s["cluster"], s["level"]).reindex(columns=list(LEVELS), fill_value=0)
-    out = out.join(levels).reindex([c for c in CLUSTERS if c in out.index])
+    order = methodology.cluster_rule.labels(params.cluster_threshold)
+    out = out.join(levels).reindex([c for c in order if c in out.index])
     out.index.name = "кластер"
     return out
 

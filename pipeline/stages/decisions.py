@@ -1,0 +1,162 @@
+"""Municipal management decisions («управленческие решения») from a year's results: a seminar
+(заседание РМО) on every position or target failed by at least `decisions.share_threshold` %
+of the schools concerned, a municipal measure for every municipal-only target not met, a
+methodological visit to every school at level «низкий» and to every school the methodology's
+visit rules name (a ШНОР without support), and a request for every missing form.
+
+Ids: ``seminar:<code>``, ``measure:<code>``, ``visit:<school>``, ``request:<school>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..config.methodology import Methodology
+from ..config.params import Decisions, YearParams
+from ..core.contract import OUTPUTS
+from ..core.russian import fmt_number
+from ..core.values import flags, num
+from .indicators import _bool, _frame, _school_codes, _submitted
+
+DEC_COLUMNS = OUTPUTS["recommendations"]["decisions.csv"] + (
+    "indicator_code", "n_schools", "n_concerned", "share_failed", "threshold", "basis",
+)
+
+
+def _meets_threshold(n_failed: int, n_concerned: int, threshold: float) -> bool:
+    """n_failed / n_concerned ≥ threshold %, compared exactly (no float rounding at the edge)."""
+    return n_concerned > 0 and n_failed > 0 and n_failed * 100 >= threshold * n_concerned
+
+
+def _seminar(code: str, name: str, about: str, failed: list[str], n_concerned: int, d: Decisions, what: str) -> dict:
+    share = len(failed) * 100 / n_concerned
+    return {
+        "decision_id": f"seminar:{code}", "kind": "seminar",
+        "topic": f"Провести муниципальный семинар (заседание РМО) по теме: «{name}» ({about}, {code})",
+        "schools": ";".join(failed), "responsible": d.seminar_responsible, "due": d.seminar_due,
+        "indicator_code": code, "n_schools": len(failed), "n_concerned": n_concerned,
+        "share_failed": round(share, 1), "threshold": d.share_threshold,
+        "basis": f"{what} в {len(failed)} из {n_concerned} ОО ({fmt_number(share)} %; порог {fmt_number(d.share_threshold)} %)",
+    }
+
+
+def seminars(d: Decisions, methodology: Methodology, submitted: list[str], recommendations: pd.DataFrame,
+             targets_school: pd.DataFrame) -> list[dict]:
+    """Positions not fully achieved by ≥ threshold % of the schools with a form (criterion order),
+    then school targets not met by ≥ threshold % of the schools where they apply."""
+    rows = []
+    recs = recommendations.copy()
+    recs["school_code"] = _school_codes(recs["school_code"])
+    order = methodology.indicator_order()
+    for p in sorted(methodology.positions, key=lambda p: order[p.code]):
+        failed = sorted(set(recs.loc[(recs["indicator_code"] == p.code) & (recs["kind"] == "position"), "school_code"])
+                        & set(submitted))
+        if _meets_threshold(len(failed), len(submitted), d.share_threshold):
+            rows.append(_seminar(p.code, p.short, f"критерий {p.criterion} «{methodology.criterion_name(p.criterion)}»",
+                                 failed, len(submitted), d, "позиция не выполнена в полном объёме (балл ниже максимального)"))
+    tgt = targets_school.copy()
+    tgt["school_code"] = _school_codes(tgt["school_code"])
+    for t in methodology.targets:
+        if "school" not in t.scope:
+            continue
+        rows_t = tgt[(tgt["target"] == t.code) & tgt["status"].isin(["met", "not_met"])]
+        failed = sorted(set(rows_t.loc[rows_t["status"] == "not_met", "school_code"]))
+        if _meets_threshold(len(failed), len(set(rows_t["school_code"])), d.share_threshold):
+            rows.append(_seminar(t.code, t.name, "целевой показатель", failed, len(set(rows_t["school_code"])), d,
+                                 "целевой показатель не достигнут"))
+    return rows
+
+
+def municipal_measures(d: Decisions, methodology: Methodology, targets_municipal: pd.DataFrame | None) -> list[dict]:
+    """A municipal-only target that is not met becomes a municipal measure (its recommendation)."""
+    if targets_municipal is None or not len(targets_municipal):
+        return []
+    met = {k: _bool(v) for k, v in zip(targets_municipal["target"], flags(targets_municipal["met"]))}
+    values = dict(zip(targets_municipal["target"], targets_municipal["value"]))
+    goals = dict(zip(targets_municipal["target"], targets_municipal["target_value"]))
+    rows = []
+    for t in methodology.targets:
+        if "school" in t.scope or met.get(t.code) is not False:
+            continue
+        u = " %" if t.unit.strip() == "%" else f" {t.unit.strip()}"
+        rows.append({
+            "decision_id": f"measure:{t.code}", "kind": "measure", "topic": t.recommendation,
+            "schools": "", "responsible": d.seminar_responsible, "due": d.seminar_due,
+            "indicator_code": t.code, "n_schools": 0, "n_concerned": pd.NA, "share_failed": pd.NA, "threshold": pd.NA,
+            "basis": f"муниципальный показатель «{t.name}» не достигнут: "
+                     f"{fmt_number(num(values.get(t.code)))}{u} при целевом {fmt_number(num(goals.get(t.code)))}{u}",
+        })
+    return rows
+
+
+def visit_reasons(methodology: Methodology, scores: pd.DataFrame, profile: pd.DataFrame | None) -> dict[str, list[str]]:
+    """Why each school gets a methodological visit: level «низкий», and the methodology's visit
+    rules (a да in `when` without a да in `unless`)."""
+    reasons: dict[str, list[str]] = {}
+    for code, level, total in zip(_school_codes(scores["school_code"]), scores["level"], scores.get("total_score", [None] * len(scores))):
+        if str(level) == "низкий":
+            total = num(total)
+            tail = f" (итоговый балл {fmt_number(total)}, зона риска)" if total is not None else " (зона риска)"
+            reasons.setdefault(code, []).append(f"уровень «низкий»{tail}")
+    if profile is None or not len(profile):
+        return reasons
+    codes = _school_codes(profile["school_code"])
+    for rule in methodology.visits:
+        when = flags(profile[rule.when]).fillna(False).astype(bool)
+        unless = flags(profile[rule.unless]) if rule.unless else pd.Series(pd.NA, index=profile.index, dtype="boolean")
+        for code, sup in zip(codes[when], unless[when]):
+            sup = _bool(sup)
+            if sup is True:
+                continue
+            reasons.setdefault(code, []).append(rule.reason if sup is False or not rule.unless else (rule.reason_unknown or rule.reason))
+    return reasons
+
+
+def _named(code: str, names: dict[str, Any]) -> str:
+    name = names.get(code)
+    return f"ОО {code}" + (f" «{name}»" if isinstance(name, str) and name else "")
+
+
+def visits_and_requests(params: YearParams, reasons: dict[str, list[str]], scores: pd.DataFrame,
+                        submitted: list[str]) -> list[dict]:
+    """One visit per school with a reason (reasons merged), one request per school without a form."""
+    d = params.decisions
+    codes = _school_codes(scores["school_code"])
+    names = dict(zip(codes, scores.get("school_name", pd.Series(dtype="object"))))
+    rows = []
+    for code in sorted(reasons):
+        rows.append({
+            "decision_id": f"visit:{code}", "kind": "visit",
+            "topic": f"Организовать методический выезд в {_named(code, names)} с целью оказания методической помощи",
+            "schools": code, "responsible": d.visit_responsible, "due": d.visit_due,
+            "n_schools": 1, "basis": "; ".join(reasons[code]),
+        })
+    for code in sorted(set(codes) - set(submitted)):
+        rows.append({
+            "decision_id": f"request:{code}", "kind": "request",
+            "topic": f"Запросить у {_named(code, names)} форму мониторинга за {params.academic_year} учебный год; "
+                     "при непредставлении — провести выезд для сбора сведений",
+            "schools": code, "responsible": d.visit_responsible, "due": d.visit_due,
+            "n_schools": 1, "basis": "форма мониторинга не представлена или не принята",
+        })
+    return rows
+
+
+def build_decisions(
+    params: YearParams,
+    methodology: Methodology,
+    scores: pd.DataFrame,
+    recommendations: pd.DataFrame,
+    targets_school: pd.DataFrame,
+    profile: pd.DataFrame | None = None,
+    targets_municipal: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """decisions.csv: seminars, municipal measures, visits and form requests, in that order."""
+    d = params.decisions
+    submitted = _submitted(scores)
+    rows = seminars(d, methodology, submitted, recommendations, targets_school)
+    rows += municipal_measures(d, methodology, targets_municipal)
+    rows += visits_and_requests(params, visit_reasons(methodology, scores, profile), scores, submitted)
+    return _frame(rows, DEC_COLUMNS, ints=("n_schools", "n_concerned"), floats=("share_failed", "threshold"))

@@ -259,6 +259,220 @@ def _lock_bytes(owner: str) -> bytes:
     return (bytes([len(raw)]) + raw).ljust(54, b" ") + b"\x00" * 111
 
 
+DEFECT_KINDS = ("missing", "wrong_year", "corrupt", "duplicate", "score_words", "text_numbers", "reordered",
+                "count_exceeds", "no_document", "bad_link", "code_as_number", "name_mismatch", "lock_file")
+FULL_TYPE_NAMES = {"СОШ": "Средняя общеобразовательная школа", "Гимназия": "Гимназия", "Лицей": "Лицей",
+                   "ЦО": "Центр образования", "ООШ": "Основная общеобразовательная школа",
+                   "НОШ": "Начальная общеобразовательная школа"}
+
+
+class _YearWriter:
+    """Writes one sample year's files into a YearBuild, each school's form with the defect the
+    year planted on it (and records what the pipeline must find)."""
+
+    def __init__(self, year: int, n_schools: int, seed: int, methodology: Methodology,
+                 clean_writer: Callable[[dict[str, Any]], bytes] | None) -> None:
+        self.year, self.seed, self.m, self.clean_writer = year, seed, methodology, clean_writer
+        self.ay = academic_year(year)
+        self.schools = make_schools(n_schools, seed)
+        self.build = YearBuild(year, self.schools)
+        self.rng = random.Random(f"{seed}:{year}:defects")
+        self.chosen = dict(zip(DEFECT_KINDS, self.rng.sample(self.schools, len(DEFECT_KINDS))))
+        self.by_school = {s.code: k for k, s in self.chosen.items() if k != "lock_file"}
+        self.variant = year % 3  # which flavour of a defect this year gets
+        self.stamp = _stamp(year)
+
+    def issue(self, kind: str, school: str, file: str, sheet: str, cell: str, rule: str, severity: str) -> None:
+        self.build.expected_issues.append({"kind": kind, "school_code": school, "file": file, "sheet": sheet,
+                                           "cell": cell, "rule": rule, "severity": severity})
+
+    def expect_file(self, file: str, status: str, rule: str, school: str) -> None:
+        self.build.expected_files.append({"file": file, "status": status, "rule": rule, "school_code": school})
+
+    def defect(self, kind: str, school: str, file: str, **extra: str) -> None:
+        self.build.defects.append({"kind": kind, "school_code": school, "file": file, **extra})
+
+    def write(self, values: dict[str, Any], orders: dict | None = None, protect: bool = True) -> tuple[bytes, dict[str, str], Any]:
+        wb, cells = build_workbook(self.m, self.ay, values=values, orders=orders, protect=protect)
+        return workbook_bytes(wb, self.stamp), cells, wb
+
+    def pick_positions(self, values: dict[str, Any], k: int, prng: random.Random, scored: bool | None = None) -> list[str]:
+        codes = [p.code for p in self.m.positions]
+        if scored is True:
+            codes = [c for c in codes if values[f"checklist.{c}.score"] > 0] or codes
+        return prng.sample(codes, k)
+
+    # -- defects of the form as a whole: no usable form
+    def missing(self, school: School, values: dict[str, Any], name: str, prng: random.Random) -> None:
+        self.defect("missing", school.code, "")
+        self.issue("missing", school.code, "", "", "", "form.not_submitted", "error")
+
+    def wrong_year(self, school: School, values: dict[str, Any], name: str, prng: random.Random) -> None:
+        values["info.academic_year"] = academic_year(self.year - 1)
+        values["info.filled_date"] = dt.date(self.year - 1, 5, 20)
+        data, cells, _ = self.write(values)
+        self.build.files[name] = data
+        sheet, cell = _cell(cells, "info.academic_year")
+        self.expect_file(name, "rejected", "form.wrong_year", school.code)
+        self.issue("wrong_year", school.code, name, sheet, cell, "form.wrong_year", "error")
+        self.issue("wrong_year", school.code, "", "", "", "form.not_submitted", "error")
+        self.defect("wrong_year", school.code, name)
+
+    def corrupt(self, school: School, values: dict[str, Any], name: str, prng: random.Random) -> None:
+        data, _, _ = self.write(values)
+        self.build.files[name] = data[: len(data) * 3 // 5]
+        self.expect_file(name, "rejected", "file.corrupt", "")
+        self.issue("corrupt", "", name, "", "", "file.corrupt", "error")
+        self.issue("corrupt", school.code, "", "", "", "form.not_submitted", "error")
+        self.defect("corrupt", school.code, name)
+
+    def duplicate(self, school: School, values: dict[str, Any], name: str, prng: random.Random) -> None:
+        code, year = school.code, self.year
+        early = dict(values)
+        early["info.filled_date"] = values["info.filled_date"] - dt.timedelta(days=prng.randint(5, 20))
+        first = self.pick_positions(values, 1, prng)[0]
+        early[f"checklist.{first}.score"] = 0
+        early.pop(f"checklist.{first}.document", None)
+        early.pop(f"checklist.{first}.link", None)
+        stem = f"{code}_самооценка_{year}"
+        # in even years the later form's name sorts first: the date decides, not the name
+        later_name, early_name = ((f"{stem}.xlsx", f"{stem}_черновик.xlsx") if year % 2 == 0
+                                  else (f"{stem}_испр.xlsx", f"{stem}.xlsx"))
+        data, _, _ = self.write(values)
+        self.build.files[later_name] = data
+        data, cells, _ = self.write(early)
+        self.build.files[early_name] = data
+        sheet, cell = _cell(cells, "info.filled_date")
+        self.expect_file(early_name, "superseded", "form.superseded", code)
+        self.issue("duplicate", code, early_name, sheet, cell, "form.superseded", "warning")
+        self.defect("duplicate", code, early_name, winner=later_name)
+
+    # -- defects of single values: (field, rule, severity) to locate after writing
+    def score_words(self, school, values, prng) -> list[tuple[str, str, str]]:
+        planned = []
+        for c in self.pick_positions(values, 5, prng):
+            values[f"checklist.{c}.score"] = SCORE_AS_WORD[values[f"checklist.{c}.score"]]
+            planned.append((f"checklist.{c}.score", "checklist.score_as_word", "warning"))
+        return planned
+
+    def text_numbers(self, school, values, prng) -> list[tuple[str, str, str]]:
+        planned = []
+        for f in ("info.pupils", "staff.P0", "staff.P5"):
+            values[f] = str(values[f])
+            planned.append((f, "value.number_as_text", "warning"))
+        return planned
+
+    def count_exceeds(self, school, values, prng) -> list[tuple[str, str, str]]:
+        if self.variant == 0:
+            values["staff.P0"] = max(values["staff.P0"], values["staff.P2"] + 4)
+            values["staff.P3"] = values["staff.P2"] + 2
+            return [("staff.P3", "staff.winners_exceed_participants", "error")]
+        if self.variant == 1:
+            values["staff.P1"] = values["staff.P0"] + 3
+            return [("staff.P1", "staff.exceeds_total", "error")]
+        values["staff.P8"] = values["staff.P7"] + 2
+        return [("staff.P8", "staff.mentored_exceed_young", "error")]
+
+    def no_document(self, school, values, prng) -> list[tuple[str, str, str]]:
+        c = self.pick_positions(values, 1, prng, scored=True)[0]
+        values[f"checklist.{c}.score"] = max(self.m.position(c).scale)
+        values.pop(f"checklist.{c}.document", None)
+        values.pop(f"checklist.{c}.link", None)
+        return [(f"checklist.{c}.document", "checklist.unconfirmed", "warning")]
+
+    def bad_link(self, school, values, prng) -> list[tuple[str, str, str]]:
+        c = self.pick_positions(values, 1, prng, scored=True)[0]
+        if values[f"checklist.{c}.score"] == 0:
+            values[f"checklist.{c}.score"] = 1
+            values[f"checklist.{c}.document"] = _document(prng, c, self.year)
+        values[f"checklist.{c}.link"] = BAD_LINKS[self.variant]
+        return [(f"checklist.{c}.link", "checklist.bad_link", "warning")]
+
+    def code_as_number(self, school, values, prng) -> list[tuple[str, str, str]]:
+        values["info.school_code"] = int(school.code)
+        return [("info.school_code", "info.code_as_number", "warning")]
+
+    def name_mismatch(self, school, values, prng) -> list[tuple[str, str, str]]:
+        rest = school.name.split(school.type, 1)[1].strip()
+        values["info.school_name"] = f"Муниципальное бюджетное общеобразовательное учреждение «{FULL_TYPE_NAMES[school.type]} {rest}»"
+        return [("info.school_name", "info.name_mismatch", "warning")]
+
+    def reordered_orders(self, school: School, values: dict[str, Any], prng: random.Random) -> dict:
+        orders = {}
+        for sheet, keys in default_orders(self.m).items():
+            keys = list(keys)
+            prng.shuffle(keys)
+            for _ in range(3):
+                keys.insert(prng.randint(0, len(keys)), None)
+            orders[sheet] = keys
+        self.build.expected_values[school.code] = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
+        return orders
+
+    def retyped(self, wb: Any, cells: dict[str, str]) -> bytes:
+        """A hand-made copy: labels retyped with odd case and spaces, Cyrillic «Р» in codes."""
+        form = layout(self.m)
+        ws = wb[SHEET_INFO]
+        for f in form.info:
+            cell = ws[cells[f"info.{f.key}"].split("!")[1]]
+            label = ws.cell(row=cell.row, column=1)
+            label.value = "  " + f.label.upper().replace("Ё", "Е") + " :" if cell.row % 2 else f.label.lower() + "  "
+        ws = wb[SHEET_STAFF]
+        for code_p in form.staff_codes:
+            cell = ws[cells[f"staff.{code_p}"].split("!")[1]]
+            ws.cell(row=cell.row, column=1).value = code_p.replace("P", "Р") + " "  # Cyrillic Р
+        return workbook_bytes(wb, self.stamp)
+
+    def school(self, school: School) -> None:
+        """One school's files for the year."""
+        kind = self.by_school.get(school.code)
+        values = form_values(school, self.year, self.seed, self.m)
+        name = _file_name(school, self.year)
+        prng = random.Random(f"{self.seed}:{self.year}:{school.code}:defect")
+        if kind in ("missing", "wrong_year", "corrupt", "duplicate"):
+            getattr(self, kind)(school, values, name, prng)
+            return
+        orders, protect, planned = None, True, []
+        if kind == "reordered":
+            protect, orders = False, self.reordered_orders(school, values, prng)
+        elif kind is not None:
+            planned = getattr(self, kind)(school, values, prng)
+        if kind is None and self.clean_writer is not None:
+            data, cells, wb = self.clean_writer(values), {}, None
+        else:
+            data, cells, wb = self.write(values, orders, protect)
+        if kind == "reordered":
+            data = self.retyped(wb, cells)
+        self.build.files[name] = data
+        for f, rule, severity in planned:
+            sheet, cell = _cell(cells, f)
+            self.issue(kind, school.code, name, sheet, cell, rule, severity)
+        if kind:
+            self.defect(kind, school.code, name)
+        if school.code == self.chosen["lock_file"].code:
+            lock = "~$" + name
+            self.build.files[lock] = _lock_bytes(values["info.responsible"].split(",")[0])
+            self.expect_file(lock, "rejected", "file.lock", "")
+            self.issue("lock_file", "", lock, "", "", "file.lock", "warning")
+            self.defect("lock_file", school.code, lock)
+
+    def stranger(self) -> None:
+        """A form from a school that is not in the registry (another district's school)."""
+        stranger = School(f"03{self.rng.randint(1, 40):02d}", "МБОУ СОШ № 21", "СОШ", "school21", 610, 0.5, 0.0, False, False, False)
+        values = form_values(stranger, self.year, self.seed, self.m)
+        name = f"{stranger.code}_самооценка_{self.year}.xlsx"
+        data, cells, _ = self.write(values)
+        self.build.files[name] = data
+        sheet, cell = _cell(cells, "info.school_code")
+        self.expect_file(name, "rejected", "form.unknown_school", stranger.code)
+        self.issue("unknown_code", stranger.code, name, sheet, cell, "form.unknown_school", "error")
+        self.defect("unknown_code", stranger.code, name)
+
+    def registry(self) -> None:
+        lines = ["code,name,type"] + [f"{s.code},{s.name},{s.type}" for s in self.schools]
+        self.build.files["registry.csv"] = ("\n".join(lines) + "\n").encode("utf-8")
+        self.build.expected_files.append({"file": "registry.csv", "status": "registry", "rule": "", "school_code": ""})
+
+
 def build_year(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED, methodology: Methodology | None = None,
                clean_writer: Callable[[dict[str, Any]], bytes] | None = None) -> YearBuild:
     """The files of one year and the list of defects injected into them (nothing is written).
@@ -268,190 +482,13 @@ def build_year(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED, methodo
     """
     if n_schools < MIN_SCHOOLS:
         raise RunError(f"Для учебных данных нужно не меньше {MIN_SCHOOLS} школ (указано {n_schools})",
-                            f"Запустите с --schools {MIN_SCHOOLS} или больше.")
-    methodology = methodology or load_methodology(DEFAULT_METHODOLOGY)
-    ay = academic_year(year)
-    schools = make_schools(n_schools, seed)
-    build = YearBuild(year, schools)
-    rng = random.Random(f"{seed}:{year}:defects")
-    kinds = ["missing", "wrong_year", "corrupt", "duplicate", "score_words", "text_numbers", "reordered",
-             "count_exceeds", "no_document", "bad_link", "code_as_number", "name_mismatch", "lock_file"]
-    chosen = dict(zip(kinds, rng.sample(schools, len(kinds))))
-    by_school = {s.code: k for k, s in chosen.items() if k != "lock_file"}
-    variant = year % 3  # which flavour of a defect this year gets
-    stamp = _stamp(year)
-
-    def issue(kind: str, school: str, file: str, sheet: str, cell: str, rule: str, severity: str) -> None:
-        build.expected_issues.append({"kind": kind, "school_code": school, "file": file, "sheet": sheet,
-                                      "cell": cell, "rule": rule, "severity": severity})
-
-    def expect_file(file: str, status: str, rule: str, school: str) -> None:
-        build.expected_files.append({"file": file, "status": status, "rule": rule, "school_code": school})
-
-    def write(values: dict[str, Any], orders: dict | None = None, protect: bool = True) -> tuple[bytes, dict[str, str], Any]:
-        wb, cells = build_workbook(methodology, ay, values=values, orders=orders, protect=protect)
-        return workbook_bytes(wb, stamp), cells, wb
-
-    def pick_positions(values: dict[str, Any], k: int, prng: random.Random, scored: bool | None = None) -> list[str]:
-        codes = [p.code for p in methodology.positions]
-        if scored is True:
-            codes = [c for c in codes if values[f"checklist.{c}.score"] > 0] or codes
-        return prng.sample(codes, k)
-
-    for school in schools:
-        kind = by_school.get(school.code)
-        values = form_values(school, year, seed, methodology)
-        name = _file_name(school, year)
-        prng = random.Random(f"{seed}:{year}:{school.code}:defect")
-        code = school.code
-
-        if kind == "missing":
-            build.defects.append({"kind": kind, "school_code": code, "file": ""})
-            issue(kind, code, "", "", "", "form.not_submitted", "error")
-            continue
-
-        if kind == "wrong_year":
-            values["info.academic_year"] = academic_year(year - 1)
-            values["info.filled_date"] = dt.date(year - 1, 5, 20)
-            data, cells, _ = write(values)
-            build.files[name] = data
-            sheet, cell = _cell(cells, "info.academic_year")
-            expect_file(name, "rejected", "form.wrong_year", code)
-            issue(kind, code, name, sheet, cell, "form.wrong_year", "error")
-            issue(kind, code, "", "", "", "form.not_submitted", "error")
-            build.defects.append({"kind": kind, "school_code": code, "file": name})
-            continue
-
-        if kind == "corrupt":
-            data, _, _ = write(values)
-            build.files[name] = data[: len(data) * 3 // 5]
-            expect_file(name, "rejected", "file.corrupt", "")
-            issue(kind, "", name, "", "", "file.corrupt", "error")
-            issue(kind, code, "", "", "", "form.not_submitted", "error")
-            build.defects.append({"kind": kind, "school_code": code, "file": name})
-            continue
-
-        if kind == "duplicate":
-            early = dict(values)
-            early["info.filled_date"] = values["info.filled_date"] - dt.timedelta(days=prng.randint(5, 20))
-            first = pick_positions(values, 1, prng)[0]
-            early[f"checklist.{first}.score"] = 0
-            early.pop(f"checklist.{first}.document", None)
-            early.pop(f"checklist.{first}.link", None)
-            stem = f"{code}_самооценка_{year}"
-            # in even years the later form's name sorts first: the date decides, not the name
-            later_name, early_name = ((f"{stem}.xlsx", f"{stem}_черновик.xlsx") if year % 2 == 0
-                                      else (f"{stem}_испр.xlsx", f"{stem}.xlsx"))
-            data, _, _ = write(values)
-            build.files[later_name] = data
-            data, cells, _ = write(early)
-            build.files[early_name] = data
-            sheet, cell = _cell(cells, "info.filled_date")
-            expect_file(early_name, "superseded", "form.superseded", code)
-            issue(kind, code, early_name, sheet, cell, "form.superseded", "warning")
-            build.defects.append({"kind": kind, "school_code": code, "file": early_name, "winner": later_name})
-            continue
-
-        orders = None
-        protect = True
-        planned: list[tuple[str, str, str]] = []  # (field, rule, severity) to locate after writing
-        if kind == "score_words":
-            for c in pick_positions(values, 5, prng):
-                values[f"checklist.{c}.score"] = SCORE_AS_WORD[values[f"checklist.{c}.score"]]
-                planned.append((f"checklist.{c}.score", "checklist.score_as_word", "warning"))
-        elif kind == "text_numbers":
-            for f in ("info.pupils", "staff.P0", "staff.P5"):
-                values[f] = str(values[f])
-                planned.append((f, "value.number_as_text", "warning"))
-        elif kind == "reordered":
-            protect = False
-            orders = {}
-            for sheet, keys in default_orders(methodology).items():
-                keys = list(keys)
-                prng.shuffle(keys)
-                for _ in range(3):
-                    keys.insert(prng.randint(0, len(keys)), None)
-                orders[sheet] = keys
-            build.expected_values[code] = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
-        elif kind == "count_exceeds":
-            if variant == 0:
-                values["staff.P0"] = max(values["staff.P0"], values["staff.P2"] + 4)
-                values["staff.P3"] = values["staff.P2"] + 2
-                planned.append(("staff.P3", "staff.winners_exceed_participants", "error"))
-            elif variant == 1:
-                values["staff.P1"] = values["staff.P0"] + 3
-                planned.append(("staff.P1", "staff.exceeds_total", "error"))
-            else:
-                values["staff.P8"] = values["staff.P7"] + 2
-                planned.append(("staff.P8", "staff.mentored_exceed_young", "error"))
-        elif kind == "no_document":
-            c = pick_positions(values, 1, prng, scored=True)[0]
-            values[f"checklist.{c}.score"] = max(methodology.position(c).scale)
-            values.pop(f"checklist.{c}.document", None)
-            values.pop(f"checklist.{c}.link", None)
-            planned.append((f"checklist.{c}.document", "checklist.unconfirmed", "warning"))
-        elif kind == "bad_link":
-            c = pick_positions(values, 1, prng, scored=True)[0]
-            if values[f"checklist.{c}.score"] == 0:
-                values[f"checklist.{c}.score"] = 1
-                values[f"checklist.{c}.document"] = _document(prng, c, year)
-            values[f"checklist.{c}.link"] = BAD_LINKS[variant]
-            planned.append((f"checklist.{c}.link", "checklist.bad_link", "warning"))
-        elif kind == "code_as_number":
-            values["info.school_code"] = int(code)
-            planned.append(("info.school_code", "info.code_as_number", "warning"))
-        elif kind == "name_mismatch":
-            full = {"СОШ": "Средняя общеобразовательная школа", "Гимназия": "Гимназия", "Лицей": "Лицей",
-                    "ЦО": "Центр образования", "ООШ": "Основная общеобразовательная школа",
-                    "НОШ": "Начальная общеобразовательная школа"}[school.type]
-            rest = school.name.split(school.type, 1)[1].strip()
-            values["info.school_name"] = f"Муниципальное бюджетное общеобразовательное учреждение «{full} {rest}»"
-            planned.append(("info.school_name", "info.name_mismatch", "warning"))
-
-        if kind is None and clean_writer is not None:
-            data, cells, wb = clean_writer(values), {}, None
-        else:
-            data, cells, wb = write(values, orders, protect)
-        if kind == "reordered":
-            # a hand-made copy: labels retyped with odd case and spaces, Cyrillic «Р» in codes
-            ws = wb[SHEET_INFO]
-            for f in layout(methodology).info:
-                cell = ws[cells[f"info.{f.key}"].split("!")[1]]
-                label = ws.cell(row=cell.row, column=1)
-                label.value = "  " + f.label.upper().replace("Ё", "Е") + " :" if cell.row % 2 else f.label.lower() + "  "
-            ws = wb[SHEET_STAFF]
-            for code_p in layout(methodology).staff_codes:
-                cell = ws[cells[f"staff.{code_p}"].split("!")[1]]
-                ws.cell(row=cell.row, column=1).value = code_p.replace("P", "Р") + " "  # Cyrillic Р
-            data = workbook_bytes(wb, stamp)
-        build.files[name] = data
-        for f, rule, severity in planned:
-            sheet, cell = _cell(cells, f)
-            issue(kind, code, name, sheet, cell, rule, severity)
-        if kind:
-            build.defects.append({"kind": kind, "school_code": code, "file": name})
-        if school.code == chosen["lock_file"].code:
-            lock = "~$" + name
-            build.files[lock] = _lock_bytes(values["info.responsible"].split(",")[0])
-            expect_file(lock, "rejected", "file.lock", "")
-            issue("lock_file", "", lock, "", "", "file.lock", "warning")
-            build.defects.append({"kind": "lock_file", "school_code": code, "file": lock})
-
-    # a form from a school that is not in the registry (another district's school)
-    stranger = School(f"03{rng.randint(1, 40):02d}", "МБОУ СОШ № 21", "СОШ", "school21", 610, 0.5, 0.0, False, False, False)
-    values = form_values(stranger, year, seed, methodology)
-    name = f"{stranger.code}_самооценка_{year}.xlsx"
-    data, cells, _ = write(values)
-    build.files[name] = data
-    sheet, cell = _cell(cells, "info.school_code")
-    expect_file(name, "rejected", "form.unknown_school", stranger.code)
-    issue("unknown_code", stranger.code, name, sheet, cell, "form.unknown_school", "error")
-    build.defects.append({"kind": "unknown_code", "school_code": stranger.code, "file": name})
-
-    lines = ["code,name,type"] + [f"{s.code},{s.name},{s.type}" for s in schools]
-    build.files["registry.csv"] = ("\n".join(lines) + "\n").encode("utf-8")
-    build.expected_files.append({"file": "registry.csv", "status": "registry", "rule": "", "school_code": ""})
-    return build
+                       f"Запустите с --schools {MIN_SCHOOLS} или больше.")
+    writer = _YearWriter(year, n_schools, seed, methodology or load_methodology(DEFAULT_METHODOLOGY), clean_writer)
+    for school in writer.schools:
+        writer.school(school)
+    writer.stranger()
+    writer.registry()
+    return writer.build
 
 
 def planned_defects(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED) -> dict[str, Any]:

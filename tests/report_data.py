@@ -1,5 +1,5 @@
 """A small but complete processed monitoring history, hand-built in the shapes of
-pipeline/contract.py, for the report, site and Excel tests.
+pipeline/core/contract.py, for the report, site and Excel tests.
 
 Nine registry schools in three clusters over two years (2025, 2026). It carries what the
 published pages must get right: a school without a form, a school with fewer than five young

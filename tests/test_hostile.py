@@ -1,4 +1,4 @@
-"""Hostile strings (SPEC §9): text a school writes into its form — markup, script links, Excel
+"""Hostile strings: text a school writes into its form — markup, script links, Excel
 formulas, 100,000 characters, control characters — travels through every stage as data and
 never becomes markup in a page, a link that runs a script, or a formula in results.xlsx.
 

@@ -1,4 +1,4 @@
-"""Stage kernels forked from the warm process (pipeline/kernels.py): to jupyter and papermill
+"""Stage kernels forked from the warm process (pipeline/run/kernels.py): to jupyter and papermill
 they are ordinary kernels (environment, folder, outputs, interrupt, death), a run gives the
 same bytes as with plain kernels, and no kernel outlives the warm process."""
 

@@ -43,7 +43,7 @@ def test_default_methodology():
 
 
 def test_declared_maximum_mismatch_is_a_warning():
-    m = load_methodology(DEFAULT_METHODOLOGY)   # seed 002 declares 42, positions sum to 40
+    m = load_methodology(DEFAULT_METHODOLOGY)   # order № 370 declares 42, positions sum to 40
     assert len(m.warnings) == 1
     assert "(42)" in m.warnings[0] and "(40)" in m.warnings[0] and "используется 40" in m.warnings[0]
 

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_rule_the_code_emits_is_in_the_table():
     code = "".join(p.read_text(encoding="utf-8") for d in ("form", "stages", "config") for p in sorted((ROOT / "pipeline" / d).rglob("*.py")))
+    code = re.sub(r'MethodologyError\(file, "[^"]*"', "", code)   # methodology keys (form.headcount), not rules
     emitted = set(re.findall(r'"((?:file|form|field|info|value|staff|checklist|registry)\.[a-z_]+)"', code))
     for path in sorted((ROOT / "methodology").glob("*.yaml")):
         emitted |= set(re.findall(r"\brule: ([a-z_]+\.[a-z_]+)", path.read_text(encoding="utf-8")))

@@ -91,6 +91,7 @@ class FormDeclaration(BaseModel):
     staff: list[StaffCount] = Field(default_factory=list)
     checks: list[CountCheck] = Field(default_factory=list)
     staff_note: str = ""          # a sentence added to the «Кадры» sheet's instruction
+    headcount: str | None = None  # the count of all the school's teachers (default: the first of staff)
 
 
 class ScoreWords(BaseModel):
@@ -255,6 +256,12 @@ class Methodology(BaseModel):
         return tuple(s.code for s in self.form.staff)
 
     @property
+    def headcount(self) -> str | None:
+        """The «Кадры» count of all the school's teachers: figures of a school with fewer
+        than min_group_size of them are not published."""
+        return self.form.headcount or (self.form.staff[0].code if self.form.staff else None)
+
+    @property
     def index_shares(self) -> list[str]:
         """Codes of the shares averaged into the activity index, in methodology order."""
         return [s.code for s in self.shares if s.in_activity_index]
@@ -316,6 +323,8 @@ def _check_form(m: Methodology, file: str) -> None:
             raise MethodologyError(file, f"{where}.required_if", f"«{f.required_if}» — не поле да/нет листа «Сведения»",
                                    f"Поля да/нет: {', '.join(sorted(yesno)) or 'нет'}.")
     staff = set(m.staff_codes)
+    if form.headcount is not None and form.headcount not in staff:
+        raise MethodologyError(file, "form.headcount", f"«{form.headcount}» — не показатель листа «Кадры»")
     for c in form.checks:
         for code in [*c.counts, c.at_most]:
             if code not in staff:

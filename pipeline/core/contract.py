@@ -50,7 +50,8 @@ OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 # Vocabularies of the score and recommendation outputs (Russian words are what people read).
-LEVELS = ("высокий", "средний", "низкий")          # level in scores.csv; "нет данных" when no form
+LEVELS = ("высокий", "средний", "низкий")          # level in scores.csv
+NO_LEVEL = "нет данных"                             # level of a school without a result
 ZONES = ("зелёная", "жёлтая", "красная")            # zone per level
 TARGET_STATUSES = ("met", "not_met", "not_applicable", "not_submitted")
 PRIORITIES = ("высокий", "средний")

@@ -1,9 +1,30 @@
-"""How many processes large stages may fork: one place for the core count and the fork check."""
+"""Work spread over forked processes: one place for the core count, the fork check, the pool of
+workers (`fork_map`) and the one background process (`Forked`).
+
+Forked workers start at once with everything the parent has loaded — the year's tables, the
+forms' bytes, the report's context — shared, not pickled: the parent puts what they need in
+`shared()` before forking. What exists at that moment is kept out of the cycle collector's
+sight (gc.freeze), which would otherwise touch, and so copy into every worker, each object.
+Where fork is missing the work runs in this process, with the same results.
+"""
 
 from __future__ import annotations
 
+import gc
+import io
 import multiprocessing
 import os
+import sys
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable, Iterable, Iterator
+
+_SHARED: Any = None
+
+
+class WorkerDied(RuntimeError):
+    """A forked worker ended without a result (killed, out of memory, crashed)."""
 
 
 def cores() -> int:
@@ -17,3 +38,79 @@ def cores() -> int:
 def can_fork() -> bool:
     """Whether workers can be forked (they then share the parent's loaded tables, unpickled)."""
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+def shared() -> Any:
+    """In a worker (or in this process, when the work runs here): what the caller of fork_map
+    or Forked shared with it."""
+    return _SHARED
+
+
+def fork_imap(fn: Callable[[Any], Any], tasks: Iterable[Any], workers: int, share: Any = None) -> Iterator[Any]:
+    """fn(task) of every task, in order, computed by `workers` forked processes (or here when
+    there is one worker or no fork); fn reads what it needs from shared(). A worker that dies
+    raises WorkerDied."""
+    global _SHARED
+    tasks = list(tasks)
+    previous, _SHARED = _SHARED, share
+    try:
+        if workers <= 1 or len(tasks) <= 1 or not can_fork():
+            for task in tasks:
+                yield fn(task)
+            return
+        gc.freeze()
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                try:
+                    yield from pool.map(fn, tasks)
+                except BrokenProcessPool as exc:
+                    raise WorkerDied(f"рабочий процесс завершился аварийно ({exc})") from None
+        finally:
+            gc.unfreeze()
+    finally:
+        _SHARED = previous
+
+
+def fork_map(fn: Callable[[Any], Any], tasks: Iterable[Any], workers: int, share: Any = None) -> list[Any]:
+    """fork_imap as a list."""
+    return list(fork_imap(fn, tasks, workers, share))
+
+
+class Forked:
+    """fn(share) run by one forked process while this one goes on; result() waits for it and
+    returns its value, or raises RuntimeError with the child's exception (or exit status).
+    Where fork is missing, fn runs in this process when result() is asked for."""
+
+    def __init__(self, fn: Callable[[Any], Any], share: Any) -> None:
+        self._fn, self._share, self._proc = fn, share, None
+        if can_fork():
+            mp = multiprocessing.get_context("fork")
+            self._recv, send = mp.Pipe(duplex=False)
+            self._proc = mp.Process(target=_run_forked, args=(fn, share, send), daemon=True)
+            self._proc.start()
+            send.close()
+            self._share = None
+
+    def result(self) -> Any:
+        if self._proc is None:
+            return self._fn(self._share)
+        try:
+            status, value = self._recv.recv()
+        except EOFError:
+            status, value = "error", None
+        self._proc.join()
+        self._recv.close()
+        if status != "ok":
+            raise RuntimeError(value or f"процесс завершился, ничего не сообщив (код завершения {self._proc.exitcode})")
+        return value
+
+
+def _run_forked(fn: Callable[[Any], Any], share: Any, conn: Any) -> None:
+    # a kernel's stdout/stderr talk to its message threads, which a forked child lacks
+    sys.stdout = sys.stderr = io.StringIO()
+    try:
+        conn.send(("ok", fn(share)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
+        conn.send(("error", "".join(traceback.format_exception_only(exc)).strip()))
+    finally:
+        conn.close()

@@ -18,7 +18,7 @@ from typing import IO, Any, Iterator
 import numpy as np
 import pandas as pd
 
-from ..core.parallel import can_fork, cores
+from ..core.parallel import can_fork, cores, fork_imap, shared
 def write_csv(fh: IO[bytes], df: pd.DataFrame, scratch: str | Path | None = None) -> None:
     """Write the canonical CSV form of a table to a binary file: exactly the bytes of pandas'
     `df.to_csv(index=False, lineterminator="\\n")` in UTF-8.
@@ -60,9 +60,6 @@ _CSV_BLOCK_ROWS = 50_000
 PARALLEL_CSV_ROWS = 200_000
 
 
-_CSV_FRAME: pd.DataFrame | None = None  # the table a worker writes part of (inherited when forked)
-
-
 def _csv_workers(rows: int) -> int:
     if rows < PARALLEL_CSV_ROWS or not can_fork():
         return 1
@@ -73,41 +70,29 @@ def _csv_parallel(df: pd.DataFrame, workers: int, scratch: Path | None = None) -
     """The rows' CSV, in order, in parts made by `workers` forked processes (fork: they have
     the table already; they only turn it into text): the parts' bytes, or with `scratch` the
     files there that hold them (all removed by the time the parts are done)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     step = -(-len(df) // (workers * 2))
     ranges = [(i, min(i + step, len(df))) for i in range(0, len(df), step)]
     task = _csv_part if scratch is None else functools.partial(_csv_part_file, scratch)
     paths: list[Path] = []
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_csv_init,
-                                 initargs=(df,)) as pool:
-            for result in pool.map(task, ranges):
-                if scratch is not None:
-                    paths.append(result)
-                yield result
+        for result in fork_imap(task, ranges, workers, share=df):
+            if scratch is not None:
+                paths.append(result)
+            yield result
     finally:  # the workers have ended: no part file is left behind, even of a failed run
         if scratch is not None:
             for path in [*paths, *scratch.glob(".csv-part.*.tmp")]:
                 path.unlink(missing_ok=True)
 
 
-def _csv_init(df: pd.DataFrame) -> None:
-    global _CSV_FRAME
-    _CSV_FRAME = df
-
-
 def _csv_part(bounds: tuple[int, int]) -> bytes:
-    assert _CSV_FRAME is not None
-    return b"".join(_csv_rows(_CSV_FRAME, *bounds))
+    return b"".join(_csv_rows(shared(), *bounds))
 
 
 def _csv_part_file(scratch: Path, bounds: tuple[int, int]) -> Path:
-    assert _CSV_FRAME is not None
     fd, name = tempfile.mkstemp(prefix=".csv-part.", suffix=".tmp", dir=scratch)
     with os.fdopen(fd, "wb") as out:
-        for block in _csv_rows(_CSV_FRAME, *bounds):
+        for block in _csv_rows(shared(), *bounds):
             out.write(block)
     return Path(name)
 

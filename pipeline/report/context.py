@@ -13,16 +13,13 @@ import pandas as pd
 from ..config.methodology import Methodology, load_methodology
 from ..config.params import YearParams, load_params
 from ..config.years import EarlierYear, earlier_years
-from ..core.contract import OUTPUTS
+from ..core.contract import NO_LEVEL, OUTPUTS
 from ..core.errors import StageError
 from ..core.values import as_bool
 from ..io.storage import read_table
 
 
-NO_DATA = "нет данных"
-
-
-SUBMITTED_TRUE = {"true", "1", "1.0", "да", "yes"}
+NO_DATA = NO_LEVEL
 
 
 @dataclass(frozen=True)

@@ -32,14 +32,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from ..core.errors import StageError
-from ..core.parallel import can_fork
+from ..core.parallel import Forked
 from ..io.storage import write_bytes_atomic
 from ..core.contract import DECISION_KINDS
 from ..core.levels import trend, zone_of
 from ..core.values import text
 from .labels import FILE_STATUS_LABEL, SEVERITY_LABEL, TARGET_STATUS_LABEL, rule_name
-from .sections import _school_list
-from .tables import _names, criteria_table, indicator_names, municipal_targets, school_table, staff_denominators
+from .tables import school_list, _names, criteria_table, indicator_names, municipal_targets, school_table, staff_denominators
 
 if TYPE_CHECKING:  # pragma: no cover
     from .context import ReportContext
@@ -311,7 +310,7 @@ def results_tables(ctx: "ReportContext") -> dict[str, pd.DataFrame]:
                        indicator_name=recs["indicator_code"].map(lambda c: ind.get(text(c), "")))
     dec = d["decisions.csv"].copy()
     dec = dec.assign(kind_name=dec["kind"].map(lambda k: DECISION_KINDS.get(text(k), text(k))),
-                     school_names=dec["schools"].map(lambda s: _school_list(s, names)))
+                     school_names=dec["schools"].map(lambda s: school_list(s, names)))
     fu = d["followup.csv"].copy()
     fu = fu.assign(school_name=fu["school_code"].map(lambda c: names.get(text(c), "")),
                    indicator_name=fu["indicator_code"].map(lambda c: ind.get(text(c), "")))
@@ -389,57 +388,28 @@ def write_results(ctx: "ReportContext", path: str | Path) -> Path:
 class ResultsJob:
     """results.xlsx written by a forked process while the report goes on in this one.
 
-    Writing the workbook is single-threaded openpyxl work (40–80 s of CPU at 10,000
-    schools); the report's sections and school pages do not need it, so on a machine with
-    two cores it costs almost no wall time. Where fork is not available the workbook is
-    written in this process when result() is asked for. The file is the same either way.
+    Writing the workbook is single-threaded work (tens of seconds of CPU at 10,000 schools);
+    the report's sections and school pages do not need it, so on a machine with two cores it
+    costs almost no wall time (pipeline.core.parallel.Forked; without fork it is written when
+    result() is asked for). The file is the same either way.
     """
 
     def __init__(self, ctx: "ReportContext", path: str | Path) -> None:
-        import multiprocessing
-
         self.path = Path(path)
-        self._ctx: "ReportContext | None" = ctx
-        self._proc = None
-        if can_fork():
-            mp = multiprocessing.get_context("fork")
-            self._recv, send = mp.Pipe(duplex=False)
-            # fork: the child gets the loaded tables as they are, nothing is pickled
-            self._proc = mp.Process(target=_write_in_child, args=(ctx, self.path, send), daemon=True)
-            self._proc.start()
-            send.close()
-            self._ctx = None
+        self._job = Forked(_write_shared, (ctx, self.path))
 
     def result(self) -> Path:
-        """Wait for the workbook; its path, or PipelineError saying why it was not written."""
-        if self._proc is None:
-            assert self._ctx is not None
-            return write_results(self._ctx, self.path)
+        """Wait for the workbook; its path, or StageError saying why it was not written."""
         try:
-            status, text = self._recv.recv()
-        except EOFError:
-            status, text = "error", "процесс записи завершился, ничего не сообщив"
-        self._proc.join()
-        self._recv.close()
-        if status != "ok":
-            raise StageError("report", f"таблица результатов {self.path} не записана: {text}",
-                                "Исправьте причину и запустите этап отчёта снова (--force).")
-        return self.path
+            return self._job.result()
+        except Exception as exc:  # noqa: BLE001 - the child's failure, reported as the stage's
+            raise StageError("report", f"таблица результатов {self.path} не записана: {exc}",
+                             "Исправьте причину и запустите этап отчёта снова (--force).") from None
 
 
-def _write_in_child(ctx: "ReportContext", path: Path, conn: Any) -> None:
-    import sys
-    import traceback
-
-    # the kernel's stdout/stderr talk to its message threads, which a forked child lacks
-    sys.stdout = sys.stderr = io.StringIO()
-    try:
-        write_results(ctx, path)
-        conn.send(("ok", ""))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
-        conn.send(("error", "".join(traceback.format_exception_only(exc)).strip()))
-    finally:
-        conn.close()
+def _write_shared(job: tuple["ReportContext", Path]) -> Path:
+    ctx, path = job
+    return write_results(ctx, path)
 
 
 def start_results(ctx: "ReportContext", path: str | Path) -> ResultsJob:

@@ -6,7 +6,6 @@ import os
 from functools import lru_cache
 from typing import Callable
 
-import gc
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,7 +19,7 @@ from ..io.storage import write_bytes_atomic
 from ..core.values import text
 from .context import ReportContext
 from .sections import all_sections, summary_line
-from ..core.parallel import can_fork, cores
+from ..core.parallel import can_fork, cores, fork_imap, shared
 from .render import _render, css
 from .school import school_page_data
 from .tables import school_page
@@ -110,24 +109,11 @@ def write_school_pages(ctx: "ReportContext", out_dir: str | Path) -> list[Path]:
         # the first page builds the context's per-school rows and the name matcher, which
         # the forked workers then share; each writes a contiguous share of the pages
         written = _write_pages(ctx, folder, names, codes[:1])
-        global _PAGES_JOB
-        _PAGES_JOB = (ctx, folder, names)
-        # what exists now is shared with the workers: kept out of the cycle collector, which
-        # would otherwise touch (and so copy into each worker) every one of those objects
-        gc.freeze()
-        try:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            rest = codes[1:]
-            step = -(-len(rest) // workers)
-            chunks = [rest[i: i + step] for i in range(0, len(rest), step)]
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                for part in pool.map(_write_pages_job, chunks):
-                    written += [folder / name for name in part]
-        finally:
-            _PAGES_JOB = None
-            gc.unfreeze()
+        rest = codes[1:]
+        step = -(-len(rest) // workers)
+        chunks = [rest[i: i + step] for i in range(0, len(rest), step)]
+        for part in fork_imap(_write_pages_job, chunks, workers, share=(ctx, folder, names)):
+            written += [folder / name for name in part]
     else:
         written = _write_pages(ctx, folder, names, codes)
     keep = {p.name for p in written}
@@ -140,9 +126,6 @@ def write_school_pages(ctx: "ReportContext", out_dir: str | Path) -> list[Path]:
 # From this many schools on, pages are rendered by one forked process per core (about 2 ms a
 # page: 10,000 pages take 20 s on one core).
 PARALLEL_PAGES_FROM = 2000
-
-
-_PAGES_JOB: tuple[Any, Path, tuple[str, ...]] | None = None
 
 
 def _page_workers(n_pages: int) -> int:
@@ -188,7 +171,7 @@ def _redactor(names: tuple[str, ...]) -> Callable[[str], bytes]:
 
 def _write_pages_job(codes: list[str]) -> list[str]:
     """In a forked worker: write the pages of these schools; return the file names."""
-    ctx, folder, names = _PAGES_JOB
+    ctx, folder, names = shared()
     return [p.name for p in _write_pages(ctx, folder, names, codes)]
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from ..config.methodology import Methodology
 from ..core.contract import FOLLOWUP_STATUSES, LEVELS, PRIORITIES
 from ..core.levels import zone_of
-from ..core.privacy import is_small, small_label
+from ..core.privacy import is_small, shown
 from ..core.russian import fmt_pct
 from ..core.values import as_bool, num, text
 from .context import ReportContext
@@ -43,6 +43,11 @@ def cluster_order(ctx: ReportContext) -> list[str]:
 def codes_of(value: Any) -> list[str]:
     """The school codes of a decisions.csv `schools` cell («0101;0102»)."""
     return [c.strip() for c in text(value).split(";") if c.strip()]
+
+
+def school_list(codes: Any, names: dict[str, str]) -> str:
+    """The schools of a `schools` cell by name, «—» for none."""
+    return ", ".join(names.get(c, c) for c in codes_of(codes)) or "—"
 
 
 def _cached(fn):
@@ -84,13 +89,14 @@ def staff_denominators(ctx: ReportContext) -> pd.DataFrame:
     """Per school: every share's value and its denominator (from staff.csv)."""
     st = ctx.data["staff.csv"]
     rows = []
+    head = ctx.methodology.headcount
     for r in st.itertuples(index=False):
         row = {"school_code": text(r.school_code)}
         for s in ctx.methodology.shares:
             n_, d_ = num(getattr(r, s.numerator, None)), num(getattr(r, s.denominator, None))
             row[s.code] = n_ * 100 / d_ if n_ is not None and d_ else None
             row[f"{s.code}_den"] = d_
-        row["P0"] = num(getattr(r, "P0", None))
+        row["headcount"] = num(getattr(r, head, None)) if head else None
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -112,7 +118,7 @@ def cluster_shares(ctx: ReportContext) -> dict[str, dict[str, str]]:
             both = pd.to_numeric(g[s.numerator], errors="coerce").notna() & pd.to_numeric(g[s.denominator], errors="coerce").notna()
             cn = pd.to_numeric(g.loc[both, s.numerator], errors="coerce").sum()
             cd = pd.to_numeric(g.loc[both, s.denominator], errors="coerce").sum()
-            row[s.code] = small_label(ctx.n_small) if 0 < cd < ctx.n_small else (fmt_pct(cn * 100 / cd) if cd else "—")
+            row[s.code] = shown(fmt_pct(cn * 100 / cd) if cd else "—", cd, ctx.n_small)
         out[str(cl)] = row
     ctx.cache[key] = out
     return out
@@ -142,9 +148,9 @@ def school_table(ctx: ReportContext) -> pd.DataFrame:
         sc["prev_total"] = float("nan")
     sc["delta"] = sc["total_score"] - sc["prev_total"]
     dens = staff_denominators(ctx)
-    p0 = dict(zip(dens["school_code"], dens["P0"])) if not dens.empty else {}
-    sc["P0"] = sc["school_code"].map(p0).astype("float64")
-    sc["small"] = [is_small(v, ctx.n_small) for v in sc["P0"]]
+    heads = dict(zip(dens["school_code"], dens["headcount"])) if not dens.empty else {}
+    sc["headcount"] = sc["school_code"].map(heads).astype("float64")
+    sc["small"] = [is_small(v, ctx.n_small) for v in sc["headcount"]]
     recs = ctx.data["recommendations.csv"]
     for p in PRIORITIES:
         cnt = recs[recs["priority"] == p].groupby("school_code")["recommendation_id"].count()

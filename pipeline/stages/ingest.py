@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import gc
 import itertools
 import re
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from ..core.rules import rule_name
 from ..core.errors import FormError, ParamsError
 from ..config.methodology import Methodology
 from ..config.params import YearParams
-from ..core.parallel import can_fork, cores
+from ..core.parallel import cores, fork_map, shared
 from ..io.storage import read_hashed, sha256_file
 from ..form import package
 from ..form.reader import FormValue, ParsedForm, read_form_values
@@ -155,10 +154,6 @@ def _fmt(d: dt.date | None) -> str:
 # Forms are read in parallel, one process per core, from this many on: a pool costs about a
 # second to start, one form about 2 ms to read.
 PARALLEL_FROM = 300
-# The pool's workers: the methodology and every (name, bytes) to read, set by the initializer
-# (inherited, not pickled, when the workers are forked); tasks are ranges of positions in it.
-_WORKER_METHODOLOGY: Methodology | None = None
-_WORKER_ITEMS: list[tuple[str, bytes]] = []
 
 # FormValue's fields: the order of the value tuples read_form_values returns.
 VALUE_FIELDS = tuple(f.name for f in dataclasses.fields(FormValue))
@@ -223,19 +218,10 @@ def _read_batch(items: list[tuple[str, bytes]], methodology: Methodology) -> For
 
 
 def _read_range(bounds: tuple[int, int]) -> FormsRead:
-    """In a worker: the forms at positions start…stop-1 of _WORKER_ITEMS."""
+    """In a worker: the forms at positions start…stop-1 of the shared (methodology, items)."""
+    methodology, items = shared()
     start, stop = bounds
-    assert _WORKER_METHODOLOGY is not None
-    return _read_batch(_WORKER_ITEMS[start:stop], _WORKER_METHODOLOGY)
-
-
-def _init_worker(methodology: Methodology, items: list[tuple[str, bytes]]) -> None:
-    global _WORKER_METHODOLOGY, _WORKER_ITEMS
-    _WORKER_METHODOLOGY = methodology
-    _WORKER_ITEMS = items
-    # what the worker inherited from its parent (a kernel: pandas, matplotlib, the forms'
-    # bytes) is never garbage: keep the collector from walking (and so copying) all of it
-    gc.freeze()
+    return _read_batch(items[start:stop], methodology)
 
 
 def _workers() -> int:
@@ -260,125 +246,132 @@ def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int |
     items = [(f.name, f.data or b"") for f in files]
     workers = _workers() if workers is None else workers
     if workers > 1 and len(items) >= PARALLEL_FROM:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # fork: workers start at once with everything imported (the forms' bytes included:
-        # a task is a range of positions), and never re-run the caller's script (spawn would,
-        # without an `if __name__ == "__main__"` guard); they only parse bytes and return, so
-        # the threads of a Jupyter kernel they do not inherit do not matter
-        context = multiprocessing.get_context("fork" if can_fork() else "spawn")
         # tasks of a few hundred forms at most: the workers finish together (a long last task
-        # would keep one of them busy while the others wait)
+        # would keep one of them busy while the others wait); a task is a range of positions
+        # in the shared items, so no form's bytes are sent to a worker
         chunk = max(1, min(200, len(items) // (workers * 8)))
         ranges = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(methodology, items)) as pool:
-            done = _concat(list(pool.map(_read_range, ranges)))
+        done = _concat(fork_map(_read_range, ranges, workers, share=(methodology, items)))
     else:
         done = _read_batch(items, methodology)
     return done if as_columns else done.parsed([name for name, _ in items])
 
 
+# why a file that is not a form is not read, by its kind (_kind)
+_NOT_A_FORM = {
+    "lock": ("file.lock", "служебный файл блокировки Excel (создаётся, пока файл открыт), не форма"),
+    "hidden": ("file.hidden", "скрытый служебный файл, не форма"),
+}
+
+
+def _file_record(f: RawFile, kind: str) -> dict[str, object]:
+    """files.csv's row of a file before it is judged: rejected until a reason says otherwise."""
+    rec: dict[str, object] = {"file": f.name, "sha256": f.sha256, "size_bytes": f.size, "kind": kind, "status": "rejected",
+                              "reason": "", "school_code": "", "filled_date": "", "rule": "", "sheet": "", "cell": "", "value": ""}
+    if kind == "registry":
+        rec.update(status="registry")
+    elif kind in _NOT_A_FORM:
+        rule, reason = _NOT_A_FORM[kind]
+        rec.update(rule=rule, reason=reason)
+    elif f.error:
+        rec.update(rule="file.unreadable", reason=f.error)
+    elif f.data is None:
+        rec.update(rule="file.too_large", reason=f"файл слишком большой ({f.size // 1024} КБ) — это не форма мониторинга")
+    return rec
+
+
+def _judge_form(rec: dict[str, object], read: FormsRead, start: int, count: int, codes: set[str],
+                params: YearParams) -> tuple[str, dt.date | None, FormValue | None]:
+    """Whose form it is and whether it counts: accepted, or rejected naming the cell that says
+    why (no school code, another school year, a code not in the registry). Returns the matched
+    code, the filling date and the date's cell."""
+    code_v = read.first(start, count, "info.school_code")
+    year_v = read.first(start, count, "info.academic_year")
+    date_v = read.first(start, count, "info.filled_date")
+    raw_code = code_v.value if code_v else ""
+    code, known = match_school_code(raw_code, codes)
+    filled = parse_date(date_v.value, date_v.value_type) if date_v else None
+    rec.update(school_code=code, filled_date=filled.isoformat() if filled else "")
+    year = normalize_academic_year(year_v.value) if year_v else ""
+    if not code:
+        where = code_v or read.value(start)
+        rec.update(rule="form.no_school_code", sheet=where.sheet, cell=code_v.cell if code_v else "",
+                   reason="в форме не указан «Код ОО» — неизвестно, чья это форма")
+    elif year and year != params.academic_year:
+        rec.update(rule="form.wrong_year", sheet=year_v.sheet, cell=year_v.cell, value=year_v.value,
+                   reason=f"форма за {year} учебный год, а обрабатывается {params.academic_year}")
+    elif not known:
+        rec.update(rule="form.unknown_school", sheet=code_v.sheet, cell=code_v.cell, value=raw_code,
+                   reason=f"кода ОО «{raw_code}» нет в реестре школ года")
+    else:
+        rec.update(status="accepted")
+    return code, filled, date_v
+
+
+def _supersede(code: str, group: list[dict[str, object]]) -> None:
+    """Of one school's accepted forms the later «Дата заполнения» wins (equal or missing
+    dates: the file whose name sorts last); the others are superseded, the reason says why."""
+    group.sort(key=lambda g: (g["date"] or dt.date.min, g["rec"]["file"]))
+    winner = group[-1]
+    wdate = winner["date"]
+    for g in group[:-1]:
+        if g["date"] is not None and wdate is not None and g["date"] < wdate:
+            why = (f"для школы {code} есть более поздняя форма «{winner['rec']['file']}» "
+                   f"(дата заполнения {_fmt(wdate)} позже {_fmt(g['date'])})")
+        elif wdate is not None and g["date"] is None:
+            why = (f"в форме не указана дата заполнения, а у формы «{winner['rec']['file']}» школы {code} "
+                   f"она есть ({_fmt(wdate)}); используется та форма")
+        else:
+            why = (f"у формы «{winner['rec']['file']}» школы {code} та же дата заполнения ({_fmt(wdate)}); "
+                   "при равных датах используется форма, последняя по имени файла")
+        dv = g["date_v"]
+        g["rec"].update(status="superseded", rule="form.superseded", reason=why,
+                        sheet=dv.sheet if dv else "", cell=dv.cell if dv else "", value=dv.value if dv else "")
+
+
+def _forms_table(read: FormsRead, form_files: list[str], form_codes: list[str]) -> pd.DataFrame:
+    """forms.csv from the values read (columns already) and each form's file and code repeated."""
+    form_cols = list(columns("ingest", "forms.csv"))
+    if not form_files:
+        forms_df = pd.DataFrame(columns=form_cols)
+        forms_df["row"] = forms_df["row"].astype("int64")
+        return forms_df
+    values = {"file": form_files, "school_code": form_codes, **read.columns}
+    # typed at once: pandas would otherwise look at each of ~800,000 values to infer it
+    return pd.DataFrame({c: np.array(values[c], dtype="int64") if c == "row" else pd.array(values[c], dtype="str")
+                         for c in form_cols})
+
+
 def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[str, pd.DataFrame]:
     """files.csv and forms.csv of the year (pure: nothing is read or written here)."""
-    registry = registry_of(raw)
-    codes = set(registry["code"].astype(str))
-    records: list[dict[str, object]] = []
-    candidates: dict[str, list[dict[str, object]]] = {}
-
-    readable = [f for f in raw.files
-                if _kind(f.name) in ("xlsx", "other") and not f.error and f.data is not None]
+    codes = set(registry_of(raw)["code"].astype(str))
+    readable = [f for f in raw.files if _kind(f.name) in ("xlsx", "other") and not f.error and f.data is not None]
     read = read_forms(readable, methodology, as_columns=True)
     outcome = dict(zip(map(id, readable), zip(read.starts(), read.counts, read.errors)))
-    # forms.csv, built column by column: the values of every form read (read's columns, in
-    # the order of raw.files), each form's file name and matched school code repeated
-    form_files: list[str] = []
+    records: list[dict[str, object]] = []
+    candidates: dict[str, list[dict[str, object]]] = {}
+    form_files: list[str] = []  # forms.csv's file and code columns, one entry per value read
     form_codes: list[str] = []
-
     for f in raw.files:
-        kind = _kind(f.name)
-        rec: dict[str, object] = {"file": f.name, "sha256": f.sha256, "size_bytes": f.size, "kind": kind, "status": "rejected",
-                                  "reason": "", "school_code": "", "filled_date": "", "rule": "", "sheet": "", "cell": "", "value": ""}
+        rec = _file_record(f, _kind(f.name))
         records.append(rec)
-        if kind == "registry":
-            rec.update(status="registry")
-            continue
-        if kind == "lock":
-            rec.update(rule="file.lock", reason="служебный файл блокировки Excel (создаётся, пока файл открыт), не форма")
-            continue
-        if kind == "hidden":
-            rec.update(rule="file.hidden", reason="скрытый служебный файл, не форма")
-            continue
-        if f.error:
-            rec.update(rule="file.unreadable", reason=f.error)
-            continue
-        if f.data is None:
-            rec.update(rule="file.too_large", reason=f"файл слишком большой ({f.size // 1024} КБ) — это не форма мониторинга")
+        if rec["rule"] or rec["status"] == "registry":
             continue
         start, count, error = outcome[id(f)]
         if error is not None:
             rec.update(error)
             continue
-
-        code_v = read.first(start, count, "info.school_code")
-        year_v = read.first(start, count, "info.academic_year")
-        date_v = read.first(start, count, "info.filled_date")
-        raw_code = code_v.value if code_v else ""
-        code, known = match_school_code(raw_code, codes)
-        filled = parse_date(date_v.value, date_v.value_type) if date_v else None
-        rec.update(school_code=code, filled_date=filled.isoformat() if filled else "")
+        code, filled, date_v = _judge_form(rec, read, start, count, codes, params)
         form_files += [f.name] * count
         form_codes += [code] * count
-        year = normalize_academic_year(year_v.value) if year_v else ""
-
-        if not code:
-            where = code_v or read.value(start)
-            rec.update(rule="form.no_school_code", sheet=where.sheet, cell=code_v.cell if code_v else "",
-                       reason="в форме не указан «Код ОО» — неизвестно, чья это форма")
-        elif year and year != params.academic_year:
-            rec.update(rule="form.wrong_year", sheet=year_v.sheet, cell=year_v.cell, value=year_v.value,
-                       reason=f"форма за {year} учебный год, а обрабатывается {params.academic_year}")
-        elif not known:
-            rec.update(rule="form.unknown_school", sheet=code_v.sheet, cell=code_v.cell, value=raw_code,
-                       reason=f"кода ОО «{raw_code}» нет в реестре школ года")
-        else:
-            rec.update(status="accepted")
+        if rec["status"] == "accepted":
             candidates.setdefault(code, []).append({"rec": rec, "date": filled, "date_v": date_v})
-
     for code, group in candidates.items():
-        if len(group) < 2:
-            continue
-        group.sort(key=lambda g: (g["date"] or dt.date.min, g["rec"]["file"]))
-        winner = group[-1]
-        wdate = winner["date"]
-        for g in group[:-1]:
-            rec = g["rec"]
-            if g["date"] is not None and wdate is not None and g["date"] < wdate:
-                why = (f"для школы {code} есть более поздняя форма «{winner['rec']['file']}» "
-                       f"(дата заполнения {_fmt(wdate)} позже {_fmt(g['date'])})")
-            elif wdate is not None and g["date"] is None:
-                why = (f"в форме не указана дата заполнения, а у формы «{winner['rec']['file']}» школы {code} "
-                       f"она есть ({_fmt(wdate)}); используется та форма")
-            else:
-                why = (f"у формы «{winner['rec']['file']}» школы {code} та же дата заполнения ({_fmt(wdate)}); "
-                       "при равных датах используется форма, последняя по имени файла")
-            dv = g["date_v"]
-            rec.update(status="superseded", rule="form.superseded", reason=why,
-                       sheet=dv.sheet if dv else "", cell=dv.cell if dv else "", value=dv.value if dv else "")
-
+        if len(group) > 1:
+            _supersede(code, group)
     files = pd.DataFrame(records, columns=list(columns("ingest", "files.csv")) + list(FILES_EXTRA))
     files["size_bytes"] = files["size_bytes"].astype("int64")
-    form_cols = list(columns("ingest", "forms.csv"))
-    if form_files:
-        values = {"file": form_files, "school_code": form_codes, **read.columns}
-        # typed at once: pandas would otherwise look at each of ~800,000 values to infer it
-        forms_df = pd.DataFrame({c: np.array(values[c], dtype="int64") if c == "row" else pd.array(values[c], dtype="str")
-                                 for c in form_cols})
-    else:
-        forms_df = pd.DataFrame(columns=form_cols)
-    forms_df["row"] = forms_df["row"].astype("int64")
-    return {"files.csv": files, "forms.csv": forms_df}
+    return {"files.csv": files, "forms.csv": _forms_table(read, form_files, form_codes)}
 
 
 def summary(files: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,7 @@ clean stage's profile.csv for ШНОР flags) as DataFrames and returns DataFram
 writing stay at the edges (the notebook, the runner). `load_previous` is the one edge helper
 that finds last year's outputs through `previous_params`.
 
-Rules (SPEC §6, the year's `decisions:` block):
+Rules (the year's `decisions:` block):
 
 * **Recommendations** (one row per school × indicator that needs work). Only schools with a
   form (`submitted`) get them. A position with points 0 — scored 0, not scored at all, or

@@ -31,13 +31,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..core.contract import LEVELS, OUTPUTS, ZONES
+from ..core.contract import LEVELS, NO_LEVEL, OUTPUTS, ZONES
 from ..core.errors import StageError
 from ..core.values import flags
 from ..config.methodology import Methodology, check_targets
 from ..config.params import YearParams
 
-NO_DATA = "нет данных"                                # level of a school without a result
+NO_DATA = NO_LEVEL                                     # level of a school without a result
 RANK_DECIMALS = 9                                      # totals are compared at this precision
 
 NOTE_NOT_SUBMITTED = "форма не представлена"

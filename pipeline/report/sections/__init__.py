@@ -1,0 +1,63 @@
+"""The analytic report, section by section: each section a pure function of the year's context
+returning HTML, listed in SECTIONS in the order of the page. The published page
+(pages.report_page) and the report notebook take the sections from here.
+
+    front.py       header, management cycle, main findings, 1–3
+    monitoring.py  4. participation and data quality
+    analysis.py    5. distribution, ranking, heat map, criteria, targets, dynamics
+    actions.py     6–9. recommendations, measures, decisions, effectiveness
+    appendix.py    school pages, methodology appendix, footer
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..context import ReportContext
+from .actions import decisions_html, effectiveness_html, measures_html, recommendations_html
+from .analysis import analysis_html, dynamics_html
+from .appendix import appendix_html, footer_html, schools_html
+from .front import CYCLE, cycle_html, goals_html, header_html, indicators_html, methods_html, summary_html, summary_line
+from .monitoring import monitoring_html
+
+__all__ = ["CYCLE", "SECTIONS", "Section", "all_sections", "summary_line", "header_html", "cycle_html", "summary_html",
+           "goals_html", "indicators_html", "methods_html", "monitoring_html", "analysis_html", "dynamics_html", "recommendations_html",
+           "measures_html", "decisions_html", "effectiveness_html", "schools_html", "appendix_html", "footer_html"]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the analytic report, in the order of the page."""
+
+    name: str
+    what: str                                   # what it shows (the report notebook's comment)
+    render: Callable[[ReportContext], str]
+
+
+# The report, section by section: the published page and the report notebook are made
+# from this list (add a section here: see ARCHITECTURE.md).
+SECTIONS: tuple[Section, ...] = (
+    Section("header", "шапка: орган управления, утверждение, название, номер и дата приказа, исполнители",
+            lambda ctx: header_html(ctx.params)),
+    Section("cycle", "управленческий цикл и содержание", cycle_html),
+    Section("summary", "основные итоги", summary_html),
+    Section("goals", "1. Цели", goals_html),
+    Section("indicators", "2. Показатели", indicators_html),
+    Section("methods", "3. Методы сбора информации", methods_html),
+    Section("monitoring", "4. Мониторинг: участие ОО и качество данных", monitoring_html),
+    Section("analysis", "5. Анализ: распределение, рейтинг, карта дефицитов, критерии, целевые показатели, динамика",
+            analysis_html),
+    Section("recommendations", "6. Адресные рекомендации", recommendations_html),
+    Section("measures", "7. Меры", measures_html),
+    Section("decisions", "8. Управленческие решения", decisions_html),
+    Section("effectiveness", "9. Анализ эффективности принятых мер", effectiveness_html),
+    Section("schools", "страницы школ", schools_html),
+    Section("appendix", "приложение: методика расчёта", appendix_html),
+    Section("footer", "исполнители", footer_html),
+)
+
+
+def all_sections(ctx: ReportContext) -> list[str]:
+    """Every section of the report, in order."""
+    return [section_.render(ctx) for section_ in SECTIONS]

@@ -1,0 +1,195 @@
+"""6–9: targeted recommendations, municipal measures, management decisions and the analysis
+of the measures taken last year."""
+
+from __future__ import annotations
+from typing import Any, Sequence
+import pandas as pd
+from markupsafe import Markup, escape
+from ...core.contract import DECISION_KINDS, FOLLOWUP_STATUSES, PRIORITIES
+from ...core.russian import fmt_int, fmt_num, fmt_pct, plural
+from ...core.values import num, text
+from ..context import ReportContext
+from ..html import figure, h, para, section, sub, table
+from ..tables import codes_of, _names, followup_summary, indicator_names, school_page, school_table
+from ..tables import school_list
+
+
+def recommendations_html(ctx: ReportContext) -> str:
+    """6. Адресные рекомендации — the most frequent deficits and the per-school summary."""
+    recs = ctx.data["recommendations.csv"]
+    names = indicator_names(ctx.methodology)
+    if recs.empty:
+        return section("recommendations", "6", "Адресные рекомендации", para("Рекомендаций нет."))
+    ct = pd.crosstab(recs["indicator_code"].map(text), recs["priority"].map(text))
+    for pr in PRIORITIES:
+        if pr not in ct:
+            ct[pr] = 0
+    ct["всего"] = ct[list(PRIORITIES)].sum(axis=1)
+    order = {c: i for i, c in enumerate([p.code for p in ctx.methodology.positions] + [t.code for t in ctx.methodology.targets])}
+    top = ct.reset_index().assign(_o=lambda d: d["indicator_code"].map(lambda c: order.get(c, 999)))
+    top = top.sort_values(["всего", "_o"], ascending=[False, True]).head(10)
+    rows = [[r["indicator_code"], names.get(r["indicator_code"], r["indicator_code"]), int(r["высокий"]), int(r["средний"]), int(r["всего"])]
+            for _, r in top.iterrows()]
+    st = school_table(ctx)
+    high: dict[str, list[str]] = {}
+    for c, pr, ind in zip(recs["school_code"].map(text), recs["priority"], recs["indicator_code"]):
+        if pr == "высокий":
+            high.setdefault(c, []).append(text(ind))
+    srows = []
+    for r in st[st["submitted"]].itertuples():
+        hi = high.get(r.school_code, [])
+        srows.append([h("a", text(r.school_name), href=f"schools/{r.page}"), r.rec_высокий, r.rec_средний,
+                      ", ".join(hi[:8]) + (" …" if len(hi) > 8 else "") or "—"])
+    return section(
+        "recommendations", "6", "Адресные рекомендации",
+        para(f"Каждая ОО получила адресные рекомендации по позициям и целевым показателям, по которым не достигнут "
+             f"максимум: приоритет «высокий» — 0 баллов, балл не подтверждён документом или целевой показатель не "
+             f"достигнут; «средний» — балл ниже максимального. Всего рекомендаций: {len(recs)} для "
+             f"{recs['school_code'].nunique()} ОО. Тексты рекомендаций — на страницах школ."),
+        sub("Наиболее частые дефициты", table(["Код", "Показатель", "Высокий", "Средний", "Всего ОО"], rows, num_cols=(2, 3, 4))),
+        sub("Рекомендации по ОО", table(["ОО", "Высокий приоритет", "Средний приоритет", "Показатели высокого приоритета"],
+                                         srows, num_cols=(1, 2))),
+    )
+
+
+def _school_links(codes: Sequence[str], names: dict[str, str]) -> Markup:
+    return Markup(", ").join(h("a", names.get(c, c), href=f"schools/{school_page(c)}") for c in codes)
+
+
+def _who_when(g: pd.DataFrame) -> tuple[Markup, bool]:
+    """«Ответственные: …; срок: …» once for a group whose rows share them."""
+    pairs = {(text(r), text(d)) for r, d in zip(g["responsible"], g["due"])}
+    if len(pairs) == 1:
+        r, d = pairs.pop()
+        return h("p", [h("span", "Ответственные: ", class_="label"), r, h("span", "; срок: ", class_="label"), d]), True
+    return Markup(""), False
+
+
+def measures_html(ctx: ReportContext) -> str:
+    """7. Меры — the municipal measures of decisions.csv: seminar topics with the schools that
+    failed them, methodological visits, requests for forms, other municipal measures."""
+    dec = ctx.data["decisions.csv"]
+    names = _names(ctx)
+    ind = indicator_names(ctx.methodology)
+    thr = ctx.params.decisions.share_threshold
+    lead = para(f"Темой муниципального семинара (заседания РМО) становится позиция или целевой показатель, не "
+                f"выполненные не менее чем {fmt_num(thr, 0)} % ОО; каждая ОО с низким уровнем и каждая ШНОР без "
+                f"методической поддержки получает методический выезд; у ОО без принятой формы форма запрашивается.")
+    if dec.empty:
+        return section("measures", "7", "Меры", lead, para("Мер муниципального уровня не потребовалось."))
+    kinds = dec["kind"].map(text)
+    blocks: list[Any] = []
+    sem = dec[kinds == "seminar"].copy()
+    if len(sem):
+        if "share_failed" in sem:
+            sem["_share"] = pd.to_numeric(sem["share_failed"], errors="coerce")
+            sem = sem.sort_values("_share", ascending=False, kind="mergesort")
+        who, same = _who_when(sem)
+        rows = []
+        for r in sem.to_dict("records"):
+            code = text(r.get("indicator_code", ""))
+            codes = codes_of(r["schools"])
+            n, of = num(r.get("n_schools")), num(r.get("n_concerned"))
+            failed = (f"{fmt_int(n)} из {fmt_int(of)} ({fmt_pct(n * 100 / of, 0)})" if n is not None and of
+                      else str(len(codes)))
+            topic = Markup(f"<strong>{escape(code)}</strong> {escape(ind.get(code, ''))}") if code in ind else escape(text(r["topic"]))
+            schools = h("details", [h("summary", f"{len(codes)} {plural(len(codes), 'ОО', 'ОО', 'ОО')}"),
+                                    h("div", _school_links(codes, names), class_="school-links")]) if codes else "—"
+            row = [topic, failed, schools]
+            if not same:
+                row += [text(r["responsible"]), text(r["due"])]
+            rows.append(row)
+        head = ["Тема семинара", "Не выполнили", "ОО"] + ([] if same else ["Ответственные", "Срок"])
+        blocks.append(sub(f"{DECISION_KINDS['seminar']}: тем — {len(sem)}", who,
+                          table(head, rows, num_cols=(1,), nowrap=(1,))))
+    for kind in ("visit", "request"):
+        g = dec[kinds == kind]
+        if g.empty:
+            continue
+        who, same = _who_when(g)
+        rows = []
+        for r in g.to_dict("records"):
+            codes = codes_of(r["schools"])
+            basis = text(r.get("basis", "")) or text(r["topic"])
+            row = [_school_links(codes, names) if codes else "—", basis]
+            if not same:
+                row += [text(r["responsible"]), text(r["due"])]
+            rows.append(row)
+        head = ["ОО", "Основание"] + ([] if same else ["Ответственные", "Срок"])
+        blocks.append(sub(f"{DECISION_KINDS[kind]} — {len(g)}", who, table(head, rows)))
+    other = dec[~kinds.isin(["seminar", "visit", "request"])]
+    if len(other):
+        rows = [[DECISION_KINDS.get(text(r.kind), text(r.kind)), text(r.topic), text(r.responsible), text(r.due)]
+                for r in other.itertuples()]
+        blocks.append(sub("Другие меры муниципального уровня", table(["Вид", "Мера", "Ответственные", "Срок"], rows)))
+    return section("measures", "7", "Меры", lead, *blocks)
+
+
+def decisions_html(ctx: ReportContext) -> str:
+    """8. Управленческие решения — the draft decisions of the order."""
+    p = ctx.params
+    dec = ctx.data["decisions.csv"]
+    names = _names(ctx)
+    items = [f"Принять к сведению результаты мониторинга эффективности деятельности школьных методических служб "
+             f"за {p.academic_year} учебный год."]
+    kinds = dec["kind"].map(text) if not dec.empty else pd.Series(dtype="object")
+    sem = dec[kinds == "seminar"]
+    if len(sem):
+        ind = indicator_names(ctx.methodology)
+        topics = Markup("").join(
+            h("li", f"{text(r.get('indicator_code', ''))} «{ind[text(r.get('indicator_code', ''))]}»"
+                    if text(r.get("indicator_code", "")) in ind else text(r["topic"]))
+            for r in sem.to_dict("records"))
+        items.append(Markup(escape(f"Провести муниципальные семинары (заседания РМО) по темам ({len(sem)}); ответственные: "
+                                   f"{text(sem['responsible'].iloc[0])}; срок: {text(sem['due'].iloc[0])}:"))
+                     + h("ul", topics, class_="cols topics"))
+    vis = dec[kinds == "visit"]
+    if len(vis):
+        items.append(f"Организовать методические выезды в ОО: {school_list(';'.join(vis['schools'].map(text)), names)}. "
+                     f"Ответственные: {text(vis['responsible'].iloc[0])}; срок: {text(vis['due'].iloc[0])}.")
+    req = dec[kinds == "request"]
+    if len(req):
+        items.append(f"Получить формы мониторинга от ОО, не представивших их: {school_list(';'.join(req['schools'].map(text)), names)}.")
+    mea = dec[kinds == "measure"]
+    for r in mea.itertuples():
+        items.append(f"{text(r.topic)} Ответственные: {text(r.responsible)}; срок: {text(r.due)}.")
+    items.append("Руководителям ОО рассмотреть адресные рекомендации на заседаниях методических советов и внести "
+                 f"изменения в планы методической работы на {p.year}-{p.year + 1} учебный год.")
+    items.append(f"Провести повторный мониторинг по итогам {p.year}-{p.year + 1} учебного года и оценить "
+                 "эффективность принятых мер.")
+    return section("decisions", "8", "Управленческие решения",
+                   para("Предлагаемые управленческие решения по итогам мониторинга:"),
+                   h("ol", Markup("").join(h("li", i) for i in items), class_="decisions"))
+
+
+def effectiveness_html(ctx: ReportContext) -> str:
+    """9. Анализ эффективности принятых мер — the follow-up of last year's recommendations."""
+    from .. import charts
+
+    p = ctx.params
+    fu = ctx.data["followup.csv"]
+    if p.previous_params is None:
+        return section("effectiveness", "9", "Анализ эффективности принятых мер", para(
+            f"{p.year} год — первый год мониторинга: рекомендаций прошлого года нет. Анализ эффективности мер, "
+            f"принятых по итогам этой справки, будет выполнен при мониторинге {p.year + 1} года."))
+    if ctx.previous is None or fu.empty:
+        why = ("обработанные данные прошлого года не найдены" if ctx.previous is None
+               else "в прошлом году рекомендаций не было")
+        return section("effectiveness", "9", "Анализ эффективности принятых мер",
+                       para(f"Анализ эффективности мер не выполнен: {why}."))
+    summ = followup_summary(ctx)
+    total = summ.iloc[-1]
+    lead = (f"Рекомендации {p.year - 1} года ({int(total['n'])}) сопоставлены с результатами {p.year} года: "
+            f"устранено — {fmt_pct(total['устранён'])}, улучшение — {fmt_pct(total['улучшение'])}, без изменений — "
+            f"{fmt_pct(total['без изменений'])}, ухудшение — {fmt_pct(total['ухудшение'])}, нет данных — "
+            f"{fmt_pct(total['нет данных'])}.")
+    rows = []
+    for r in summ.to_dict("records"):
+        rows.append([r["indicator_code"], r["name"], r["n"]] + [fmt_pct(r[s], 0) for s in FOLLOWUP_STATUSES])
+    classes = [""] * (len(rows) - 1) + ["total"]
+    return section(
+        "effectiveness", "9", "Анализ эффективности принятых мер", para(lead),
+        figure(charts.followup_chart(summ), "Что стало с рекомендациями прошлого года", None, width=charts.WIDTH_PX),
+        table(["Код", "Показатель", "Рекомендаций", *[s.capitalize() for s in FOLLOWUP_STATUSES]], rows,
+              num_cols=tuple(range(2, 3 + len(FOLLOWUP_STATUSES))), row_classes=classes),
+    )

@@ -1,0 +1,89 @@
+"""The list of school pages, the methodology appendix (every formula from the methodology's
+declarations) and the footer."""
+
+from __future__ import annotations
+from typing import Any
+from markupsafe import Markup, escape
+from ...core.contract import NO_LEVEL
+from ...core.levels import zone_of
+from ...core.privacy import small_label
+from ...core.russian import fmt_num
+from ...fast.columns import _each_number, _texts, _values
+from ...form.fields import layout
+from ..context import ReportContext
+from ..html import h, para, section, sub, table
+from ..labels import ZONE_CLASS
+from ..tables import _shared, school_table
+
+
+def schools_html(ctx: ReportContext) -> str:
+    """The list of school pages."""
+    st = _shared(ctx, school_table).sort_values("school_code")
+    chips: dict[tuple[str, str], Markup] = {}  # a chip is one of a few: made once each
+    items = []
+    for code, name, page, zone, level, submitted, small in zip(
+            _texts(st["school_code"]), _texts(st["school_name"]), _texts(st["page"]),
+            _each_number(st["total_score"], lambda v: zone_of(v, ctx.params)), _texts(st["level"]),
+            _values(st["submitted"]), _values(st["small"])):
+        key = (zone, level) if submitted and not small else ("", NO_LEVEL if not submitted else level)
+        chip = chips.get(key)
+        if chip is None:
+            chip = chips[key] = (h("span", level, class_=f"chip {ZONE_CLASS[zone]}", title=f"{zone} зона") if key[0]
+                                 else h("span", key[1], class_="chip none"))
+        # h("li", [h("a", …, href=…), " ", chip]), written out
+        items.append(f'<li><a href="{escape("schools/" + page)}">{escape(f"{code} — {name}")}</a> {chip}</li>')
+    return section("schools", "", "Страницы школ", para(
+        "Для каждой ОО — итоговый балл, место в кластере, профиль по критериям, динамика, адресные рекомендации "
+        "и подтверждающие документы."), h("ul", Markup("".join(items)), class_="school-list"))
+
+
+def _share_formulas(m: Any) -> list[str]:
+    """Each share as the methodology computes it, in words."""
+    labels = layout(m).staff_labels
+    return [f"{sh.code} = {sh.numerator} / {sh.denominator} × 100 % ({sh.numerator} — {labels.get(sh.numerator, '')}; "
+            f"{sh.denominator} — {labels.get(sh.denominator, '')}); при {sh.denominator} = 0 не применяется"
+            for sh in m.shares]
+
+
+def appendix_html(ctx: ReportContext) -> str:
+    """Приложение: positions, criteria, formulas and the methodology's warnings — each formula
+    from the methodology's declarations."""
+    m, p = ctx.methodology, ctx.params
+    prow = [[x.code, x.text, x.criterion, "/".join(str(s) for s in sorted(x.scale, reverse=True)),
+             "да" if x.evidence_required else "нет"] for x in m.positions]
+    index = ", ".join(m.index_shares)
+    formulas = [
+        f"Процент самооценки = сумма засчитанных баллов / {m.max_points} × 100. Балл выше 0 без подтверждающего "
+        "документа засчитывается как 0 («не подтверждено»).",
+        *(["Доли педагогов: " + "; ".join(_share_formulas(m)) + "."] if m.shares else []),
+        (f"Индекс активности: доли {index} приводятся к шкале 0–1 внутри кластера ((x − min) / (max − min); "
+         "при max = min — 1, если max > 0, иначе 0); индекс = среднее × 100.") if index else
+        "Индекс активности методикой не предусмотрен: итоговый балл равен проценту самооценки.",
+        f"Итоговый балл = {fmt_num(p.weights.checklist, 2)} × процент самооценки + "
+        f"{fmt_num(1 - p.weights.checklist, 2)} × индекс активности." if index else
+        "Итоговый балл = процент самооценки.",
+        f"Кластеры: {m.cluster_rule.describe(p.cluster_threshold)}.",
+        "Место в кластере — по итоговому баллу по убыванию; при равенстве баллов ОО делят место (1, 2, 2, 4).",
+        f"Уровни и зоны: высокий (зелёная) ≥ {fmt_num(p.levels.high, 0)}, средний (жёлтая) ≥ "
+        f"{fmt_num(p.levels.medium, 0)}, низкий (красная, зона риска) < {fmt_num(p.levels.medium, 0)}; "
+        "зоны критериев — по тем же порогам от процента выполнения критерия.",
+        f"Тренд: ▲ / ▼ — изменение более чем на {fmt_num(p.report.trend_threshold, 0)} баллов к прошлому году, "
+        "→ — без существенных изменений.",
+        "Муниципальные значения целевых показателей — отношение сумм по ОО (а не среднее процентов).",
+        f"Показатели, рассчитанные по группе менее {ctx.n_small} человек, не публикуются («{small_label(ctx.n_small)}»). "
+        "Персональные данные (ответственные лица ОО) не публикуются.",
+    ]
+    warn = [h("div", [h("strong", "Замечание к методике: "), w], class_="callout warning") for w in m.warnings]
+    return section(
+        "appendix", "", "Приложение: методика расчёта",
+        para(f"Методика: {m.name} (версия {m.version})."), *warn,
+        sub("Формулы", h("ol", Markup("").join(h("li", f) for f in formulas))),
+        sub("Позиции самооценки", table(["Код", "Позиция оценивания", "Критерий", "Шкала", "Документ обязателен"], prow)),
+    )
+
+
+def footer_html(ctx: ReportContext) -> str:
+    hd = ctx.params.header
+    return str(h("footer", [h("div", [h("span", "Исполнители: ", class_="label"), "; ".join(hd.executors)]),
+                            h("div", f"{hd.organization} · {hd.order_number} от {hd.order_date:%d.%m.%Y}")],
+                 class_="doc-footer"))

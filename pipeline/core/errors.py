@@ -37,30 +37,31 @@ class PipelineError(Exception):
         return self.render()
 
 
-class ParamsError(PipelineError):
+class _FileKeyError(PipelineError):
+    """A configuration file (what it is: `_WHAT`) and the key or element at fault."""
+
+    _WHAT = ""          # «Файл параметров»
+    _KEY = ""           # «ключ»
+    _HINT = ""          # what to do when the raiser gives no hint
+
+    def __init__(self, file: str, key: str | None, problem: str, hint: str = "") -> None:
+        self.file = str(file)
+        self.key = key
+        self.problem = problem
+        where = f"{self._WHAT} «{self.file}»" + (f", {self._KEY} «{key}»" if key else "")
+        super().__init__(f"{where}: {problem}", hint or self._HINT)
+
+
+class ParamsError(_FileKeyError):
     """A parameter set (params/<year>.yaml) is missing, unreadable or invalid."""
 
-    def __init__(self, file: str, key: str | None, problem: str, hint: str = "") -> None:
-        self.file = str(file)
-        self.key = key
-        self.problem = problem
-        where = f"Файл параметров «{self.file}»"
-        if key:
-            where += f", ключ «{key}»"
-        super().__init__(f"{where}: {problem}", hint or "Исправьте файл параметров и запустите снова.")
+    _WHAT, _KEY, _HINT = "Файл параметров", "ключ", "Исправьте файл параметров и запустите снова."
 
 
-class MethodologyError(PipelineError):
+class MethodologyError(_FileKeyError):
     """A methodology file is invalid (duplicate codes, unknown criterion, bad scale...)."""
 
-    def __init__(self, file: str, key: str | None, problem: str, hint: str = "") -> None:
-        self.file = str(file)
-        self.key = key
-        self.problem = problem
-        where = f"Файл методики «{self.file}»"
-        if key:
-            where += f", элемент «{key}»"
-        super().__init__(f"{where}: {problem}", hint or "Исправьте файл методики и запустите снова.")
+    _WHAT, _KEY, _HINT = "Файл методики", "элемент", "Исправьте файл методики и запустите снова."
 
 
 class FormError(PipelineError):

@@ -455,7 +455,7 @@ def cases() -> list[Case]:
              post=_sheets(_far_cell), note="одно значение в ячейке XFD1048576 (файл 10 КБ)"),
         Case("big_file", "с_фотографией.xlsx", Expect(R, "file.too_large", words=("слишком большой",)),
              placement="big", note="форма с картинкой, 50 МБ"),
-        Case("dangling_link", "0107_ссылка.xlsx", Expect(R, "file.unreadable", words=("ссылка",)), placement="symlink",
+        Case("dangling_link", "0107_ссылка.xlsx", Expect(R, "file.symlink", words=("ссылка",)), placement="symlink",
              note="символическая ссылка в никуда"),
         # ---------------------------------------------------------------- a workbook, not the form
         Case("empty_workbook", "Книга1.xlsx", Expect(R, "form.not_a_form", words=("Sheet",)), raw=_empty_workbook,

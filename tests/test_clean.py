@@ -25,6 +25,7 @@ from pipeline.form import registry as form_registry
 from pipeline.form import text as form_text
 from pipeline.io import storage
 from pipeline.core.links import link_ok
+from pipeline.fast.links import link_ok as fast_link_ok
 from pipeline.stages import clean
 from pipeline.stages.clean import cells as clean_cells
 from pipeline.stages.clean import checklist as clean_checklist
@@ -182,9 +183,39 @@ def test_score_without_document_is_unconfirmed(run_clean, methodology):
     ("https://school7.example.ru/план работы.pdf", False),
     ("https://", False),
     ("", False),
+    # only plain addresses: no user name or password, no look-alike letters, http(s) only
+    ("https://user:password@school7.example.ru/plan.pdf", False),
+    ("https://school7.example.ru@evil.example.com/", False),
+    ("https://@school7.example.ru/", False),
+    ("https://p\u0430ypal.com/login", False),              # Cyrillic «а» among Latin letters
+    ("https://школа7.рф/plan", True),   # a host wholly in Russian letters
+    ("https://школа7.rf/plan", False),                       # two alphabets in one host
+    ("https://schoo\u03bf7.example.ru/", False),            # Greek «ο»
+    ("https://xn--80atjc.xn--p1ai/plan", True),              # punycode: shown as written
+    ("https://school7.example.ru:8080/plan", True),
+    ("https://school7.example.ru\\@evil.com/", False),
+    ("data:text/html,<script>alert(1)</script>", False),
+    ("javascript://school7.example.ru/%0Aalert(1)", False),
+    ("vbscript:msgbox(1)", False),
+    ("file:///etc/passwd", False),
+    ("file://school7.example.ru/share/plan.pdf", False),
+    ("//school7.example.ru/plan.pdf", False),
+    ("https:school7.example.ru/plan.pdf", False),
 ])
 def test_link_ok(link, ok):
     assert link_ok(link) is ok
+    assert fast_link_ok(link) is ok
+
+
+def test_link_with_a_password_flagged_and_kept_as_text(run_clean, methodology):
+    code = methodology.positions[1].code
+    link = "https://admin:secret@school7.example.ru/plan.pdf"
+    tables, _ = run_clean({"0107.xlsx": form_bytes(methodology, good_values(methodology, **{f"checklist__{code}__link": link}))})
+    row = one(tables, "checklist.bad_link")
+    assert (row.cell, row.value) == ("E5", link)
+    assert "без имени и пароля" in row.message
+    ck = tables["checklist.csv"].set_index("position")
+    assert not ck.loc[code, "link_ok"] and ck.loc[code, "link"] == link
 
 
 def test_bad_link_flagged_with_cell(run_clean, methodology):

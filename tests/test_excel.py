@@ -243,3 +243,34 @@ def test_results_written_in_background_equal_the_direct_write(tmp_path, ctx):
     failing = excel.start_results(ctx, tmp_path / "blocker" / "results.xlsx")
     with pytest.raises(PipelineError, match="не записана"):
         failing.result()
+
+
+@pytest.mark.parametrize("column_dtype", ["float64", "object", "Float64"])
+def test_infinite_and_missing_numbers_are_empty_cells(tmp_path, column_dtype):
+    """inf, −inf and NaN in int-, float- and text-kind columns never crash the writer (Excel has
+    no infinity): each is an empty cell, in the streamed sheet and through set_cell alike."""
+    odd = [float("inf"), float("-inf"), float("nan"), np.float64("inf"), np.float64("-inf"), 7.0]
+    columns = [("n", "Баллы", "int", 8), ("pct", "Выполнение, %", "pct", 11), ("score", "Балл", "score", 10),
+               ("t", "Текст", "text", 12), ("w", "Широкий текст", "text", 40)]
+    frame = pd.DataFrame({name: pd.array(odd, dtype=column_dtype) if column_dtype != "object" else pd.Series(odd, dtype=object)
+                          for name, *_ in columns})
+    frame["s"] = ["inf", "-inf", "Infinity", "nan", "1e999", "8"]
+    columns.append(("s", "Число текстом", "int", 8))
+
+    wb = openpyxl.Workbook(write_only=True)
+    excel._write_sheet(wb, "Лист", columns, frame)
+    wb.save(tmp_path / "streamed.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "streamed.xlsx").worksheets[0]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2, max_col=len(columns))]
+    assert [r[:3] for r in rows[:5]] == [[None, None, None]] * 5
+    assert rows[5][:3] == [7, 7.0, 7.0] and type(rows[5][0]) is int
+    assert all(r[3] is None and r[4] is None for r in rows[:5])
+    assert [r[5] for r in rows] == [None, None, None, None, None, 8]
+
+    ref = openpyxl.Workbook()
+    for v in odd[:5]:
+        for kind in ("int", "pct", "score", "text"):
+            assert excel.cell_value(v, kind) == (None, None)
+            excel.set_cell(ref.active["A1"], v, kind)
+            assert ref.active["A1"].value is None
+    ref.save(tmp_path / "reference.xlsx")

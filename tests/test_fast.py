@@ -127,11 +127,36 @@ def test_first_row_per_school_and_key_equals_a_loop(pairs):
 def test_link_shortcut_agrees_with_the_rule():
     rng = random.Random(7)
     pieces = ["http://", "https://", "HtTpS://", "ftp://", "javascript:", "//", "a", "Z", "0", ".", "-", ":", "@",
-              "%", "[", "]", "[::1]", "/", "?", "#", "ж", " ", "\t", "\n", "\x00", "\x7f", "\x85", "\xa0", "\u3000"]
+              "%", "[", "]", "[::1]", "/", "?", "#", "ж", " ", "\t", "\n", "\x00", "\x7f", "\x85", "\xa0", "\u3000",
+              "u:p@", "а", "р", "ф", "ο", "xn--", "_", "\\", "data:", "vbscript:", "file:", "file://", "http:", "рф"]
     cases = ["https://a.ru/x ", "https://a.ru/x\xa0", "\u3000http://a.ru", "http://[::1]/", "http://[a/b", "http://:80",
-             "http://ёж.рф/", "HTTP://A.RU?q#f", "http://a.ru#", "https://a.ru/", "https://-.", "https://nodot/x"]
+             "http://ёж.рф/", "HTTP://A.RU?q#f", "http://a.ru#", "https://a.ru/", "https://-.", "https://nodot/x",
+             "https://u:p@a.ru/", "https://a.ru@b.ru/", "https://a.ru/x@b.ru", "https://pаypal.com/", "https://ж.ru/",
+             "https://xn--80a.xn--p1ai/", "https://a.ru:8080/", "https://a.ru\\@b.ru/", "//a.ru/x", "data:,a.ru",
+             "javascript://a.ru/%0A1", "vbscript:a.ru", "file:///a.ru", "file://a.ru/x", "https://a_b.ru/"]
     cases += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(20000)]
     assert [links.link_ok(c) for c in cases] == [plain_link_ok(c) for c in cases]
+
+
+_HOSTS = st.from_regex(r"[a-z][a-z0-9-]{0,7}(\.[a-z0-9-]{1,8}){1,2}", fullmatch=True)
+_PATHS = st.from_regex(r"(/[!-~]{0,12})?", fullmatch=True)
+_LOOKALIKES = st.sampled_from(["а", "е", "о", "р", "с", "х", "ο", "ı", "ⅼ", "ｅ"])  # Cyrillic, Greek, dotless i, …
+
+
+@given(_HOSTS, _PATHS, st.sampled_from(["http", "https", "HTTPS"]),
+       st.sampled_from(["u@", "u:p@", ":@", "@", "a.ru@", "user:pass@"]), _LOOKALIKES, st.integers(0, 20))
+@settings(max_examples=300, deadline=None)
+def test_only_plain_addresses_are_links_in_both_twins(host, path, scheme, userinfo, lookalike, at):
+    """A plain http(s) address is a link; the same address with a user name or password, with a
+    letter of another alphabet in its host, or under another scheme or none, is not (both twins)."""
+    plain = f"{scheme}://{host}{path}"
+    assert links.link_ok(plain) is plain_link_ok(plain) is True
+    i = min(at, len(host))
+    refused = [f"{scheme}://{userinfo}{host}{path}", f"{scheme}://{host[:i]}{lookalike}{host[i:]}{path}",
+               f"//{host}{path}", f"data:text/html,{host}", f"javascript://{host}/%0A1", f"vbscript://{host}{path}",
+               f"file://{host}{path}", f"file:///{host}{path}"]
+    for case in refused:
+        assert links.link_ok(case) is plain_link_ok(case) is False, case
 
 
 @given(st.binary(max_size=60).map(lambda b: b.replace(b"\x00", b" ")) | st.text(alphabet=" \ta\t  b", max_size=40).map(str.encode))

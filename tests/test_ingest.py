@@ -213,6 +213,53 @@ def test_missing_registry_stops_the_stage(tmp_path, make_params, methodology):
     assert exc.value.rule == "registry.missing" and "registry.csv" in str(exc.value)
 
 
+def test_symlinks_are_listed_and_rejected_never_followed(tmp_path, make_params, methodology, monkeypatch):
+    """A symbolic link in the raw folder (to a form outside it, to a folder, to nothing) is not
+    opened: files.csv lists it as rejected (file.symlink, the reason in Russian), issues.csv too."""
+    m = methodology
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "0108.xlsx").write_bytes(form_bytes(m, good_values(m, "0108")))
+    (outside / "forms").mkdir()
+    (outside / "forms" / "0201.xlsx").write_bytes(form_bytes(m, good_values(m, "0201")))
+    raw = raw_folder(tmp_path / "raw", {"0107.xlsx": form_bytes(m, good_values(m, "0107"))})
+    (raw / "0108.xlsx").symlink_to(outside / "0108.xlsx")
+    (raw / "формы").symlink_to(outside / "forms", target_is_directory=True)
+    (raw / "0201.xlsx").symlink_to(raw / "нет такого файла.xlsx")
+    opened = []
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda f, *a, **k: opened.append(str(f)) or real_open(f, *a, **k))
+    params = load_params(make_params(raw_dir=raw))
+    raw_inputs = ingest.load_raw(params)
+    monkeypatch.undo()
+    assert not [f for f in opened if "elsewhere" in f]
+    tables = ingest.run(raw_inputs, m, params)
+    files = tables["files.csv"].set_index("file")
+    assert files.loc["0107.xlsx", "status"] == "accepted"
+    for name in ("0108.xlsx", "формы", "0201.xlsx"):
+        row = files.loc[name]
+        assert (row["status"], row["rule"], row["sha256"]) == ("rejected", "file.symlink", ""), name
+        assert "символическая ссылка" in row["reason"]
+    assert "формы/0201.xlsx" not in files.index
+    assert set(tables["forms.csv"]["file"]) == {"0107.xlsx"}
+    registry = pd.DataFrame({"code": ["0107", "0108", "0201"], "name": ["a", "b", "c"], "type": ["СОШ", "СОШ", "ООШ"]})
+    issues = clean.run(tables["forms.csv"], tables["files.csv"], registry, m, params)["issues.csv"]
+    linked = issues[issues["rule"] == "file.symlink"]
+    assert sorted(linked["file"]) == sorted(["0108.xlsx", "формы", "0201.xlsx"])
+    assert (linked["severity"] == "error").all() and linked["message"].str.contains("сам файл").all()
+
+
+def test_registry_as_a_symlink_stops_the_stage(tmp_path, make_params, methodology):
+    shared = tmp_path / "registry.csv"
+    raw = raw_folder(tmp_path / "raw", {})
+    (raw / "registry.csv").rename(shared)
+    (raw / "registry.csv").symlink_to(shared)
+    params = load_params(make_params(raw_dir=raw))
+    with pytest.raises(FormError) as exc:
+        run_ingest(params, methodology)
+    assert exc.value.rule == "registry.missing" and "символическая ссылка" in str(exc.value)
+
+
 def test_oversized_file_is_not_read(tmp_path, make_params, methodology, monkeypatch):
     data = form_bytes(methodology, good_values(methodology))
     raw = raw_folder(tmp_path / "raw", {"0107.xlsx": data})

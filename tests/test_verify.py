@@ -3,6 +3,7 @@ changed raw file, a changed parameter and a tampered processed file are each nam
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -112,3 +113,56 @@ def test_input_changes_name_earlier_years_data(tmp_path, make_params):
     assert mf.input_changes(manifest, params, {}) == []
     (previous / "scores.csv").write_text("school_code\n0102\n", encoding="utf-8")
     assert mf.input_changes(manifest, params, {}) == ["обработанные данные 2025 года изменились: scores.csv"]
+
+
+def _no_rerun(monkeypatch, year):
+    """verify's re-run replaced by a copy of the year's manifest (the re-run of an unchanged year
+    gives the same outputs): these tests are about the comparison, not the stages."""
+    original = (year.processed.parent.parent / "reports" / "2026" / mf.MANIFEST_NAME).read_bytes()
+
+    def run_year(again, **kwargs):
+        again.reports_dir.mkdir(parents=True, exist_ok=True)
+        (again.reports_dir / mf.MANIFEST_NAME).write_bytes(original)
+
+    monkeypatch.setattr(run_verify, "run_year", run_year)
+
+
+def test_verify_tells_a_tampered_manifest_from_tampered_outputs(year, monkeypatch, capsys):
+    """The manifest carries the sha256 of its own body: an edited manifest (an output's recorded
+    sha256 changed) is named as such and not compared with; an output changed on disk, with the
+    manifest intact, is named as a changed output."""
+    _no_rerun(monkeypatch, year)
+    manifest_file = year.processed.parent.parent / "reports" / "2026" / mf.MANIFEST_NAME
+    original = manifest_file.read_bytes()
+    data = json.loads(original)
+    assert data[mf.SEAL] == mf.seal_of(data) and mf.seal_intact(data) is True
+
+    # 1. outputs tampered: the manifest is intact
+    scores = year.processed / "scores.csv"
+    kept = scores.read_bytes()
+    scores.write_bytes(kept.replace(b"0101", b"0199"))
+    report = run_verify.verify_year(year.params, notebooks_dir=year.notebooks)
+    assert report.sealed is True and not report.manifest_tampered
+    assert report.on_disk["differ"] == ["processed_dir/scores.csv"] and not any(report.rerun.values())
+    assert cli.main(year.argv) == 1
+    out = capsys.readouterr().out
+    assert "Файлы результатов на диске изменены после расчёта (манифест цел" in out and "scores.csv" in out
+    assert "манифест" in out and "изменён после расчёта" not in out
+    scores.write_bytes(kept)
+
+    # 2. manifest tampered: an output's sha256 edited in it (the files are as the run left them)
+    data["outputs"]["processed_dir/scores.csv"]["sha256"] = "0" * 64
+    manifest_file.write_bytes(mf.dumps(data))
+    report = run_verify.verify_year(year.params, notebooks_dir=year.notebooks)
+    assert report.manifest_tampered and not report.ok
+    assert cli.main(year.argv) == 1
+    out = capsys.readouterr().out
+    assert "манифест" in out and "изменён после расчёта" in out and mf.SEAL in out
+    assert "Файлы результатов на диске изменены" not in out
+
+    # a manifest written before seals: compared as before, with a note
+    del data[mf.SEAL]
+    data["outputs"]["processed_dir/scores.csv"]["sha256"] = json.loads(original)["outputs"]["processed_dir/scores.csv"]["sha256"]
+    manifest_file.write_bytes(mf.dumps(data))
+    assert cli.main(year.argv) == 0
+    assert "без контрольной суммы самого манифеста" in capsys.readouterr().out

@@ -63,7 +63,10 @@ def _each_number(column: pd.Series, fn) -> Any:
             table[-1] = fn(None)
             return table[codes]
     memo = _ByNumber(fn)
-    return [memo(v) for v in column.to_numpy(dtype=object)]
+    out = np.empty(len(values), dtype=object)  # an array, so that [positions] works when empty
+    for i, v in enumerate(column.to_numpy(dtype=object)):
+        out[i] = memo(v)
+    return out
 
 
 def _in_order(codes: np.ndarray, keys: np.ndarray, order: dict[str, int]) -> tuple[np.ndarray, dict[str, tuple]]:

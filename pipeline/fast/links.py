@@ -1,6 +1,8 @@
 """link_ok (pipeline/core/links.py) for the addresses most forms hold, without urlsplit: an
-http(s) address with a plain ASCII host that has a dot, then nothing or a path, query or
-fragment of visible ASCII, is certainly a link; anything else is asked of the plain rule."""
+http(s) address with a plain ASCII host that has a dot (letters, digits, «-», dots: no
+«@» of a user name or password, no port, no letters of another alphabet), then nothing or a
+path, query or fragment of visible ASCII, is certainly a link; anything else (a refusal, a
+port, a Russian host) is asked of the plain rule."""
 
 from __future__ import annotations
 

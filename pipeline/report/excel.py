@@ -130,8 +130,9 @@ def clean_text(value: str) -> str:
 def cell_value(value: Any, kind: str = "text") -> tuple[Any, str | None]:
     """What a cell holds for a value of a column kind, and its number format: ``(None, None)``
     for an empty cell; a number with the kind's format (numeric kinds only); otherwise a
-    string (booleans «да»/«нет», control characters removed)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    string (booleans «да»/«нет», control characters removed). NaN and ±inf are empty cells:
+    Excel has no infinity, and an int column cannot round it."""
+    if value is None or value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
         return None, None
     if isinstance(value, bool):
         return ("да" if value else "нет"), None
@@ -157,15 +158,17 @@ def set_cell(cell: Cell, value: Any, kind: str = "text") -> None:
 
 
 def _as_number(v: Any) -> Any:
+    """A numeric column's value as a number where it reads as one; None for NaN and ±inf
+    (also written as text: «inf», «1e999»), which no cell can hold as a number."""
     if v is None or v is pd.NA:
         return None
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return None if isinstance(v, float) and math.isnan(v) else v
+        return None if isinstance(v, float) and not math.isfinite(v) else v
     try:
         f = float(str(v).strip().replace(",", "."))
     except ValueError:
         return v
-    return None if math.isnan(f) else f
+    return None if not math.isfinite(f) else f
 
 
 def _column_values(df: pd.DataFrame, name: str) -> list[Any]:
@@ -222,7 +225,7 @@ def _column_cells(ws: Any, styles: _Styles, values: list[Any], kind: str, wrap: 
         if t is str and not numeric:  # the common cases first, as cell_value has them
             v: Any = CONTROL.sub("", value)
         elif t is float and numeric:
-            v = None if math.isnan(value) else (value if kind != "int" else int(round(value)))
+            v = None if not math.isfinite(value) else (value if kind != "int" else int(round(value)))
         else:
             v, _ = cell_value(_as_number(value) if numeric else value, kind)
         if v is None:

@@ -19,6 +19,17 @@ from .charts import FOLLOWUP_COLOURS, GREEN, INK, LEVEL_COLOURS, MUTED, RED, YEL
 FILE_STATUS_COLOURS = {"реестр школ": MUTED, "принята": GREEN, "отклонена": RED, "заменена более поздней": YELLOW}
 
 
+def _nothing(title: str, text: str) -> plt.Figure:
+    """A chart with nothing to draw (a year with no accepted form): the title and why, instead
+    of an empty plot that matplotlib cannot lay out."""
+    with _style():
+        fig, ax = plt.subplots(figsize=(8, 1.6))
+        ax.set_axis_off()
+        ax.set_title(title)
+        ax.text(0.5, 0.4, text, ha="center", va="center", color=MUTED, transform=ax.transAxes)
+    return fig
+
+
 def file_status_chart(status_table: pd.DataFrame, year: int) -> plt.Figure:
     """Ingest: the raw folder's files by status (ingest.summary)."""
     with _style():
@@ -51,6 +62,9 @@ def issues_chart(by_rule: pd.DataFrame, academic_year: str) -> plt.Figure | None
 def total_chart(scores: pd.DataFrame, params: Any) -> plt.Figure:
     """Score: the distribution of total scores against the level thresholds."""
     scored = scores[scores["total_score"].notna()]
+    if not len(scored):
+        return _nothing(f"Распределение итогового балла, {params.academic_year} учебный год",
+                        "Нет школ с итоговым баллом: ни одна форма не принята.")
     with _style():
         fig, ax = plt.subplots(figsize=(8, 4))
         ax.hist(scored["total_score"], bins=range(0, 105, 5), color=INK, edgecolor="white")
@@ -68,6 +82,8 @@ def total_chart(scores: pd.DataFrame, params: Any) -> plt.Figure:
 
 def cluster_levels_chart(summary: pd.DataFrame) -> plt.Figure:
     """Score: the number of schools of each level per cluster (score.cluster_summary)."""
+    if not len(summary) or not summary[list(LEVELS)].to_numpy().sum():
+        return _nothing("Уровни по кластерам", "Нет школ с итоговым баллом: ни одна форма не принята.")
     with _style():
         fig, ax = plt.subplots(figsize=(8, 3.5))
         summary[list(LEVELS)].plot.barh(stacked=True, ax=ax, color=[LEVEL_COLOURS[lv] for lv in LEVELS])
@@ -81,6 +97,8 @@ def cluster_levels_chart(summary: pd.DataFrame) -> plt.Figure:
 
 def municipal_targets_stage_chart(municipal: pd.DataFrame) -> plt.Figure:
     """Score: each municipal target's value against its goal."""
+    if not len(municipal):
+        return _nothing("Муниципальные целевые показатели: значение и цель", "Целевых показателей нет.")
     with _style():
         fig, ax = plt.subplots(figsize=(8, 4))
         m = municipal.iloc[::-1]

@@ -289,8 +289,34 @@ def dumps(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
 
 
+# The manifest's seal: the sha256 of its own canonical body (every key but this one). verify
+# checks it first, to tell a manifest edited by hand (a recorded hash changed, an output
+# removed) from outputs changed on disk. It detects edits that leave the manifest inconsistent
+# with itself, not a forger who recomputes it: that needs a signature, which is not kept here.
+SEAL = "manifest_sha256"
+
+
+def seal_of(manifest: dict[str, Any]) -> str:
+    """The sha256 of the manifest's canonical body, its seal left out."""
+    return sha256_bytes(dumps({k: v for k, v in manifest.items() if k != SEAL}))
+
+
+def sealed(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest with its seal (what is written)."""
+    return {**manifest, SEAL: seal_of(manifest)}
+
+
+def seal_intact(manifest: dict[str, Any]) -> bool | None:
+    """True when the recorded seal matches the body, False when it does not (the manifest was
+    edited after the run), None for a manifest written before seals."""
+    recorded = manifest.get(SEAL)
+    if recorded is None:
+        return None
+    return recorded == seal_of(manifest)
+
+
 def write(params: YearParams, manifest: dict[str, Any]) -> Path:
-    return write_bytes_atomic(Path(params.reports_dir) / MANIFEST_NAME, dumps(manifest))
+    return write_bytes_atomic(Path(params.reports_dir) / MANIFEST_NAME, dumps(sealed(manifest)))
 
 
 def read(params: YearParams) -> dict[str, Any]:

@@ -60,10 +60,15 @@ class VerifyReport:
     rerun: dict[str, list[str]]       # differ / missing / extra between the manifest and a re-run
     on_disk: dict[str, list[str]]     # differ / missing between the manifest and the files now
     inputs: list[str]                 # inputs that differ from the manifest
+    sealed: bool | None = True        # the manifest's seal: intact, broken (edited), None (none kept)
+
+    @property
+    def manifest_tampered(self) -> bool:
+        return self.sealed is False
 
     @property
     def ok(self) -> bool:
-        return not any(self.rerun.values()) and not any(self.on_disk.values())
+        return not self.manifest_tampered and not any(self.rerun.values()) and not any(self.on_disk.values())
 
 
 def verify_year(
@@ -77,6 +82,12 @@ def verify_year(
         params = load_params(params)
     notebooks_dir = Path(notebooks_dir).resolve()
     manifest = mf.read(params)
+    sealed = mf.seal_intact(manifest)
+    if sealed is False:
+        # its recorded hashes cannot be trusted: nothing to compare with, no re-run
+        empty = {"differ": [], "missing": [], "extra": []}
+        return VerifyReport(params.year, Path(params.reports_dir) / mf.MANIFEST_NAME,
+                            len(manifest.get("outputs", {}) or {}), empty, {"differ": [], "missing": []}, [], sealed)
     names = [s.get("name") for s in manifest.get("stages", [])]
     stages = tuple(s for s in STAGES if s.name in names)
     check_notebooks(stages, notebooks_dir)
@@ -91,11 +102,21 @@ def verify_year(
                      code=manifest.get("code"))
             actual = mf.read(again).get("outputs", {})
     return VerifyReport(params.year, Path(params.reports_dir) / mf.MANIFEST_NAME, len(expected),
-                        mf.compare_outputs(expected, actual), disk, inputs)
+                        mf.compare_outputs(expected, actual), disk, inputs, sealed)
 
 
 def render_verify(report: VerifyReport, params: YearParams) -> list[str]:
     """The Russian lines `verify` prints."""
+    if report.manifest_tampered:
+        return [
+            f"Проверка {report.year}: манифест {_shown(report.manifest)} изменён после расчёта — его содержимое "
+            f"не совпадает с его собственной контрольной суммой ({mf.SEAL}). Записанным в нём хешам верить нельзя, "
+            "поэтому результаты с ним не сравнивались.",
+            "Восстановите манифест из резервной копии или выполните расчёт года заново: "
+            f"python -m pipeline run --params {_shown(params.source)}",
+        ]
+    unsealed = ([f"Примечание: манифест {_shown(report.manifest)} записан без контрольной суммы самого манифеста "
+                 "(прежней версией); изменён ли он вручную, проверить нельзя."] if report.sealed is None else [])
     if report.ok:
         lines = [
             f"Проверка {report.year}: всё совпадает с {_shown(report.manifest)} — файлов результатов: "
@@ -104,10 +125,11 @@ def render_verify(report: VerifyReport, params: YearParams) -> list[str]:
         if report.inputs:
             lines.append("Примечание: входы отличаются от манифеста, но результаты те же:")
             lines += [f"  - {line}" for line in report.inputs]
-        return lines
-    lines = [f"Проверка {report.year}: найдены расхождения с {_shown(report.manifest)}."]
+        return lines + unsealed
+    lines = [f"Проверка {report.year}: найдены расхождения с {_shown(report.manifest)}."] + unsealed
+    intact = " (манифест цел: его контрольная сумма сходится)" if report.sealed else ""
     sections = (
-        (report.on_disk["differ"], "Файлы на диске изменены после расчёта (не совпадают с манифестом):"),
+        (report.on_disk["differ"], f"Файлы результатов на диске изменены после расчёта{intact} — не совпадают с манифестом:"),
         (report.on_disk["missing"], "Файлы из манифеста отсутствуют на диске:"),
         (report.rerun["differ"], "Повторный расчёт дал другой результат:"),
         (report.rerun["missing"], "Повторный расчёт не создал файлы из манифеста:"),

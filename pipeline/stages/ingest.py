@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ class RawFile:
     size: int
     data: bytes | None     # None when the file is too large to be a form, or cannot be read
     error: str = ""        # why it could not be read ('' when it was, or was too large)
+    link: str | None = None  # a symbolic link: where it points (never followed); None for a file
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,18 @@ def display_name(rel: str) -> str:
 
 
 def _read_raw(path: Path, name: str) -> RawFile:
-    """One raw file, read-only; a file that cannot be read is kept with the reason."""
+    """One raw file, read-only; a file that cannot be read is kept with the reason. A symbolic
+    link is never followed (it could bring in a file from outside the year's folder, or a
+    folder): it is listed with where it points, and rejected."""
+    if path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = ""
+        return RawFile(name, "", 0, None, link=display_name(target))
     try:
-        if not path.is_file():  # a dangling link, or a link to a device or a pipe: never opened
-            return RawFile(name, "", 0, None, "ссылка никуда не ведёт или указывает не на файл")
+        if not path.is_file():  # a device or a pipe: never opened
+            return RawFile(name, "", 0, None, "указывает не на файл")
         size = path.stat().st_size
         if size <= package.MAX_FILE_BYTES:
             with open(path, "rb") as fh:
@@ -110,6 +120,9 @@ def load_raw(params: YearParams) -> RawInputs:
 def registry_of(raw: RawInputs) -> pd.DataFrame:
     """The registry of schools of the year (code, name, type)."""
     f = raw.get(REGISTRY_FILE)
+    if f is not None and f.link is not None:
+        raise FormError(REGISTRY_FILE, f"реестр школ в папке {raw.raw_dir} — символическая ссылка, а не сам файл",
+                        rule="registry.missing", hint="Положите в папку сырых данных года сам файл registry.csv вместо ссылки.")
     if f is None or f.data is None:
         raise FormError(REGISTRY_FILE, f"реестр школ не найден в папке {raw.raw_dir}", rule="registry.missing",
                         hint="Положите registry.csv (столбцы code, name, type) в папку сырых данных года.")
@@ -268,8 +281,11 @@ def _file_record(f: RawFile, kind: str) -> dict[str, object]:
     """files.csv's row of a file before it is judged: rejected until a reason says otherwise."""
     rec: dict[str, object] = {"file": f.name, "sha256": f.sha256, "size_bytes": f.size, "kind": kind, "status": "rejected",
                               "reason": "", "school_code": "", "filled_date": "", "rule": "", "sheet": "", "cell": "", "value": ""}
-    if kind == "registry":
+    if kind == "registry" and f.link is None:
         rec.update(status="registry")
+    elif f.link is not None:
+        where = f" (на «{f.link}»)" if f.link else ""
+        rec.update(rule="file.symlink", reason=f"символическая ссылка{where}, а не сам файл: ссылки не открываются")
     elif kind in _NOT_A_FORM:
         rule, reason = _NOT_A_FORM[kind]
         rec.update(rule=rule, reason=reason)
@@ -345,7 +361,8 @@ def _forms_table(read: FormsRead, form_files: list[str], form_codes: list[str]) 
 def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[str, pd.DataFrame]:
     """files.csv and forms.csv of the year (pure: nothing is read or written here)."""
     codes = set(registry_of(raw)["code"].astype(str))
-    readable = [f for f in raw.files if _kind(f.name) in ("xlsx", "other") and not f.error and f.data is not None]
+    readable = [f for f in raw.files
+                if _kind(f.name) in ("xlsx", "other") and f.link is None and not f.error and f.data is not None]
     read = read_forms(readable, methodology, as_columns=True)
     outcome = dict(zip(map(id, readable), zip(read.starts(), read.counts, read.errors)))
     records: list[dict[str, object]] = []

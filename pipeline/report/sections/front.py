@@ -85,7 +85,8 @@ def summary_html(ctx: ReportContext) -> str:
     recs = ctx.data["recommendations.csv"]
     cards = [
         ("Форм принято", f"{part['schools_submitted']} из {part['expected']}", f"{fmt_pct(part['rate'])} ОО реестра", ""),
-        ("Средний итоговый балл", fmt_num(mean_total), f"{zone_of(mean_total, p) or 'нет'} зона", ZONE_CLASS.get(zone_of(mean_total, p), "")),
+        ("Средний итоговый балл", fmt_num(mean_total),
+         f"{zone_of(mean_total, p)} зона" if zone_of(mean_total, p) else "нет данных", ZONE_CLASS.get(zone_of(mean_total, p), "")),
         ("Высокий уровень", str(levels["высокий"]), plural(levels["высокий"], "школа", "школы", "школ"), "green"),
         ("Средний уровень", str(levels["средний"]), plural(levels["средний"], "школа", "школы", "школ"), "yellow"),
         ("Зона риска (низкий)", str(levels["низкий"]), plural(levels["низкий"], "школа", "школы", "школ"), "red"),
@@ -99,6 +100,11 @@ def summary_html(ctx: ReportContext) -> str:
     )
     findings = [f"Формы мониторинга представили {part['schools_submitted']} из {part['expected']} ОО реестра "
                 f"({fmt_pct(part['rate'])}); отклонено файлов — {part['rejected']}."]
+    if not part["schools_submitted"]:
+        # a year with no accepted form: say so first, not only through empty tables
+        findings.insert(0, "Ни одна форма мониторинга не принята: итоговые баллы, уровни, места в кластерах и "
+                           "целевые показатели не рассчитаны; все ОО реестра указаны как не представившие форму "
+                           "(раздел «Мониторинг»). Получите формы от ОО и выполните этапы года заново.")
     if not math.isnan(mean_total):
         findings.append(f"Средний итоговый балл — {fmt_num(mean_total)} ({zone_of(mean_total, p)} зона); "
                         f"высокий уровень — {levels['высокий']}, средний — {levels['средний']}, "

@@ -17,6 +17,10 @@ from .parse import PLACEHOLDER_DOCS, parse_count, parse_score, score_words
 
 CHECKLIST_COLUMNS = list(columns("clean", "checklist.csv")) + ["has_document", "document_cell", "link_cell"]
 
+# why an http(s) address is still not a link (pipeline/core/links.py)
+_PLAIN_LINK_NEEDED = ("нужен простой адрес: без пробелов, без имени и пароля перед «@», имя сайта латиницей "
+                      "или целиком русскими буквами, как «школа.рф»")
+
 
 _PLACEHOLDER_MAX = max(len(d) for d in PLACEHOLDER_DOCS)
 
@@ -135,8 +139,10 @@ def checklist_rows(code: str, file: str, cells: dict[str, Cell], methodology: Me
         if ok is None:
             ok = context.link_ok(link)
         if link and not ok:
+            need = (_PLAIN_LINK_NEEDED if link[:8].lower().startswith(("http://", "https://"))
+                    else "нужен адрес, начинающийся с http:// или https://")
             issues.at(lv, code, "checklist.bad_link", "warning",
-                      f"Позиция {p.code}: ссылка «{link}» — не адрес сайта (нужен адрес, начинающийся с http:// или https://). "
+                      f"Позиция {p.code}: ссылка «{link}» — не адрес сайта ({need}). "
                       "Укажите адрес страницы на сайте ОО.",
                       "ссылка не выводится в отчёте как ссылка")
         rows.append((code, p.code, pd.NA if score is None else score, sv.value if sv is not None else "", document, link, ok,

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PARAMS ?= params/2026.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report year template sample test test-fast bench bench-quick publish strip clean-processed
+.PHONY: help setup report examples year template sample test test-fast bench bench-quick publish strip clean-processed
 
 help: ## list the targets with what they do
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ setup: $(STAMP) ## create .venv and install the project with its test tools
 
 report: $(STAMP) ## set up, then run every year in params/ on the embedded sample and build the site
 	$(PY) -m pipeline run --all
+
+examples: $(STAMP) ## run the example municipality of every other shipped methodology (params/examples/) into reports/examples/
+	@for d in params/examples/*/; do $(PY) -m pipeline run --all --params-dir $$d || exit 1; done
 
 year: $(STAMP) ## run one year: make year PARAMS=params/2025.yaml
 	$(PY) -m pipeline run --params $(PARAMS)

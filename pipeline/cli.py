@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--schools", type=int, default=36, help="число школ")
     p.add_argument("--years", type=int, nargs="+", default=[2024, 2025, 2026])
     p.add_argument("--seed", type=int, default=20260615)
+    p.add_argument("--methodology", type=Path, default=None,
+                   help="методика примера другого муниципалитета: чистые формы по ней, без внесённых ошибок")
 
     p = sub.add_parser("publish", help="скопировать публикуемые файлы сайта в папку")
     p.add_argument("--out", type=Path, required=True)
@@ -104,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sample":
             from . import sample
 
-            written = sample.generate(args.out, years=args.years, n_schools=args.schools, seed=args.seed)
+            if args.methodology is not None:
+                written = sample.generate_example(args.out, args.methodology, years=args.years, n_schools=args.schools,
+                                                  seed=args.seed)
+            else:
+                written = sample.generate(args.out, years=args.years, n_schools=args.schools, seed=args.seed)
             print(f"Учебные данные записаны: {len(written)} файлов в {args.out}")
             return 0
         if args.command == "publish":

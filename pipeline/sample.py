@@ -526,3 +526,22 @@ def generate(out_root: str | Path, years: list[int] | tuple[int, ...] = (2024, 2
             written.append(write_bytes_atomic(out_root / str(year) / name, build.files[name]))
     return written
 
+
+
+def generate_example(out_root: str | Path, methodology_path: str | Path, years: list[int] | tuple[int, ...] = (2026,),
+                     n_schools: int = 24, seed: int = DEFAULT_SEED) -> list[Path]:
+    """Write <out_root>/<year>/ for a municipality that uses another methodology: the registry and
+    one clean form per school, filled with what that methodology's form asks (no planted
+    defects: the default sample carries those). Returns the paths written."""
+    out_root = Path(out_root)
+    methodology = load_methodology(methodology_path)
+    schools = make_schools(n_schools, seed)
+    written = []
+    for year in years:
+        ay, stamp = academic_year(year), _stamp(year)
+        lines = ["code,name,type"] + [f"{s.code},{s.name},{s.type}" for s in schools]
+        written.append(write_bytes_atomic(out_root / str(year) / "registry.csv", ("\n".join(lines) + "\n").encode("utf-8")))
+        for school in schools:
+            wb, _ = build_workbook(methodology, ay, values=form_values(school, year, seed, methodology))
+            written.append(write_bytes_atomic(out_root / str(year) / _file_name(school, year), workbook_bytes(wb, stamp)))
+    return written

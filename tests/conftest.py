@@ -47,6 +47,21 @@ def write_params(folder: Path, year: int = 2026, *, raw_dir: Path | None = None,
     return path
 
 
+def copy_params_dir(src: Path, root: Path) -> Path:
+    """The parameter files of src copied into root/params: raw data and methodology read from
+    the repository in place, processed data and reports written under root (the same relative
+    layout as the repository's). Returns root/params."""
+    (root / "params").mkdir(parents=True)
+    for path in sorted(Path(src).glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["raw_dir"] = str((path.parent / data["raw_dir"]).resolve())
+        data["methodology"] = str((path.parent / data["methodology"]).resolve())
+        for key in ("processed_dir", "reports_dir"):
+            data[key] = str(root / (path.parent / data[key]).resolve().relative_to(ROOT))
+        (root / "params" / path.name).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return root / "params"
+
+
 @pytest.fixture
 def make_params(tmp_path):
     """make_params(year=2026, raw_dir=None, **overrides) -> path of a parameter file in tmp_path."""

@@ -7,13 +7,12 @@ and how to update them when a change is meant to alter outputs)."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 import golden
+from conftest import copy_params_dir
 from pipeline import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,20 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
-def _copy_of_the_project_years(root: Path) -> Path:
-    """params/ and methodology/ copied into root (outputs go under root), raw data read from
-    the repository in place."""
-    shutil.copytree(ROOT / "methodology", root / "methodology")
-    (root / "params").mkdir()
-    for src in sorted((ROOT / "params").glob("*.yaml")):
-        data = yaml.safe_load(src.read_text(encoding="utf-8"))
-        data["raw_dir"] = str((src.parent / data["raw_dir"]).resolve())
-        (root / "params" / src.name).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return root / "params"
-
-
 def test_sample_outputs_equal_their_fingerprints(tmp_path):
-    params_dir = _copy_of_the_project_years(tmp_path)
+    params_dir = copy_params_dir(ROOT / "params", tmp_path)
     assert cli.main(["run", "--all", "--params-dir", str(params_dir), "--quiet"]) == 0
     expected = json.loads(golden.GOLDEN.read_text(encoding="utf-8"))
     actual = golden.digest(tmp_path)

@@ -75,7 +75,7 @@ def test_declared_maximum_matching_gives_no_warning(tmp_path):
         (lambda d: d["positions"][0].update(scale=[0]), "M1.scale", "не меньше 2"),
         (lambda d: d["positions"][0].update(scale=[0, 1.5]), "M1.scale.1", "целое число"),
         (lambda d: d["positions"][2].update(evidence_required="иногда"), "M1.2.evidence_required", "true или false"),
-        (lambda d: d.update(criteria=[]), "criteria", "не должен быть пустым"),
+        (lambda d: d.update(criteria=[]), "M1", "неизвестный критерий «K1»"),     # positions need their criteria
         (lambda d: d["positions"][0].pop("recommendation"), "M1.recommendation", "обязательный ключ отсутствует"),
         (lambda d: d["positions"][0].update(weight=2), "M1.weight", "неизвестный ключ"),
         (lambda d: d["shares"][0].update(numerator="P12"), "S1", "P12"),

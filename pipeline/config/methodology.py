@@ -212,8 +212,8 @@ class Methodology(BaseModel):
     declared_max: int | None = None
     form: FormDeclaration = FormDeclaration()
     score_words: ScoreWords = ScoreWords()
-    criteria: list[Criterion] = Field(min_length=1)
-    positions: list[Position] = Field(min_length=1)
+    criteria: list[Criterion] = Field(default_factory=list)
+    positions: list[Position] = Field(default_factory=list)
     shares: list[Share] = Field(default_factory=list)
     clusters: Clusters | None = None
     visits: list[VisitRule] = Field(default_factory=list)
@@ -260,6 +260,16 @@ class Methodology(BaseModel):
         """The «Кадры» count of all the school's teachers: figures of a school with fewer
         than min_group_size of them are not published."""
         return self.form.headcount or (self.form.staff[0].code if self.form.staff else None)
+
+    @property
+    def has_checklist(self) -> bool:
+        """Whether the form has «Показатели» (positions scored by the school)."""
+        return bool(self.positions)
+
+    @property
+    def has_total(self) -> bool:
+        """Whether schools get a total score, a rank and a level (a checklist or an activity index)."""
+        return bool(self.positions) or bool(self.index_shares)
 
     @property
     def index_shares(self) -> list[str]:
@@ -395,7 +405,7 @@ def _warnings(m: Methodology) -> list[str]:
     for c in m.criteria:
         if c.code not in used:
             out.append(f"Критерий {c.code} «{c.name}» не содержит ни одной позиции; в профиле критериев он не показывается.")
-    if not m.index_shares:
+    if m.shares and not m.index_shares:
         out.append(
             "Ни одна доля не отмечена in_activity_index: индекс активности не рассчитывается, "
             "итоговый балл равен проценту по чек-листу."

@@ -2,7 +2,8 @@
 the sheets, the rows of «Сведения», the counts of «Кадры», the columns of «Показатели» and the
 words a school may write for a score or a да/нет.
 
-One `.xlsx` workbook per school per year with three sheets:
+One `.xlsx` workbook per school per year with up to three sheets (a methodology without counts
+of people has no «Кадры», one without a checklist no «Показатели»):
 
 * «Сведения» — column A label, column B value: the school's identity (Код ОО, Наименование ОО,
   Тип ОО, Учебный год — every form has them), the methodology's fields, Дата заполнения;
@@ -77,6 +78,7 @@ class FormLayout:
     staff: tuple[tuple[str, str], ...]        # «Кадры»: (code, label)
     school_types: tuple[str, ...]
     staff_note: str                           # the «Кадры» sheet's instruction
+    sheets: tuple[str, ...] = SHEETS          # the sheets this form has («Сведения» always)
 
     @property
     def by_key(self) -> dict[str, InfoRow]:
@@ -160,7 +162,8 @@ def layout(m: "Methodology") -> FormLayout:
         for f in m.form.info
     )
     staff = tuple((s.code, s.label) for s in m.form.staff)
-    out = FormLayout(head + declared + tail, staff, types, _staff_note(m, tuple(c for c, _ in staff)))
+    sheets = (SHEET_INFO,) + ((SHEET_STAFF,) if staff else ()) + ((SHEET_CHECKLIST,) if m.positions else ())
+    out = FormLayout(head + declared + tail, staff, types, _staff_note(m, tuple(c for c, _ in staff)), sheets)
     if len(_LAYOUTS) > 64:
         _LAYOUTS.clear()
     _LAYOUTS[id(m)] = (m, out)

@@ -246,7 +246,8 @@ def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfi
                         hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
 
 
-def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None) -> tuple[dict[str, list[list[Any]]], dict[str, str]]:
+def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None,
+               sheets: tuple[str, ...] = SHEETS) -> tuple[dict[str, list[list[Any]]], dict[str, str]]:
     """Rows of raw values (starting at A1) of the three form sheets, and each sheet's name as
     written in the file (found ignoring case, spaces and «ё»). `package`: see _check_sheet_sizes."""
     import python_calamine as pc
@@ -257,7 +258,7 @@ def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None) -
     except Exception:  # calamine raises several types for broken packages
         raise FormError(name, "файл повреждён: книгу Excel не удаётся прочитать", rule="file.corrupt",
                         hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
-    wanted = {norm_label(s): s for s in SHEETS}
+    wanted = {norm_label(s): s for s in sheets}
     chosen: dict[str, str] = {}
     for sheet_name in sheet_names:
         key = norm_label(sheet_name)
@@ -284,11 +285,11 @@ def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None) -
                             hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
         out[wanted[key]] = rows  # texts as read: cleaned where they are used (canonical, _text)
         real[wanted[key]] = _clean_cell(sheet_name)
-    missing = [s for s in SHEETS if s not in out]
+    missing = [s for s in sheets if s not in out]
     if missing:
         found = ", ".join(f"«{s}»" for s in sheet_names) or "нет"
         need = ", ".join(f"«{s}»" for s in missing)
-        if len(missing) == len(SHEETS):
+        if len(missing) == len(sheets):
             raise FormError(name, f"это не форма мониторинга: нет листов {need} (листы в файле: {found})",
                             rule="form.not_a_form", hint="Попросите школу заполнить шаблон формы года, не переименовывая листы.")
         raise FormError(name, f"в форме нет листа {need} (листы в файле: {found})", rule="form.missing_sheets",

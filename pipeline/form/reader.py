@@ -295,13 +295,15 @@ def _read_values(source: str | Path | bytes, methodology: Methodology, name: str
         data = read_file(Path(source), name)
     opened = _check_container(data, name)
     try:
-        sheets, real = _load_rows(data, name, opened)
+        sheets, real = _load_rows(data, name, opened, layout(methodology).sheets)
     finally:
         opened.close()
     labels = _labels(methodology)
     values = _read_info(real[SHEET_INFO], sheets[SHEET_INFO], labels)
-    values += _read_staff(real[SHEET_STAFF], sheets[SHEET_STAFF], labels)
-    values += _read_checklist(real[SHEET_CHECKLIST], sheets[SHEET_CHECKLIST], methodology)
+    if SHEET_STAFF in sheets:
+        values += _read_staff(real[SHEET_STAFF], sheets[SHEET_STAFF], labels)
+    if SHEET_CHECKLIST in sheets:
+        values += _read_checklist(real[SHEET_CHECKLIST], sheets[SHEET_CHECKLIST], methodology)
     if not values:
         raise FormError(name, "на листах формы не найдено ни одной известной подписи или кода (Код ОО, P0…P9, коды позиций)",
                         rule="form.unrecognized", hint="Попросите школу заполнить шаблон формы года, не меняя подписи в столбце A.")

@@ -75,8 +75,8 @@ class _FormWriter:
         self.wb = Workbook()
         self.ws_info = self.wb.active
         self.ws_info.title = SHEET_INFO
-        self.ws_staff = self.wb.create_sheet(SHEET_STAFF)
-        self.ws_check = self.wb.create_sheet(SHEET_CHECKLIST)
+        self.ws_staff = self.wb.create_sheet(SHEET_STAFF) if SHEET_STAFF in self.form.sheets else None
+        self.ws_check = self.wb.create_sheet(SHEET_CHECKLIST) if SHEET_CHECKLIST in self.form.sheets else None
 
     def header(self, ws: Any, title: str, note: str, heads: list[str], last_col: str) -> None:
         st = self.st
@@ -219,7 +219,7 @@ class _FormWriter:
     def finish(self, protect: bool) -> None:
         from openpyxl.workbook.protection import WorkbookProtection
 
-        for ws in (self.ws_info, self.ws_staff, self.ws_check):
+        for ws in (w for w in (self.ws_info, self.ws_staff, self.ws_check) if w is not None):
             for col, width in COLUMN_WIDTHS[ws.title].items():
                 ws.column_dimensions[col].width = width
             if protect:
@@ -249,8 +249,10 @@ def build_workbook(
     orders = {**default_orders(methodology), **(orders or {})}
     writer = _FormWriter(methodology, academic_year, values)
     writer.write_info(orders[SHEET_INFO])
-    writer.write_staff(orders[SHEET_STAFF])
-    writer.write_checklist(orders[SHEET_CHECKLIST])
+    if writer.ws_staff is not None:
+        writer.write_staff(orders[SHEET_STAFF])
+    if writer.ws_check is not None:
+        writer.write_checklist(orders[SHEET_CHECKLIST])
     writer.finish(protect)
     return writer.wb, writer.cells
 

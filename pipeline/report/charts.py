@@ -223,7 +223,8 @@ def heatmap_chart(pos: pd.DataFrame, schools: pd.DataFrame, methodology: Any) ->
             idx = [i for i, c in enumerate(codes) if clusters[c] == cl]
             ax.annotate(cl, xy=(n_cols + 0.3, (idx[0] + idx[-1] + 1) / 2), xycoords="data", ha="left", va="center",
                         fontsize=9, color=MUTED, rotation=90, annotation_clip=False)
-        handles = [Patch(color=GREEN, label="максимальный балл"), Patch(color=YELLOW, label="частично"),
+        partial = [Patch(color=YELLOW, label="частично")] if any(len(p.scale) > 2 for p in methodology.positions) else []
+        handles = [Patch(color=GREEN, label="максимальный балл"), *partial,
                    Patch(color=RED, label="0 баллов"), Patch(color=EMPTY, label="нет данных")]
         if named:
             handles.append(Line2D([], [], marker="x", color=INK, ls="", markersize=7, markeredgewidth=2,

@@ -289,12 +289,17 @@ def activity_index(shares: pd.DataFrame, clusters: pd.Series, methodology: Metho
 # total, rank, level
 
 
-def total_score(checklist_pct: pd.Series, activity: pd.Series, weight: float, *, with_index: bool = True) -> pd.Series:
-    """w·checklist_pct + (1 − w)·activity_index; just checklist_pct when the methodology has
-    no activity index."""
-    if not with_index:
+def total_score(checklist_pct: pd.Series, activity: pd.Series, weight: float, *, with_index: bool = True,
+                with_checklist: bool = True) -> pd.Series:
+    """w·checklist_pct + (1 − w)·activity_index; just one of them when the methodology has only
+    a checklist or only an activity index; empty when it has neither."""
+    if with_checklist and with_index:
+        return weight * checklist_pct.astype("float64") + (1 - weight) * activity.astype("float64")
+    if with_checklist:
         return checklist_pct.astype("float64")
-    return weight * checklist_pct.astype("float64") + (1 - weight) * activity.astype("float64")
+    if with_index:
+        return activity.astype("float64")
+    return pd.Series(np.nan, index=checklist_pct.index, dtype="float64")
 
 
 def rank_in_cluster(total: pd.Series, clusters: pd.Series) -> pd.Series:
@@ -333,7 +338,8 @@ def build_scores(
     share_cols = [s.code for s in methodology.shares]
     df = pd.concat([df, activity_index(df[share_cols], df["cluster"], methodology)], axis=1)
     df["total_score"] = total_score(
-        df["checklist_pct"], df["activity_index"], params.weights.checklist, with_index=bool(methodology.index_shares)
+        df["checklist_pct"], df["activity_index"], params.weights.checklist, with_index=bool(methodology.index_shares),
+        with_checklist=bool(methodology.positions),
     ).where(df["cluster"].notna())
     df["rank_in_cluster"] = rank_in_cluster(df["total_score"], df["cluster"])
     df["level"], df["zone"] = assign_levels(df["total_score"], params.levels.high, params.levels.medium)
@@ -478,11 +484,12 @@ def findings(tables: dict[str, pd.DataFrame], methodology: Methodology) -> str:
         if unconfirmed:
             parts.append(f"Заявленных баллов без подтверждающего документа (засчитаны как 0): {unconfirmed}.")
         weakest = pos.groupby("position", sort=False)["points"].sum() / pos.groupby("position", sort=False)["max_points"].sum()
-        code = weakest.idxmin()
-        parts.append(
-            f"Самая слабая позиция чек-листа — {code} «{methodology.position(code).short}» "
-            f"({_num(weakest.min() * 100)} % от максимума по всем школам)."
-        )
+        if len(weakest):  # a methodology without a checklist has no positions
+            code = weakest.idxmin()
+            parts.append(
+                f"Самая слабая позиция чек-листа — {code} «{methodology.position(code).short}» "
+                f"({_num(weakest.min() * 100)} % от максимума по всем школам)."
+            )
     mun = tables["targets_municipal.csv"]
     if len(mun):
         failed = mun.loc[mun["met"] == False, "target"].tolist()  # noqa: E712

@@ -19,7 +19,9 @@ def recommendations_html(ctx: ReportContext) -> str:
     recs = ctx.data["recommendations.csv"]
     names = indicator_names(ctx.methodology)
     if recs.empty:
-        return section("recommendations", "6", "Адресные рекомендации", para("Рекомендаций нет."))
+        why = ("Рекомендаций нет." if ctx.methodology.positions or ctx.methodology.targets else
+               "Адресные рекомендации формируются по позициям самооценки и целевым показателям; в методике года их нет.")
+        return section("recommendations", "6", "Адресные рекомендации", para(why))
     ct = pd.crosstab(recs["indicator_code"].map(text), recs["priority"].map(text))
     for pr in PRIORITIES:
         if pr not in ct:

@@ -31,12 +31,25 @@ def distribution_html(ctx: ReportContext) -> Markup:
                       width=charts.WIDTH_PX), anchor="distribution")
 
 
+def total_rule(ctx: ReportContext) -> str:
+    """How the total is made, in words, for the methodology's parts."""
+    m, w = ctx.methodology, ctx.params.weights.checklist
+    if m.has_checklist and m.index_shares:
+        return f"Итог = {fmt_num(w, 2)} × самооценка + {fmt_num(1 - w, 2)} × индекс активности."
+    return "Итог = процент самооценки." if m.has_checklist else "Итог = индекс активности."
+
+
 def ranking_html(ctx: ReportContext) -> Markup:
-    """Clusters and ranking: one table per cluster with zone, bar and trend mark."""
+    """Clusters and ranking: one table per cluster with zone, bar and trend mark; the checklist
+    and activity-index columns only where the methodology has them."""
     st = school_table(ctx)
-    p = ctx.params
+    p, m = ctx.params, ctx.methodology
     thr = p.report.trend_threshold
     small = small_label(ctx.n_small)
+    parts = [("Само­оценка", m.has_checklist, "11%"), ("Индекс актив­ности", bool(m.index_shares), "10%")]
+    head = ["Место", "ОО", "Итог", "", "Уровень", *[t for t, on, _ in parts if on], f"К {p.year - 1} г."]
+    spare = sum(int(w[:-1]) for _, on, w in parts if not on)   # a column the methodology lacks widens «ОО»
+    widths = ("6%", f"{29 + spare}%", "9%", "16%", "9%", *[w for _, on, w in parts if on], "10%")
     blocks = []
     for cl in [c for c in cluster_order(ctx) if c in set(st["cluster"].map(text))]:
         g = st[st["cluster"].map(text) == cl]
@@ -44,25 +57,22 @@ def ranking_html(ctx: ReportContext) -> Markup:
         for r in g.itertuples():
             link = h("a", text(r.school_name), href=f"schools/{r.page}")
             if not r.submitted:
-                rows.append(["—", link, Markup('<span class="muted">форма не представлена</span>'), "", "", "", "", ""])
+                rows.append(["—", link, Markup('<span class="muted">форма не представлена</span>')] + [""] * (len(head) - 3))
                 classes.append("no-data")
                 continue
             total = zone_chip(r.total_score, p) if not r.small else h("span", small, class_="chip none")
-            rows.append([
-                fmt_int(r.rank_in_cluster), link, total, bar_cell(r.total_score if not r.small else None, p),
-                text(r.level), fmt_pct(r.checklist_pct), small if r.small else fmt_num(r.activity_index),
-                trend_chip(r.delta, thr) if not r.small else "—",
-            ])
+            values = [fmt_pct(r.checklist_pct), small if r.small else fmt_num(r.activity_index)]
+            rows.append([fmt_int(r.rank_in_cluster), link, total, bar_cell(r.total_score if not r.small else None, p),
+                         text(r.level), *[v for v, (_, on, _) in zip(values, parts) if on],
+                         trend_chip(r.delta, thr) if not r.small else "—"])
             classes.append("")
         n_sub = int(g["submitted"].sum())
         blocks.append(sub(f"Кластер «{cl}» — {n_sub} {plural(n_sub, 'школа', 'школы', 'школ')}", table(
-            ["Место", "ОО", "Итог", "", "Уровень", "Само­оценка", "Индекс актив­ности", f"К {p.year - 1} г."],
-            rows, num_cols=(0, 5, 6), cls="data ranking", row_classes=classes, nowrap=(2, 7),
-            widths=("6%", "29%", "9%", "16%", "9%", "11%", "10%", "10%"))))
+            head, rows, num_cols=tuple(range(5, len(head) - 1)), cls="data ranking", row_classes=classes,
+            nowrap=(2, len(head) - 1), widths=widths)))
     return sub("Кластеры и рейтинг", para(
-        f"ОО сравниваются внутри кластера: {ctx.methodology.cluster_rule.describe(p.cluster_threshold)}. "
-        f"Итог = {fmt_num(p.weights.checklist, 2)} × самооценка + {fmt_num(1 - p.weights.checklist, 2)} × индекс "
-        f"активности. Отметка тренда ▲/▼ — изменение более чем на {fmt_num(thr, 0)} баллов к прошлому году."),
+        f"ОО сравниваются внутри кластера: {m.cluster_rule.describe(p.cluster_threshold)}. {total_rule(ctx)} "
+        f"Отметка тренда ▲/▼ — изменение более чем на {fmt_num(thr, 0)} баллов к прошлому году."),
         *blocks, anchor="ranking")
 
 
@@ -79,7 +89,9 @@ def heatmap_html(ctx: ReportContext) -> Markup:
             for r in d.sort_values(["share_below", "zero"], ascending=False).itertuples()]
     return sub("Карта дефицитов (ОО × позиции самооценки)",
                figure(uri, "Тепловая карта баллов ОО по позициям самооценки",
-                      "Цвет — засчитанный балл позиции: зелёный — максимальный, жёлтый — частично, красный — 0. "
+                      "Цвет — засчитанный балл позиции: зелёный — максимальный, "
+                      + ("жёлтый — частично, " if any(len(x.scale) > 2 for x in ctx.methodology.positions) else "")
+                      + "красный — 0. "
                       "Знак × — балл заявлен, но не подтверждён документом (засчитан 0).", width=charts.WIDTH_PX),
                table(["Позиция", "Содержание", "Критерий", "ОО", "С 0 баллов", "Не подтверждено", "Не на максимуме"],
                      rows, num_cols=(3, 4, 5, 6)), anchor="heatmap")
@@ -171,20 +183,22 @@ def dynamics_html(ctx: ReportContext) -> Markup:
                          r.высокий, r.средний, r.низкий, f"{r.targets_met} из {r.targets_total}"])
             prev_mean = r.mean_total
         blocks.append(table(head, rows, num_cols=(3, 4, 5, 6)))
-        trows = []
+        trows: list[Any] = []
         for c in tcodes:
             trows.append([c, short(ctx.methodology.target(c).name, 70)] + [fmt_pct(getattr(r, f"target_{c}", None)) if hasattr(r, f"target_{c}") else "—"
                                                                            for r in with_data.itertuples()])
-        blocks.append(sub("Муниципальные целевые показатели по годам",
-                          table(["Код", "Показатель", *[str(y) for y in with_data["year"]]], trows,
-                                num_cols=tuple(range(2, 2 + len(with_data))))))
+        if trows:
+            blocks.append(sub("Муниципальные целевые показатели по годам",
+                              table(["Код", "Показатель", *[str(y) for y in with_data["year"]]], trows,
+                                    num_cols=tuple(range(2, 2 + len(with_data))))))
         crows = []
         for c in ctx.methodology.criteria:
             vals = [with_data[f"crit_{c.code}"].iloc[i] if f"crit_{c.code}" in with_data else None for i in range(len(with_data))]
             crows.append([c.code, short(c.name, 70)] + [zone_chip(v, ctx.params, fmt_pct(v)) for v in vals])
-        blocks.append(sub("Средний процент выполнения критериев по годам",
-                          table(["Код", "Критерий", *[str(y) for y in with_data["year"]]], crows,
-                                num_cols=tuple(range(2, 2 + len(with_data))))))
+        if crows:
+            blocks.append(sub("Средний процент выполнения критериев по годам",
+                              table(["Код", "Критерий", *[str(y) for y in with_data["year"]]], crows,
+                                    num_cols=tuple(range(2, 2 + len(with_data))))))
     if len(absent):
         blocks.append(note("Не вошли в динамику: " + "; ".join(f"{r.year} год — {r.note}" for r in absent.itertuples()) + "."))
     return sub("Динамика", *blocks, anchor="dynamics")
@@ -192,5 +206,10 @@ def dynamics_html(ctx: ReportContext) -> Markup:
 
 def analysis_html(ctx: ReportContext) -> str:
     """5. Анализ — distribution, ranking, heat map, criteria, targets, dynamics."""
-    return section("analysis", "5", "Анализ", distribution_html(ctx), ranking_html(ctx), heatmap_html(ctx),
-                   criteria_html(ctx), targets_html(ctx), dynamics_html(ctx))
+    m = ctx.methodology
+    parts = [distribution_html(ctx), ranking_html(ctx)] if m.has_total else []
+    if m.has_checklist:
+        parts += [heatmap_html(ctx), criteria_html(ctx)]
+    if m.targets:
+        parts.append(targets_html(ctx))
+    return section("analysis", "5", "Анализ", *parts, dynamics_html(ctx))

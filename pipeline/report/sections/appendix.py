@@ -31,10 +31,14 @@ def schools_html(ctx: ReportContext) -> str:
             chip = chips[key] = (h("span", level, class_=f"chip {ZONE_CLASS[zone]}", title=f"{zone} зона") if key[0]
                                  else h("span", key[1], class_="chip none"))
         # h("li", [h("a", …, href=…), " ", chip]), written out
+        chip = chip if ctx.methodology.has_total else ""
         items.append(f'<li><a href="{escape("schools/" + page)}">{escape(f"{code} — {name}")}</a> {chip}</li>')
-    return section("schools", "", "Страницы школ", para(
-        "Для каждой ОО — итоговый балл, место в кластере, профиль по критериям, динамика, адресные рекомендации "
-        "и подтверждающие документы."), h("ul", Markup("".join(items)), class_="school-list"))
+    m = ctx.methodology
+    what = [*(["итоговый балл", "место в кластере"] if m.has_total else []), *(["профиль по критериям"] if m.has_checklist else []),
+            *(["динамика"] if m.has_total else []), "адресные рекомендации",
+            *(["подтверждающие документы"] if m.has_checklist else [])]
+    return section("schools", "", "Страницы школ", para(f"Для каждой ОО — {', '.join(what[:-1])} и {what[-1]}."),
+                   h("ul", Markup("".join(items)), class_="school-list"))
 
 
 def _share_formulas(m: Any) -> list[str]:
@@ -52,33 +56,43 @@ def appendix_html(ctx: ReportContext) -> str:
     prow = [[x.code, x.text, x.criterion, "/".join(str(s) for s in sorted(x.scale, reverse=True)),
              "да" if x.evidence_required else "нет"] for x in m.positions]
     index = ", ".join(m.index_shares)
-    formulas = [
-        f"Процент самооценки = сумма засчитанных баллов / {m.max_points} × 100. Балл выше 0 без подтверждающего "
-        "документа засчитывается как 0 («не подтверждено»).",
-        *(["Доли педагогов: " + "; ".join(_share_formulas(m)) + "."] if m.shares else []),
-        (f"Индекс активности: доли {index} приводятся к шкале 0–1 внутри кластера ((x − min) / (max − min); "
-         "при max = min — 1, если max > 0, иначе 0); индекс = среднее × 100.") if index else
-        "Индекс активности методикой не предусмотрен: итоговый балл равен проценту самооценки.",
-        f"Итоговый балл = {fmt_num(p.weights.checklist, 2)} × процент самооценки + "
-        f"{fmt_num(1 - p.weights.checklist, 2)} × индекс активности." if index else
-        "Итоговый балл = процент самооценки.",
-        f"Кластеры: {m.cluster_rule.describe(p.cluster_threshold)}.",
-        "Место в кластере — по итоговому баллу по убыванию; при равенстве баллов ОО делят место (1, 2, 2, 4).",
-        f"Уровни и зоны: высокий (зелёная) ≥ {fmt_num(p.levels.high, 0)}, средний (жёлтая) ≥ "
-        f"{fmt_num(p.levels.medium, 0)}, низкий (красная, зона риска) < {fmt_num(p.levels.medium, 0)}; "
-        "зоны критериев — по тем же порогам от процента выполнения критерия.",
-        f"Тренд: ▲ / ▼ — изменение более чем на {fmt_num(p.report.trend_threshold, 0)} баллов к прошлому году, "
-        "→ — без существенных изменений.",
-        "Муниципальные значения целевых показателей — отношение сумм по ОО (а не среднее процентов).",
-        f"Показатели, рассчитанные по группе менее {ctx.n_small} человек, не публикуются («{small_label(ctx.n_small)}»). "
-        "Персональные данные (ответственные лица ОО) не публикуются.",
-    ]
+    formulas: list[str] = []
+    if m.has_checklist:
+        formulas.append(f"Процент самооценки = сумма засчитанных баллов / {m.max_points} × 100. Балл выше 0 без "
+                        "подтверждающего документа засчитывается как 0 («не подтверждено»).")
+    if m.shares:
+        formulas.append("Доли педагогов: " + "; ".join(_share_formulas(m)) + ".")
+    if index:
+        formulas.append(f"Индекс активности: доли {index} приводятся к шкале 0–1 внутри кластера ((x − min) / (max − min); "
+                        "при max = min — 1, если max > 0, иначе 0); индекс = среднее × 100.")
+    elif m.has_checklist:
+        formulas.append("Индекс активности методикой не предусмотрен: итоговый балл равен проценту самооценки.")
+    if m.has_checklist and index:
+        formulas.append(f"Итоговый балл = {fmt_num(p.weights.checklist, 2)} × процент самооценки + "
+                        f"{fmt_num(1 - p.weights.checklist, 2)} × индекс активности.")
+    elif m.has_total:
+        formulas.append("Итоговый балл = процент самооценки." if m.has_checklist else "Итоговый балл = индекс активности.")
+    formulas.append(f"Кластеры: {m.cluster_rule.describe(p.cluster_threshold)}.")
+    if m.has_total:
+        formulas += [
+            "Место в кластере — по итоговому баллу по убыванию; при равенстве баллов ОО делят место (1, 2, 2, 4).",
+            f"Уровни и зоны: высокий (зелёная) ≥ {fmt_num(p.levels.high, 0)}, средний (жёлтая) ≥ "
+            f"{fmt_num(p.levels.medium, 0)}, низкий (красная, зона риска) < {fmt_num(p.levels.medium, 0)}"
+            + ("; зоны критериев — по тем же порогам от процента выполнения критерия." if m.has_checklist else "."),
+            f"Тренд: ▲ / ▼ — изменение более чем на {fmt_num(p.report.trend_threshold, 0)} баллов к прошлому году, "
+            "→ — без существенных изменений.",
+        ]
+    if m.targets:
+        formulas.append("Муниципальные значения целевых показателей — отношение сумм по ОО (а не среднее процентов).")
+    formulas.append(f"Показатели, рассчитанные по группе менее {ctx.n_small} человек, не публикуются "
+                    f"(«{small_label(ctx.n_small)}»). Персональные данные (ответственные лица ОО) не публикуются.")
     warn = [h("div", [h("strong", "Замечание к методике: "), w], class_="callout warning") for w in m.warnings]
     return section(
         "appendix", "", "Приложение: методика расчёта",
         para(f"Методика: {m.name} (версия {m.version})."), *warn,
         sub("Формулы", h("ol", Markup("").join(h("li", f) for f in formulas))),
-        sub("Позиции самооценки", table(["Код", "Позиция оценивания", "Критерий", "Шкала", "Документ обязателен"], prow)),
+        *([sub("Позиции самооценки", table(["Код", "Позиция оценивания", "Критерий", "Шкала", "Документ обязателен"], prow))]
+          if prow else []),
     )
 
 

@@ -83,16 +83,19 @@ def summary_html(ctx: ReportContext) -> str:
     met = int((tm["met"] == True).sum())  # noqa: E712
     known = int(tm["met"].notna().sum())
     recs = ctx.data["recommendations.csv"]
-    cards = [
-        ("Форм принято", f"{part['schools_submitted']} из {part['expected']}", f"{fmt_pct(part['rate'])} ОО реестра", ""),
-        ("Средний итоговый балл", fmt_num(mean_total),
-         f"{zone_of(mean_total, p)} зона" if zone_of(mean_total, p) else "нет данных", ZONE_CLASS.get(zone_of(mean_total, p), "")),
-        ("Высокий уровень", str(levels["высокий"]), plural(levels["высокий"], "школа", "школы", "школ"), "green"),
-        ("Средний уровень", str(levels["средний"]), plural(levels["средний"], "школа", "школы", "школ"), "yellow"),
-        ("Зона риска (низкий)", str(levels["низкий"]), plural(levels["низкий"], "школа", "школы", "школ"), "red"),
-        ("Целевые показатели", f"{met} из {known}", "достигнуто на уровне муниципалитета", ""),
-        ("Адресные рекомендации", str(len(recs)), f"из них высокого приоритета — {int((recs['priority'] == 'высокий').sum())}", ""),
-    ]
+    m = ctx.methodology
+    cards = [("Форм принято", f"{part['schools_submitted']} из {part['expected']}", f"{fmt_pct(part['rate'])} ОО реестра", "")]
+    if m.has_total:
+        cards += [
+            ("Средний итоговый балл", fmt_num(mean_total),
+             f"{zone_of(mean_total, p)} зона" if zone_of(mean_total, p) else "нет данных", ZONE_CLASS.get(zone_of(mean_total, p), "")),
+            ("Высокий уровень", str(levels["высокий"]), plural(levels["высокий"], "школа", "школы", "школ"), "green"),
+            ("Средний уровень", str(levels["средний"]), plural(levels["средний"], "школа", "школы", "школ"), "yellow"),
+            ("Зона риска (низкий)", str(levels["низкий"]), plural(levels["низкий"], "школа", "школы", "школ"), "red"),
+        ]
+    if m.targets:
+        cards.append(("Целевые показатели", f"{met} из {known}", "достигнуто на уровне муниципалитета", ""))
+    cards.append(("Адресные рекомендации", str(len(recs)), f"из них высокого приоритета — {int((recs['priority'] == 'высокий').sum())}", ""))
     card_html = Markup("").join(
         h("div", [h("div", label, class_="card-label"), h("div", value, class_="card-value"), h("div", sub_text, class_="card-sub")],
           class_=f"card {cls}".strip())
@@ -121,7 +124,8 @@ def summary_html(ctx: ReportContext) -> str:
         worst = d.sort_values(["share_below", "zero"], ascending=False).head(3)
         findings.append("Наиболее частые дефициты (доля ОО, не набравших максимум): " + "; ".join(
             f"{r.position} «{r.short}» — {fmt_pct(r.share_below, 0)}" for r in worst.itertuples()) + ".")
-    findings.append(f"На уровне муниципалитета достигнуто целевых показателей: {met} из {known}.")
+    if m.targets:
+        findings.append(f"На уровне муниципалитета достигнуто целевых показателей: {met} из {known}.")
     fu = ctx.data["followup.csv"]
     if not fu.empty:
         fixed = int((fu["status"].map(text).isin(["устранён", "улучшение"])).sum())
@@ -165,12 +169,30 @@ def indicators_html(ctx: ReportContext) -> str:
         scope = ", ".join({"school": "ОО", "municipal": "муниципалитет"}[s] for s in t.scope)
         trows.append([t.code, t.name, f"≥ {fmt_num(tv, 0)} {t.unit}".strip() if tv is not None else "—", scope])
     targets = table(["Код", "Целевой показатель", f"Значение {p.year} г.", "Уровень"], trows)
-    return section(
-        "indicators", "2", "Показатели",
-        para(f"Самооценка ОО по {len(m.positions)} позициям, сгруппированным в {len(m.criteria)} критериев "
-             f"(максимум {m.max_points} баллов), доли педагогов по сведениям о кадрах и целевые показатели года."),
-        sub("Критерии", crit), sub("Доли педагогов", shares), sub("Целевые показатели года", targets),
-    )
+    what = []
+    if m.positions:
+        what.append(f"самооценка ОО по {len(m.positions)} {plural(len(m.positions), 'позиции', 'позициям', 'позициям')}, "
+                    f"{plural(len(m.positions), 'сгруппированной', 'сгруппированным', 'сгруппированным')} в {len(m.criteria)} "
+                    f"{plural(len(m.criteria), 'критерий', 'критерия', 'критериев')} (максимум {m.max_points} "
+                    f"{plural(m.max_points, 'балл', 'балла', 'баллов')})")
+    if m.shares:
+        what.append("доли педагогов по сведениям о кадрах")
+    if m.targets:
+        what.append("целевые показатели года")
+    parts = [para(_sentence(what) if what else "Методика не содержит оцениваемых показателей.")]
+    if m.positions:
+        parts.append(sub("Критерии", crit))
+    if m.shares:
+        parts.append(sub("Доли педагогов", shares))
+    if m.targets:
+        parts.append(sub("Целевые показатели года", targets))
+    return section("indicators", "2", "Показатели", *parts)
+
+
+def _sentence(parts: list[str]) -> str:
+    """«а, б и в.» with a capital first letter."""
+    text_ = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " и " + parts[-1]
+    return text_[:1].upper() + text_[1:] + "."
 
 
 def methods_html(ctx: ReportContext) -> str:
@@ -178,19 +200,18 @@ def methods_html(ctx: ReportContext) -> str:
     m = ctx.methodology
     form = layout(m)
     scale = "/".join(str(s) for s in sorted({s for p in m.positions for s in p.scale}, reverse=True))
-    items = [
-        f"Самооценка ОО по единой форме (лист «Показатели»): балл {scale} по каждой позиции с указанием "
-        "названия и реквизитов подтверждающего документа и ссылки на его размещение на сайте ОО.",
-    ]
+    items = []
+    if m.positions:
+        items.append(f"Самооценка ОО по единой форме (лист «Показатели»): балл {scale} по каждой позиции с указанием "
+                     "названия и реквизитов подтверждающего документа и ссылки на его размещение на сайте ОО.")
     if form.staff:
         items.append("Сведения о кадрах (лист «Кадры»), число педагогов: "
                      + "; ".join(f"{code} — {label}" for code, label in form.staff) + ".")
     shown_fields = [f.label[:1].lower() + f.label[1:] if f.label[1:2].islower() else f.label
                     for f in form.declared if not f.personal]
     items.append("Сведения об ОО (лист «Сведения»): " + ", ".join(["тип ОО", *shown_fields]) + ".")
-    items += [
-        "Аудит документационного обеспечения: балл без подтверждающего документа не засчитывается "
-        "(«не подтверждено»), ссылка, не являющаяся адресом http(s), не используется.",
-        "Автоматическая проверка форм: каждое замечание к данным фиксируется с указанием файла, листа и ячейки.",
-    ]
+    if m.positions:
+        items.append("Аудит документационного обеспечения: балл без подтверждающего документа не засчитывается "
+                     "(«не подтверждено»), ссылка, не являющаяся адресом http(s), не используется.")
+    items.append("Автоматическая проверка форм: каждое замечание к данным фиксируется с указанием файла, листа и ячейки.")
     return section("methods", "3", "Методы сбора информации", h("ul", Markup("").join(h("li", i) for i in items)))

@@ -497,3 +497,35 @@ def test_on_score_stage_outputs(params, tmp_path):
     assert not any(i.startswith("03:") for i in r.index)
     ids = set(res.decisions.decision_id)
     assert {"visit:02", "request:03", "seminar:M1", "seminar:T3"} <= ids
+
+
+BINARY = load_methodology(DEFAULT_METHODOLOGY.parent / "binary.yaml")
+
+
+def test_followup_after_a_change_of_methodology_compares_only_what_is_comparable():
+    """Last year 2/1/0 (default), this year 0/1 (binary): every position's scale changed, so
+    none of them is «устранён» because its new maximum is 1; the targets, defined the same way,
+    are compared as usual."""
+    prev = _prev_year()
+    prev.methodology = METH
+    codes = ["A", "B"]
+    pos = positions_df(codes, methodology=BINARY)          # full marks on the 0/1 scale
+    tg = targets_df(codes, {("A", "T3"): {"status": "met", "value": 35.0, "target_value": 30.0}})
+    f = stages_followup.build_followup(BINARY, scores_df(codes), pos, tg, prev)
+    positions = f[f["kind"] == "position"]
+    assert len(positions) and set(positions["status"]) == {"методика изменилась"}
+    assert positions["note"].str.contains("не сравниваются").all()
+    assert f.set_index("recommendation_id").loc["A:T3", "status"] == "устранён"
+    # the same data without last year's methodology: the recorded maximum (2 → 1) tells the same
+    prev.methodology = None
+    f2 = stages_followup.build_followup(BINARY, scores_df(codes), pos, tg, prev)
+    assert set(f2[f2["kind"] == "position"]["status"]) == {"методика изменилась"}
+
+
+def test_methodology_changes_are_said_in_russian():
+    from pipeline.config.methodology import comparable_codes, methodology_changes
+
+    said = " ".join(methodology_changes(METH, BINARY))
+    assert "Методика сменилась" in said and "изменилась шкала" in said and "M1" in said
+    assert comparable_codes(METH, BINARY) == {t.code for t in METH.targets}
+    assert methodology_changes(METH, METH) == []

@@ -484,3 +484,45 @@ def check_targets(methodology: Methodology, params: YearParams) -> None:
                 f"не задано значение целевого показателя «{code}» ({methodology.target(code).name})",
                 "Добавьте значение года в раздел targets файла параметров.",
             )
+
+
+# --------------------------------------------------------------------------- two versions
+
+
+def _indicator_definitions(m: Methodology) -> dict[str, tuple[Any, ...]]:
+    """What makes an indicator's result comparable across years: a position's scale and
+    evidence rule, a target's measure and unit."""
+    out: dict[str, tuple[Any, ...]] = {p.code: ("position", tuple(p.scale), p.evidence_required) for p in m.positions}
+    out.update({t.code: ("target", t.measure.model_dump_json(), t.unit) for t in m.targets})
+    return out
+
+
+def comparable_codes(old: Methodology, new: Methodology) -> set[str]:
+    """Codes of the indicators defined the same way in both methodologies (same code and scale,
+    or same measure): only their results are compared across the two years."""
+    a, b = _indicator_definitions(old), _indicator_definitions(new)
+    return {c for c in a if c in b and a[c] == b[c]}
+
+
+def methodology_changes(old: Methodology, new: Methodology) -> list[str]:
+    """What changed between two methodologies, in Russian sentences (empty when nothing did)."""
+    if old.sha256 and old.sha256 == new.sha256:
+        return []
+    a, b = _indicator_definitions(old), _indicator_definitions(new)
+    out = []
+    if (old.name, old.version) != (new.name, new.version):
+        out.append(f"Методика сменилась: «{old.name}» (версия {old.version}) → «{new.name}» (версия {new.version}).")
+    for what, kind in (("Позиции", "position"), ("Целевые показатели", "target")):
+        gone = [c for c in a if a[c][0] == kind and c not in b]
+        added = [c for c in b if b[c][0] == kind and c not in a]
+        changed = [c for c in a if a[c][0] == kind and c in b and a[c] != b[c]]
+        if gone:
+            out.append(f"{what}, исключённые из методики: {', '.join(gone)}.")
+        if added:
+            out.append(f"{what}, добавленные в методику: {', '.join(added)}.")
+        if changed:
+            how = "изменилась шкала или правило подтверждения" if kind == "position" else "изменился способ расчёта"
+            out.append(f"{what}, у которых {how}: {', '.join(changed)} — их результаты с прошлым годом не сравниваются.")
+    if [s.model_dump() for s in old.shares] != [s.model_dump() for s in new.shares]:
+        out.append("Изменился состав или расчёт долей педагогов: индекс активности и итоговый балл сравниваются с прошлым годом условно.")
+    return out

@@ -62,7 +62,9 @@ DECISION_KINDS = {
     "visit": "Методический выезд",
     "request": "Запрос формы мониторинга",
 }
-FOLLOWUP_STATUSES = ("устранён", "улучшение", "без изменений", "ухудшение", "нет данных")
+# «методика изменилась»: the indicator's definition changed between the two years (scale, measure),
+# so last year's result and this year's are not compared
+FOLLOWUP_STATUSES = ("устранён", "улучшение", "без изменений", "ухудшение", "нет данных", "методика изменилась")
 
 STAGES: tuple[str, ...] = ("ingest", "clean", "score", "recommendations", "report")
 

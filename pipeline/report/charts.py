@@ -31,7 +31,7 @@ LEVEL_COLOURS = dict(zip(LEVELS, (GREEN, YELLOW, RED)))
 BAND_ALPHA = 0.10
 INK, MUTED, GRID, EMPTY = "#1f2a37", "#5f6b7a", "#e3e7ec", "#eef1f4"
 CLUSTER_PALETTE = ("#1d4e89", "#4a89c8", "#9cc5e8", "#2b6f77", "#7aa6c2", "#a3b8cc")  # by the cluster's place
-FOLLOWUP_COLOURS = dict(zip(FOLLOWUP_STATUSES, ("#23784a", "#8cc98f", "#c3cad3", "#d64541", "#eef1f4")))
+FOLLOWUP_COLOURS = dict(zip(FOLLOWUP_STATUSES, ("#23784a", "#8cc98f", "#c3cad3", "#d64541", "#eef1f4", "#b7a6d9")))
 WIDTH_IN = 9.6           # figure width in inches
 WIDTH_PX = 960           # displayed width in CSS pixels
 DPI = 180                # rendered at ~1.9× for sharp text on high-density screens
@@ -356,6 +356,13 @@ def dynamics_chart(history: pd.DataFrame, params: Any, clusters: Sequence[str]) 
         return to_data_uri(fig)
 
 
+def shown_statuses(summary: pd.DataFrame) -> list[str]:
+    """The follow-up statuses a summary shows: «методика изменилась» only where it occurs."""
+    last = FOLLOWUP_STATUSES[-1]
+    present = last in summary and bool((summary[last].astype(float).fillna(0) > 0).any())
+    return [s for s in FOLLOWUP_STATUSES if s != last or present]
+
+
 def followup_chart(summary: pd.DataFrame) -> str:
     """Shares of follow-up statuses per indicator; the overall row on top, in bold."""
     d = summary.iloc[::-1].reset_index(drop=True)
@@ -364,10 +371,10 @@ def followup_chart(summary: pd.DataFrame) -> str:
         fig, ax = _subplots(figsize=(WIDTH_IN, 0.34 * n + 1.7))
         y = np.arange(n)
         left = np.zeros(n)
-        for s in FOLLOWUP_STATUSES:
+        for s in shown_statuses(summary):
             v = d[s].astype(float).fillna(0).to_numpy()
             ax.barh(y, v, left=left, color=FOLLOWUP_COLOURS[s], height=0.72, label=s, zorder=3,
-                    edgecolor="#d5dae0" if s == FOLLOWUP_STATUSES[-1] else "white", linewidth=0.6)
+                    edgecolor="#d5dae0" if s == "нет данных" else "white", linewidth=0.6)
             left += v
         labels = [("ВСЕГО" if c == "всего" else c) + f"  (n = {int(k)})" for c, k in zip(d["indicator_code"], d["n"])]
         ax.set_yticks(y, labels, fontsize=8.5)

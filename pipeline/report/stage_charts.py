@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator
 from ..core.contract import FOLLOWUP_STATUSES, LEVELS, PRIORITIES
 from ..core.russian import short
 from ..core.rules import ERROR
-from .charts import FOLLOWUP_COLOURS, GREEN, INK, LEVEL_COLOURS, MUTED, RED, YELLOW, _style
+from .charts import FOLLOWUP_COLOURS, GREEN, shown_statuses, INK, LEVEL_COLOURS, MUTED, RED, YELLOW, _style
 
 FILE_STATUS_COLOURS = {"реестр школ": MUTED, "принята": GREEN, "отклонена": RED, "заменена более поздней": YELLOW}
 
@@ -139,7 +139,7 @@ def followup_stage_chart(summary: pd.DataFrame) -> plt.Figure:
         d = summary.iloc[::-1]
         labels = [f"{c} (n={n})" for c, n in zip(d["indicator_code"], d["n"])]
         left = [0.0] * len(d)
-        for s in FOLLOWUP_STATUSES:
+        for s in shown_statuses(summary):
             ax.barh(labels, d[s], left=left, color=FOLLOWUP_COLOURS[s], label=s)
             left = [a + b for a, b in zip(left, d[s])]
         ax.set_xlim(0, 100)

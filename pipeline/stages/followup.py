@@ -1,6 +1,7 @@
 """The follow-up of last year's recommendations («анализ эффективности принятых мер»): each
 of last year's recommendations marked устранён / улучшение / без изменений / ухудшение / нет
-данных against this year's results."""
+данных against this year's results, or «методика изменилась» where the indicator is defined
+otherwise this year (another scale or measure): those are never compared."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config.methodology import Methodology
+from ..config.methodology import Methodology, comparable_codes, load_methodology
 from ..config.params import YearParams
 from ..config.years import earlier_years
 from ..core.contract import FOLLOWUP_STATUSES, OUTPUTS
+from ..core.errors import MethodologyError
 from ..core.values import num
 from ..io.storage import read_table, sha256_file
-from .indicators import FIXED, IMPROVED, NO_DATA, UNCHANGED, WORSE, _empty, _frame, _indicator_order, _school_codes, _submitted, recommendation_id
+from .indicators import CHANGED, FIXED, IMPROVED, NO_DATA, UNCHANGED, WORSE, _empty, _frame, _indicator_order, _school_codes, _submitted, recommendation_id
 
 
 
@@ -52,6 +54,7 @@ class PreviousYear:
     recommendations: pd.DataFrame | None = None
     positions: pd.DataFrame | None = None
     targets_school: pd.DataFrame | None = None
+    methodology: Methodology | None = None   # last year's methodology (None: it cannot be loaded)
 
     def inputs_table(self) -> pd.DataFrame:
         """Last year's files the follow-up read, with sha256 (the stage header names only this year's)."""
@@ -91,10 +94,14 @@ def load_previous(params: YearParams) -> PreviousYear:
     def optional(name: str) -> pd.DataFrame | None:
         return read_table(folder, name) if (folder / name).is_file() else None
 
+    try:
+        prev_methodology: Methodology | None = load_methodology(prev.methodology)
+    except MethodologyError:
+        prev_methodology = None   # compared by the recorded maximum points only
     return PreviousYear(
         AVAILABLE, f"Анализ эффективности принятых мер: рекомендации {prev.year} года из {folder}.",
         year=prev.year, processed_dir=folder, recommendations=read_table(folder, "recommendations.csv"),
-        positions=optional("positions.csv"), targets_school=optional("targets_school.csv"),
+        positions=optional("positions.csv"), targets_school=optional("targets_school.csv"), methodology=prev_methodology,
     )
 
 
@@ -131,6 +138,8 @@ def build_followup(
         return {(r.school_code, getattr(r, key)): r for r in df.itertuples(index=False)}
 
     cur_pos, cur_tgt = index(positions, "position"), index(targets_school, "target")
+    same = comparable_codes(previous.methodology, methodology) if previous.methodology is not None else None
+    changed_note = "методика изменилась: шкала или способ расчёта показателя другие, результаты не сравниваются"
     old_pos, old_tgt = index(previous.positions, "position"), index(previous.targets_school, "target")
 
     rows = []
@@ -146,8 +155,12 @@ def build_followup(
             old = old_pos.get((school, code))
             prev_points = num(old.points) if old is not None else num(getattr(r, "points", None))
             row["previous_points"] = 0 if prev_points is None else prev_points
+            old_max = num(getattr(old, "max_points", None)) if old is not None else None
             if code not in pos_codes:
                 row.update(status=NO_DATA, note="позиция исключена из методики")
+            elif (same is not None and code not in same) or (same is None and old_max is not None
+                                                               and old_max != pos_codes[code].max_points):
+                row.update(status=CHANGED, note=changed_note)
             elif school not in submitted:
                 row.update(status=NO_DATA, note="форма в этом году не представлена")
             else:
@@ -163,6 +176,8 @@ def build_followup(
             cur = cur_tgt.get((school, code))
             if code not in tgt_codes:
                 row.update(status=NO_DATA, note="показатель исключён из методики")
+            elif same is not None and code not in same:
+                row.update(status=CHANGED, note=changed_note)
             elif school not in submitted or cur is None or str(cur.status) == "not_submitted":
                 row.update(status=NO_DATA, note="форма в этом году не представлена")
             elif str(cur.status) == "not_applicable":

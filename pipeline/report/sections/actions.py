@@ -181,17 +181,36 @@ def effectiveness_html(ctx: ReportContext) -> str:
                        para(f"Анализ эффективности мер не выполнен: {why}."))
     summ = followup_summary(ctx)
     total = summ.iloc[-1]
+    statuses = charts.shown_statuses(summ)
+    changed = FOLLOWUP_STATUSES[-1]
     lead = (f"Рекомендации {p.year - 1} года ({int(total['n'])}) сопоставлены с результатами {p.year} года: "
             f"устранено — {fmt_pct(total['устранён'])}, улучшение — {fmt_pct(total['улучшение'])}, без изменений — "
             f"{fmt_pct(total['без изменений'])}, ухудшение — {fmt_pct(total['ухудшение'])}, нет данных — "
-            f"{fmt_pct(total['нет данных'])}.")
+            f"{fmt_pct(total['нет данных'])}" + (f", методика изменилась — {fmt_pct(total[changed])}" if changed in statuses else "")
+            + ".")
     rows = []
     for r in summ.to_dict("records"):
-        rows.append([r["indicator_code"], r["name"], r["n"]] + [fmt_pct(r[s], 0) for s in FOLLOWUP_STATUSES])
+        rows.append([r["indicator_code"], r["name"], r["n"]] + [fmt_pct(r[s], 0) for s in statuses])
     classes = [""] * (len(rows) - 1) + ["total"]
+    changes = [para(c) for c in methodology_changes_since_last_year(ctx)]
     return section(
-        "effectiveness", "9", "Анализ эффективности принятых мер", para(lead),
+        "effectiveness", "9", "Анализ эффективности принятых мер", para(lead), *changes,
         figure(charts.followup_chart(summ), "Что стало с рекомендациями прошлого года", None, width=charts.WIDTH_PX),
-        table(["Код", "Показатель", "Рекомендаций", *[s.capitalize() for s in FOLLOWUP_STATUSES]], rows,
-              num_cols=tuple(range(2, 3 + len(FOLLOWUP_STATUSES))), row_classes=classes),
+        table(["Код", "Показатель", "Рекомендаций", *[s.capitalize() for s in statuses]], rows,
+              num_cols=tuple(range(2, 3 + len(statuses))), row_classes=classes),
     )
+
+
+def methodology_changes_since_last_year(ctx: ReportContext) -> list[str]:
+    """What changed in the methodology since the previous year (empty when it did not, or when
+    last year's methodology cannot be read)."""
+    from ...config.methodology import load_methodology, methodology_changes
+    from ...core.errors import MethodologyError
+
+    if ctx.previous is None:
+        return []
+    try:
+        old = load_methodology(ctx.previous.params.methodology)
+    except MethodologyError:
+        return []
+    return methodology_changes(old, ctx.methodology)

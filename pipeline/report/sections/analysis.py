@@ -199,6 +199,12 @@ def dynamics_html(ctx: ReportContext) -> Markup:
             blocks.append(sub("Средний процент выполнения критериев по годам",
                               table(["Код", "Критерий", *[str(y) for y in with_data["year"]]], crows,
                                     num_cols=tuple(range(2, 2 + len(with_data))))))
+    if len(with_data) >= 2:
+        from .actions import methodology_changes_since_last_year
+
+        changes = methodology_changes_since_last_year(ctx)
+        if changes:
+            blocks.append(note("Методика изменилась по сравнению с прошлым годом: " + " ".join(changes)))
     if len(absent):
         blocks.append(note("Не вошли в динамику: " + "; ".join(f"{r.year} год — {r.note}" for r in absent.itertuples()) + "."))
     return sub("Динамика", *blocks, anchor="dynamics")

@@ -192,6 +192,7 @@ class Target(BaseModel):
     scope: list[Literal["school", "municipal"]] = Field(min_length=1)
     unit: str = "%"
     recommendation: str
+    method: str = ""           # how the data is collected (shown with the target in the report)
 
     @field_validator("measure", mode="before")
     @classmethod

@@ -167,8 +167,10 @@ def indicators_html(ctx: ReportContext) -> str:
     for t in m.targets:
         tv = p.targets.get(t.code)
         scope = ", ".join({"school": "ОО", "municipal": "муниципалитет"}[s] for s in t.scope)
-        trows.append([t.code, t.name, f"≥ {fmt_num(tv, 0)} {t.unit}".strip() if tv is not None else "—", scope])
-    targets = table(["Код", "Целевой показатель", f"Значение {p.year} г.", "Уровень"], trows)
+        trows.append([t.code, t.name, f"≥ {fmt_num(tv, 0)} {t.unit}".strip() if tv is not None else "—", scope]
+                     + ([t.method or "—"] if any(x.method for x in m.targets) else []))
+    with_method = ["Метод сбора информации"] if any(x.method for x in m.targets) else []
+    targets = table(["Код", "Целевой показатель", f"Значение {p.year} г.", "Уровень", *with_method], trows)
     what = []
     if m.positions:
         what.append(f"самооценка ОО по {len(m.positions)} {plural(len(m.positions), 'позиции', 'позициям', 'позициям')}, "

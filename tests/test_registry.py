@@ -106,3 +106,18 @@ def test_width_learned_from_the_previous_years_profile(tmp_path, make_params, me
     params = load_params(make_params(previous_params=str(prev_copy)))
     assert reg.code_width(params) == 4
     assert reg.learned_code_width(["101", "201"]) is None
+
+
+def test_earlier_years_codes_brought_to_the_declared_width(tmp_path, make_params):
+    """Last year's tables whose codes lost their zeros match this year's codes (follow-up)."""
+    from pipeline.stages import followup
+
+    prev_processed = tmp_path / "prev" / "processed"
+    prev_processed.mkdir(parents=True)
+    pd.DataFrame({"school_code": ["107", "0201"], "recommendation_id": ["R1", "R2"]}).to_csv(
+        prev_processed / "recommendations.csv", index=False)
+    prev_copy = tmp_path / "prev" / "2025.yaml"
+    prev_copy.write_text(Path(make_params(2025, processed_dir=str(prev_processed))).read_text(encoding="utf-8"), encoding="utf-8")
+    params = load_params(make_params(previous_params=str(prev_copy), code_width=4))
+    previous = followup.load_previous(params)
+    assert previous.recommendations["school_code"].tolist() == ["0107", "0201"]

@@ -214,3 +214,14 @@ def code_width(params: YearParams) -> int | None:
 def load_registry(params: YearParams) -> pd.DataFrame:
     """The year's registry from its raw folder (registry.csv or registry.xlsx), codes canonical."""
     return read_registry(find_registry(params.raw_dir), code_width=code_width(params))
+
+
+def canonical_code_column(df: pd.DataFrame | None, width: int | None) -> pd.DataFrame | None:
+    """An earlier year's table with its school_code brought to the canonical width (what the
+    follow-up and the dynamics compare with this year's codes)."""
+    if df is None or not width or "school_code" not in df.columns:
+        return df
+    df = df.copy()
+    codes = df["school_code"]
+    df["school_code"] = codes.map(lambda c: c if pd.isna(c) else canonical_code(c, width)).astype(codes.dtype)
+    return df

@@ -13,7 +13,8 @@ FILE_STATUSES = ("accepted", "rejected", "superseded", "registry")
 OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
     "ingest": {
         # one row per form field found, long format, for every readable form
-        "forms.csv": ("file", "sheet", "cell", "row", "field", "label", "value", "value_type", "school_code"),
+        "forms.csv": ("file", "sheet", "cell", "row", "field", "label", "value", "value_type", "school_code",
+                      "formula"),
         # every file in the raw folder
         "files.csv": ("file", "sha256", "size_bytes", "kind", "status", "reason", "school_code", "filled_date"),
     },

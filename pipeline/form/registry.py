@@ -96,7 +96,9 @@ def _workbook_table(data: bytes, name: str) -> pd.DataFrame:
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
         rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=True)
-    except Exception:
+    except BaseException as exc:  # calamine raises several types, or panics (a BaseException)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
         raise FormError(name, "реестр школ не читается как книга Excel", rule="registry.invalid", hint=_HINT) from None
 
     def text(v: object) -> str:

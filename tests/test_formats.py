@@ -143,3 +143,15 @@ def test_forms_resaved_in_every_format_read_identically(tmp_path, make_params, m
             assert files.loc[name, "rule"] in ("", "form.superseded"), (name, files.loc[name, "reason"])
             got = forms[forms["file"] == name][key].sort_values(key).reset_index(drop=True)
             assert got.equals(want), name
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) не установлен: формулы в .ods не проверяются")
+def test_formula_found_in_a_form_resaved_as_ods(tmp_path, methodology):
+    """A formula typed into «Кадры» P0 survives LibreOffice's re-save as .ods and .xlsx: the
+    calculated value is read and the formula recorded (table:formula / <f>)."""
+    src = tmp_path / "f.xlsx"
+    src.write_bytes(form_bytes(methodology, good_values(methodology, "0107", staff__P0="=30+10")))
+    for fmt in ("ods", "xlsx"):
+        v = reader.read_form(_convert(src, fmt, tmp_path / fmt), methodology).get("staff.P0")
+        assert (v.value, v.value_type, v.formula) == ("40", "number", "=30+10"), fmt

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from ..core.contract import columns
+from ..core.contract import COLLECTION_STATES, columns
 from ..core.rules import rule_name
 from ..core.errors import FormError, ParamsError
 from ..config.methodology import Methodology
@@ -404,7 +404,7 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
 
 def summary(files: pd.DataFrame) -> pd.DataFrame:
     """Files by status, for the notebook (Russian headings)."""
-    names = {"registry": "реестр школ", "accepted": "принята", "rejected": "отклонена", "superseded": "заменена более поздней"}
+    names = {"registry": "реестр школ", **{k: COLLECTION_STATES[k] for k in ("accepted", "rejected", "superseded")}}
     counts = files["status"].value_counts().reindex(list(names), fill_value=0)
     return pd.DataFrame({"статус": [names[s] for s in counts.index], "файлов": counts.to_numpy()})
 

@@ -72,3 +72,28 @@ def test_collection_folder_is_never_published(year, tmp_path):
     (reports / "index.html").write_text("<html></html>", encoding="utf-8")
     listed = [p.as_posix() for p in site.publishable_files(reports.parent)]
     assert listed and not [p for p in listed if "collection" in p]
+
+
+def test_forms_prefilled_and_locked_per_registry_school(year, methodology):
+    """`forms`: the blank template, one form per registry school named by its code with code,
+    name, type and year filled in and locked, and forms.zip of them."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from pipeline.form import reader
+
+    assert cli.main(["forms", "--params", str(year.source)]) == 0
+    out = Path(year.reports_dir) / "collection" / "forms"
+    names = sorted(p.name for p in out.iterdir())
+    codes = ["0107", "0108", "0201", "0202"]
+    assert names == sorted([f"form_2025-2026_{c}.xlsx" for c in codes] + ["form_2025-2026.xlsx", "forms.zip"])
+    with zipfile.ZipFile(out / "forms.zip") as zf:
+        assert sorted(zf.namelist()) == [f"form_2025-2026_{c}.xlsx" for c in codes]
+    form = reader.read_form(out / "form_2025-2026_0201.xlsx", methodology)
+    assert (form.text("info.school_code"), form.text("info.school_type")) == ("0201", "ООШ")
+    ws = load_workbook(out / "form_2025-2026_0201.xlsx")["Сведения"]
+    code_cell = form.get("info.school_code").cell
+    pupils_cell = form.get("info.pupils").cell
+    assert ws[code_cell].protection.locked and not ws[pupils_cell].protection.locked
+    assert ws.protection.sheet

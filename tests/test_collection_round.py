@@ -54,7 +54,7 @@ def test_one_collection_round(tmp_path, make_params):
         [107, "МБОУ СОШ № 7", "СОШ", "s7@edu.ru", "Иванова И. И."],
         [108, "МБОУ СОШ № 8", "СОШ", "s8@edu.ru", "Петров П. П."],
         [201, "МКОУ ООШ № 1", "ООШ", "o1@edu.ru", "Сидорова С. С."],
-        [202, "МКОУ ООШ № 2", "ООШ", "o2@edu.ru", "Козлов К. К."]]]}))
+        [202, "МКОУ ООШ № 2", "ООШ", "o2@edu.ru", "Козлов К. К."]]}))
     params = load_params(make_params(raw_dir=raw, code_width=4, collection={"deadline": "2026-05-15"}))
     cli("forms", "--params", str(params.source))
     assert (Path(params.reports_dir) / "collection" / "forms" / "forms.zip").is_file()

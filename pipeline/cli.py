@@ -66,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="папка, куда записать форму")
     p.add_argument("--prefilled", action="store_true", help="также по одной заполненной шапкой форме на каждую школу реестра")
 
+    p = sub.add_parser("forms", help="формы для сбора: по одной заполненной шапкой форме на школу реестра и forms.zip")
+    p.add_argument("--params", type=Path, required=True)
+    p.add_argument("--out", type=Path, default=None, help="папка (по умолчанию <reports_dir>/collection/forms)")
+
+    p = sub.add_parser("status", help="состояние сбора форм года: кто прислал, что принято, письма школам")
+    p.add_argument("--params", type=Path, required=True)
+
     p = sub.add_parser("sample", help="сгенерировать встроенные учебные данные (детерминированно)")
     p.add_argument("--out", type=Path, default=Path("data/raw"), help="корневая папка сырых данных")
     p.add_argument("--schools", type=int, default=36, help="число школ")
@@ -102,6 +109,23 @@ def main(argv: list[str] | None = None) -> int:
             written = write_template(params, args.out, prefilled=args.prefilled)
             for path in written:
                 print(f"Записана форма: {path}")
+            return 0
+        if args.command == "forms":
+            from .config.params import load_params
+            from .form.template import write_forms
+
+            params = load_params(args.params)
+            out = args.out or Path(params.reports_dir) / "collection" / "forms"
+            written = write_forms(params, out)
+            print(f"Записано форм: {len(written) - 2} школ реестра, пустой шаблон и архив forms.zip → {out}")
+            return 0
+        if args.command == "status":
+            from .config.params import load_params
+            from .run import collection
+
+            text, written = collection.main(load_params(args.params))
+            print(text)
+            print(f"Записано файлов: {len(written)} в {collection.collection_dir(load_params(args.params))}")
             return 0
         if args.command == "sample":
             from . import sample

@@ -12,6 +12,11 @@ import papermill as pm  # noqa: E402
 from pipeline.run import kernels  # noqa: E402
 import pytest
 import yaml
+from hypothesis import settings
+
+# no timed assertions: hypothesis' per-example deadline would fail a property on a busy machine
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -65,7 +65,7 @@ def digest(root: Path) -> dict[str, str]:
     root = Path(root)
     files = sorted((root / "data" / "processed").rglob("*.csv"))
     reports = root / "reports"
-    files += sorted(p for p in reports.rglob("*") if p.suffix in (".html", ".xlsx") and "audit" not in p.relative_to(reports).parts)
+    files += sorted(p for p in reports.rglob("*") if p.suffix in (".html", ".xlsx") and not {"audit", "collection"} & set(p.relative_to(reports).parts))
     return {p.relative_to(root).as_posix(): fingerprint(p) for p in files}
 
 

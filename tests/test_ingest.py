@@ -161,7 +161,8 @@ def test_forms_table_is_every_value_of_every_form_read(mixed, methodology):
             form = None
         if form is not None and f.name != ingest.REGISTRY_FILE:
             code = files.loc[f.name, "school_code"]
-            expected += [(f.name, v.sheet, v.cell, v.row, v.field, v.label, v.value, v.value_type, code) for v in form.values]
+            expected += [(f.name, v.sheet, v.cell, v.row, v.field, v.label, v.value, v.value_type, code, v.formula)
+                         for v in form.values]
     long = out["forms.csv"]
     assert [tuple(r) for r in long.itertuples(index=False)] == expected
     assert long["row"].dtype == "int64" and all(isinstance(long[c].dtype, pd.StringDtype) for c in long.columns if c != "row")

@@ -73,6 +73,13 @@ class ReportOptions(BaseModel):
     min_group_size: int = Field(default=5, ge=1)
 
 
+class Collection(BaseModel):
+    """The collection of the year's forms: until when schools are asked to send them."""
+
+    model_config = _STRICT
+    deadline: dt.date | None = None
+
+
 class YearParams(BaseModel):
     """Everything that makes one monitoring year; nothing about a year lives in code."""
 
@@ -91,6 +98,9 @@ class YearParams(BaseModel):
     targets: dict[str, float] = Field(default_factory=dict)
     decisions: Decisions = Decisions()
     report: ReportOptions = ReportOptions()
+    # digits of a school code (0101 → 4); None: learned from the previous years' profile.csv
+    code_width: int | None = Field(default=None, ge=1, le=12)
+    collection: Collection = Collection()
     # Where this parameter set was loaded from (set by load_params, not by the file).
     source: Path | None = None
 

@@ -10,10 +10,21 @@ from __future__ import annotations
 # Status of a raw file (files.csv).
 FILE_STATUSES = ("accepted", "rejected", "superseded", "registry")
 
+# The collection state of a school's form, in the words every output uses (`status`, the
+# report's participation, the ingest notebook): one vocabulary.
+COLLECTION_STATES = {
+    "missing": "не представлена",
+    "accepted": "принята",
+    "accepted_with_issues": "принята с замечаниями",
+    "rejected": "отклонена",
+    "superseded": "заменена более поздней",
+}
+
 OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
     "ingest": {
         # one row per form field found, long format, for every readable form
-        "forms.csv": ("file", "sheet", "cell", "row", "field", "label", "value", "value_type", "school_code"),
+        "forms.csv": ("file", "sheet", "cell", "row", "field", "label", "value", "value_type", "school_code",
+                      "formula"),
         # every file in the raw folder
         "files.csv": ("file", "sha256", "size_bytes", "kind", "status", "reason", "school_code", "filled_date"),
     },

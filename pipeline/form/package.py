@@ -10,10 +10,11 @@ import posixpath
 import zipfile
 from pathlib import Path
 from typing import Any
-from xml.parsers import expat
 
 
 from ..core.errors import FormError
+from .formats import OLE2_MAGIC, Formulas, check_ole2, is_ods, scan_ods, xlsx_formulas
+from .xmlsafe import BadXml as _BadXml, parse_xml as _parse_xml
 from ..fast.sheets import sheet_surely_small
 from .fields import SHEETS
 from .text import _clean_cell, norm_label, split_address
@@ -52,22 +53,19 @@ def read_file(path: Path, name: str) -> bytes:
         return fh.read()
 
 
-def _check_container(data: bytes, name: str) -> zipfile.ZipFile:
-    """Refuse what is not an xlsx package, or is too big to open safely; the package opened
-    (the caller closes it) for the checks that follow."""
+def _check_container(data: bytes, name: str) -> zipfile.ZipFile | None:
+    """Refuse what is not a spreadsheet (an .xlsx/.xlsm or .ods package, an .xls workbook), or
+    is too big to open safely; the zip package opened (the caller closes it) for the checks
+    that follow, None for an .xls (OLE2, no package)."""
     if len(data) > MAX_FILE_BYTES:
         raise FormError(name, f"файл слишком большой ({len(data) // 1024} КБ; допускается до {MAX_FILE_BYTES // 1024 // 1024} МБ)",
                         rule="file.too_large", hint="Сохраните форму заново из шаблона года, без вложенных картинок и лишних листов.")
-    if data[:4] == b"\xd0\xcf\x11\xe0":
-        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
-            raise FormError(name, "книга Excel защищена паролем на открытие (зашифрована) — её нельзя прочитать",
-                            rule="file.not_xlsx",
-                            hint="Попросите школу снять пароль (Файл → Сведения → Защита книги → Зашифровать с "
-                                 "использованием пароля → пустой пароль) и прислать форму снова; защита листов не мешает.")
-        raise FormError(name, "файл в старом формате Excel 97–2003 (.xls) или другой документ Office, а нужна книга Excel .xlsx",
-                        rule="file.not_xlsx", hint="Попросите школу сохранить форму как «Книга Excel (*.xlsx)».")
+    if data[:4] == OLE2_MAGIC:
+        check_ole2(data, name)
+        return None
     if not data.startswith(b"PK"):
-        raise FormError(name, "файл не является книгой Excel .xlsx", rule="file.not_xlsx",
+        raise FormError(name, "файл не является электронной таблицей (книгой Excel .xlsx/.xls или таблицей .ods)",
+                        rule="file.not_xlsx",
                         hint="Попросите школу заполнить шаблон формы года и прислать его как файл .xlsx.")
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -76,54 +74,28 @@ def _check_container(data: bytes, name: str) -> zipfile.ZipFile:
         raise FormError(name, "файл повреждён: архив книги Excel обрезан или испорчен", rule="file.corrupt",
                         hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
     try:
-        _check_entries(infos, name)
+        _check_entries(infos, name, zf)
     except BaseException:
         zf.close()
         raise
     return zf
 
 
-def _check_entries(infos: list[zipfile.ZipInfo], name: str) -> None:
+def _check_entries(infos: list[zipfile.ZipInfo], name: str, zf: zipfile.ZipFile) -> None:
     if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_UNCOMPRESSED_BYTES:
         raise FormError(name, "файл после распаковки слишком большой — это не форма мониторинга", rule="file.too_large",
                         hint="Попросите школу заполнить шаблон формы года.")
     names = {i.filename for i in infos}
-    if "xl/workbook.xml" not in names:
+    if "xl/workbook.xml" not in names and not is_ods(zf, names):
         what = "другой документ в формате zip"
         if "mimetype" in names:
-            what = "документ OpenDocument (.ods/.odt), переименованный в .xlsx"
+            what = "документ OpenDocument, но не таблица (например, текст .odt)"
         elif "word/document.xml" in names:
             what = "документ Word (.docx), переименованный в .xlsx"
         elif "xl/workbook.bin" in names:
             what = "двоичная книга Excel (.xlsb)"
-        raise FormError(name, f"файл не является книгой Excel .xlsx (это {what})", rule="file.not_xlsx",
+        raise FormError(name, f"файл не является электронной таблицей (это {what})", rule="file.not_xlsx",
                         hint="Попросите школу заполнить шаблон формы года и сохранить его как «Книга Excel (*.xlsx)».")
-
-
-class _BadXml(Exception):
-    """A part of the package is not well-formed XML, or declares a DTD (never in a workbook)."""
-
-
-def _parse_xml(stream: Any, start: Any, end: Any = None, chars: Any = None) -> None:
-    """Stream one XML part of the package through expat (DTDs refused: no entity expansion)."""
-    parser = expat.ParserCreate()
-
-    def refuse(*_: Any) -> None:
-        raise _BadXml("DTD")
-
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.StartElementHandler = lambda n, a: start(n.rpartition(":")[2], a)
-    if end is not None:
-        parser.EndElementHandler = lambda n: end(n.rpartition(":")[2])
-    if chars is not None:
-        parser.CharacterDataHandler = chars
-    try:
-        while chunk := stream.read(1 << 20):
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-    except expat.ExpatError:
-        raise _BadXml("syntax") from None
 
 
 _WORKBOOK_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
@@ -216,12 +188,42 @@ def _sheet_extent(zf: zipfile.ZipFile, part: str) -> tuple[int, int]:
     return pos["rows"], pos["cols"]
 
 
-def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfile.ZipFile | None = None) -> None:
+_BROKEN = (_BadXml, zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError, NotImplementedError, RuntimeError)
+
+
+def _ods_checked(data: bytes, name: str, package: zipfile.ZipFile | None) -> Formulas | None:
+    """For an .ods, before the reader opens it (it parses every sheet at once): content.xml
+    streamed with DTDs refused, every sheet's extent within the limits; its formulas. None for
+    any other format."""
+    if package is None or "xl/workbook.xml" in package.namelist() or not is_ods(package, set(package.namelist())):
+        return None
+    try:
+        extents, formulas = scan_ods(package)
+    except _BROKEN:
+        raise FormError(name, "файл повреждён: таблицу OpenDocument (.ods) не удаётся прочитать", rule="file.corrupt",
+                        hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
+    for sheet, (rows, cols) in sorted(extents.items()):
+        _refuse_large(name, sheet, rows, cols)
+    return formulas
+
+
+def _refuse_large(name: str, sheet: str, rows: int, cols: int) -> None:
+    if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLS:
+        raise FormError(name, f"лист слишком большой ({rows} строк × {cols} столбцов; допускается до "
+                              f"{MAX_SHEET_ROWS} строк и {MAX_SHEET_COLS} столбцов)", sheet=sheet,
+                        rule="file.too_large",
+                        hint="Удалите лишние данные с листа (в том числе далеко внизу или справа) "
+                             "или заполните шаблон формы года заново.")
+
+
+def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfile.ZipFile | None = None) -> Formulas:
     """Refuse a form sheet whose cells reach beyond MAX_SHEET_ROWS × MAX_SHEET_COLS before the
     reader is asked for it: the reader allocates the whole rectangle up to the last cell, so one
-    value typed into cell XFD1048576 of a 10 KB file would need hundreds of gigabytes.
+    value typed into cell XFD1048576 of a 10 KB file would need hundreds of gigabytes. Returns
+    the formulas of the wanted sheets (none known for an .xls, whose size the reader checks).
     `package`: data already opened as a zip (by _check_container), not opened again."""
-    broken = (_BadXml, zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError, NotImplementedError, RuntimeError)
+    if data[:4] == OLE2_MAGIC:
+        return {}
     sheet = None
     try:
         with contextlib.nullcontext(package) if package is not None else zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -233,30 +235,36 @@ def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfi
                 for p in candidates:
                     if sheet_surely_small(zf.read(p), MAX_SHEET_ROWS, MAX_SHEET_COLS):
                         continue
-                    rows, cols = _sheet_extent(zf, p)
-                    if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLS:
-                        raise FormError(name, f"лист слишком большой ({rows} строк × {cols} столбцов; допускается до "
-                                              f"{MAX_SHEET_ROWS} строк и {MAX_SHEET_COLS} столбцов)", sheet=sheet,
-                                        rule="file.too_large",
-                                        hint="Удалите лишние данные с листа (в том числе далеко внизу или справа) "
-                                             "или заполните шаблон формы года заново.")
-    except broken:
+                    _refuse_large(name, sheet, *_sheet_extent(zf, p))
+            sheet = None
+            return xlsx_formulas(zf, {s: parts[s] for s in wanted if s in parts})
+    except _BROKEN:
         reason = "лист не удаётся прочитать (файл повреждён)" if sheet else "файл повреждён: книгу Excel не удаётся прочитать"
         raise FormError(name, reason, sheet=sheet, rule="file.corrupt",
                         hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
 
 
-def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None,
-               sheets: tuple[str, ...] = SHEETS) -> tuple[dict[str, list[list[Any]]], dict[str, str]]:
-    """Rows of raw values (starting at A1) of the three form sheets, and each sheet's name as
-    written in the file (found ignoring case, spaces and «ё»). `package`: see _check_sheet_sizes."""
+def _reraise_interrupt(exc: BaseException) -> None:
+    """What the reader raised, if it is not the reader's failure (an interrupt, an exit)."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
+        raise exc
+
+
+def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None, sheets: tuple[str, ...] = SHEETS
+               ) -> tuple[dict[str, list[list[Any]]], dict[str, str], Formulas]:
+    """Rows of raw values (starting at A1) of the three form sheets, each sheet's name as
+    written in the file (found ignoring case, spaces and «ё»), and the formulas of the cells
+    that hold one ((sheet, cell) → text). `package`: see _check_sheet_sizes."""
     import python_calamine as pc
 
+    ods_formulas = _ods_checked(data, name, package)
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet_names = list(wb.sheet_names)
-    except Exception:  # calamine raises several types for broken packages
-        raise FormError(name, "файл повреждён: книгу Excel не удаётся прочитать", rule="file.corrupt",
+    except BaseException as exc:  # calamine raises several types for broken packages, or panics
+        _reraise_interrupt(exc)
+        what = "книгу Excel 97–2003 (.xls)" if data[:4] == OLE2_MAGIC else "книгу"
+        raise FormError(name, f"файл повреждён: {what} не удаётся прочитать", rule="file.corrupt",
                         hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
     wanted = {norm_label(s): s for s in sheets}
     chosen: dict[str, str] = {}
@@ -264,7 +272,11 @@ def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None,
         key = norm_label(sheet_name)
         if key in wanted and wanted[key] not in chosen:
             chosen[wanted[key]] = sheet_name
-    _check_sheet_sizes(data, name, list(chosen.values()), package)
+    if ods_formulas is None:
+        formulas = _check_sheet_sizes(data, name, list(chosen.values()), package)
+    else:
+        keep = {_clean_cell(s) for s in chosen.values()}
+        formulas = {k: f for k, f in ods_formulas.items() if k[0] in keep}
     out: dict[str, list[list[Any]]] = {}
     real: dict[str, str] = {}
     for sheet_name in sheet_names:
@@ -280,7 +292,8 @@ def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None,
             rows = sheet.to_python(skip_empty_area=False) if end is not None else []
         except FormError:
             raise
-        except Exception:
+        except BaseException as exc:  # a pyo3 panic is a BaseException
+            _reraise_interrupt(exc)
             raise FormError(name, "лист не удаётся прочитать (файл повреждён)", sheet=sheet_name, rule="file.corrupt",
                             hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
         out[wanted[key]] = rows  # texts as read: cleaned where they are used (canonical, _text)
@@ -294,4 +307,4 @@ def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None,
                             rule="form.not_a_form", hint="Попросите школу заполнить шаблон формы года, не переименовывая листы.")
         raise FormError(name, f"в форме нет листа {need} (листы в файле: {found})", rule="form.missing_sheets",
                         hint="Попросите школу заполнить шаблон формы года, не переименовывая и не удаляя листы.")
-    return out, real
+    return out, real, formulas

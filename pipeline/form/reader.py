@@ -30,6 +30,7 @@ class FormValue:
     label: str          # the label (or code and header) the field was recognised by
     value: str          # canonical text of the raw value ('' when empty)
     value_type: str     # text | number | date | bool | empty
+    formula: str = ""   # the cell's formula when it holds one (value: its cached result)
 
 
 @dataclass
@@ -53,10 +54,12 @@ class ParsedForm:
     def to_frame(self, school_code: str = "") -> pd.DataFrame:
         rows = [
             {"file": self.file, "sheet": v.sheet, "cell": v.cell, "row": v.row, "field": v.field,
-             "label": v.label, "value": v.value, "value_type": v.value_type, "school_code": school_code}
+             "label": v.label, "value": v.value, "value_type": v.value_type, "school_code": school_code,
+             "formula": v.formula}
             for v in self.values
         ]
-        return pd.DataFrame(rows, columns=["file", "sheet", "cell", "row", "field", "label", "value", "value_type", "school_code"])
+        return pd.DataFrame(rows, columns=["file", "sheet", "cell", "row", "field", "label", "value", "value_type", "school_code",
+                                           "formula"])
 
 
 def _first_filled(row: list[Any]) -> int | None:
@@ -67,7 +70,7 @@ def _first_filled(row: list[Any]) -> int | None:
 
 
 # The readers below return each value found as a tuple in FormValue's field order:
-# (field, sheet, cell, row, col, label, value, value_type).
+# (field, sheet, cell, row, col, label, value, value_type); _read_values adds the formula.
 ValueRow = tuple[str, str, str, int, int, str, str, str]
 
 
@@ -295,9 +298,10 @@ def _read_values(source: str | Path | bytes, methodology: Methodology, name: str
         data = read_file(Path(source), name)
     opened = _check_container(data, name)
     try:
-        sheets, real = _load_rows(data, name, opened, layout(methodology).sheets)
+        sheets, real, formulas = _load_rows(data, name, opened, layout(methodology).sheets)
     finally:
-        opened.close()
+        if opened is not None:
+            opened.close()
     labels = _labels(methodology)
     values = _read_info(real[SHEET_INFO], sheets[SHEET_INFO], labels)
     if SHEET_STAFF in sheets:
@@ -307,4 +311,6 @@ def _read_values(source: str | Path | bytes, methodology: Methodology, name: str
     if not values:
         raise FormError(name, "на листах формы не найдено ни одной известной подписи или кода (Код ОО, P0…P9, коды позиций)",
                         rule="form.unrecognized", hint="Попросите школу заполнить шаблон формы года, не меняя подписи в столбце A.")
-    return name, values
+    if not formulas:
+        return name, [v + ("",) for v in values]
+    return name, [v + (formulas.get((v[1], v[2]), ""),) for v in values]

@@ -14,7 +14,7 @@ from ..config.methodology import Methodology, load_methodology
 from ..config.params import YearParams
 from ..io.storage import write_bytes_atomic
 from .fields import CHECKLIST_COLUMNS, NO, SHEET_CHECKLIST, SHEET_INFO, SHEET_STAFF, YES, layout
-from .registry import read_registry
+from .registry import load_registry
 
 
 COLUMN_WIDTHS = {
@@ -63,9 +63,11 @@ class _FormWriter:
     """Writes the three sheets of one form into an openpyxl workbook, remembering where each
     field's answer cell is."""
 
-    def __init__(self, methodology: Methodology, academic_year: str, values: dict[str, Any]) -> None:
+    def __init__(self, methodology: Methodology, academic_year: str, values: dict[str, Any],
+                 locked: frozenset[str] = frozenset()) -> None:
         from openpyxl import Workbook
 
+        self.locked = locked
         self.m = methodology
         self.form = layout(methodology)
         self.academic_year = academic_year
@@ -163,7 +165,8 @@ class _FormWriter:
                 hint.font = st.note_font
                 hint.alignment = st.wrap
                 fmt = {"code": "@", "date": "DD.MM.YYYY"}.get(f.kind)
-                c = self.answer(ws, row, 2, f"info.{key}", fmt, locked=(f.kind == "academic_year"))
+                c = self.answer(ws, row, 2, f"info.{key}", fmt,
+                                locked=(f.kind == "academic_year" or f"info.{key}" in self.locked))
                 dv = checks.get(f.key) if f.kind == "choice" else checks.get(f.kind)
                 if dv is not None:
                     dv.add(c.coordinate)
@@ -237,8 +240,10 @@ def build_workbook(
     values: dict[str, Any] | None = None,
     orders: dict[str, list[str | None]] | None = None,
     protect: bool = True,
+    locked: Iterable[str] = (),
 ) -> tuple[Any, dict[str, str]]:
-    """The year's form as an openpyxl workbook, with `values` filled in.
+    """The year's form as an openpyxl workbook, with `values` filled in; the «Сведения» fields
+    named in `locked` (what the department already knows) cannot be edited, as the year.
 
     values: field name (info.<key>, staff.Pn, checklist.<code>.score|document|link) → value
     written as is (a str stays text, an int a number). orders: row order per sheet (see
@@ -247,7 +252,7 @@ def build_workbook(
     values = dict(values or {})
     values.setdefault("info.academic_year", academic_year)
     orders = {**default_orders(methodology), **(orders or {})}
-    writer = _FormWriter(methodology, academic_year, values)
+    writer = _FormWriter(methodology, academic_year, values, frozenset(locked))
     writer.write_info(orders[SHEET_INFO])
     if writer.ws_staff is not None:
         writer.write_staff(orders[SHEET_STAFF])
@@ -292,11 +297,39 @@ def write_template(params: YearParams, out_dir: str | Path, prefilled: bool = Fa
     wb, _ = build_workbook(methodology, params.academic_year)
     written = [write_bytes_atomic(out_dir / template_name(params.academic_year), workbook_bytes(wb, stamp))]
     if prefilled:
-        registry = read_registry(Path(params.raw_dir) / "registry.csv")
-        for rec in registry.itertuples(index=False):
-            values = {"info.school_code": str(rec.code), "info.school_name": str(rec.name)}
-            if str(rec.type) in methodology.form.school_types:
-                values["info.school_type"] = str(rec.type)
-            wb, _ = build_workbook(methodology, params.academic_year, values=values)
-            written.append(write_bytes_atomic(out_dir / template_name(params.academic_year, str(rec.code)), workbook_bytes(wb, stamp)))
+        for code, data in prefilled_forms(params, methodology, stamp):
+            written.append(write_bytes_atomic(out_dir / template_name(params.academic_year, code), data))
+    return written
+
+
+def prefilled_forms(params: YearParams, methodology: Methodology, stamp: dt.datetime) -> list[tuple[str, bytes]]:
+    """(school code, form) for every registry school: code, name, type (when one of the form's
+    types) and the year filled in and locked — what the department knows."""
+    out = []
+    for rec in load_registry(params).itertuples(index=False):
+        values = {"info.school_code": str(rec.code), "info.school_name": str(rec.name)}
+        if str(rec.type) in methodology.form.school_types:
+            values["info.school_type"] = str(rec.type)
+        wb, _ = build_workbook(methodology, params.academic_year, values=values, locked=values)
+        out.append((str(rec.code), workbook_bytes(wb, stamp)))
+    return out
+
+
+def write_forms(params: YearParams, out_dir: str | Path) -> list[Path]:
+    """`python -m pipeline forms`: the blank template, one prefilled form per registry school
+    (named by its code) and forms.zip of the prefilled ones (reproducible: fixed dates)."""
+    methodology = load_methodology(params.methodology)
+    out_dir = Path(out_dir)
+    stamp = dt.datetime(params.year, 3, 1)
+    wb, _ = build_workbook(methodology, params.academic_year)
+    written = [write_bytes_atomic(out_dir / template_name(params.academic_year), workbook_bytes(wb, stamp))]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for code, data in prefilled_forms(params, methodology, stamp):
+            name = template_name(params.academic_year, code)
+            written.append(write_bytes_atomic(out_dir / name, data))
+            zi = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(zi, data)
+    written.append(write_bytes_atomic(out_dir / "forms.zip", buf.getvalue()))
     return written

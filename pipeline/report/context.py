@@ -16,6 +16,7 @@ from ..config.years import EarlierYear, earlier_years
 from ..core.contract import NO_LEVEL, OUTPUTS
 from ..core.errors import StageError
 from ..core.values import as_bool
+from ..form.registry import canonical_code_column
 from ..io.storage import read_table
 
 
@@ -53,8 +54,9 @@ def _empty(stage: str, name: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in OUTPUTS[stage][name]})
 
 
-def load_year(params: YearParams) -> YearData | None:
-    """Every contract table of the year's processed_dir; None when the year has no scores."""
+def load_year(params: YearParams, code_width: int | None = None) -> YearData | None:
+    """Every contract table of the year's processed_dir; None when the year has no scores.
+    code_width: school codes brought to that width (the year being reported declares it)."""
     folder = Path(params.processed_dir)
     if not (folder / "scores.csv").is_file():
         return None
@@ -62,7 +64,7 @@ def load_year(params: YearParams) -> YearData | None:
     for stage in ("ingest", "clean", "score", "recommendations"):
         for name in OUTPUTS[stage]:
             if (folder / name).is_file():
-                tables[name] = _normalise(read_table(folder, name))
+                tables[name] = _normalise(canonical_code_column(read_table(folder, name), code_width))
             else:
                 tables[name] = _empty(stage, name)
                 missing.append(name)
@@ -89,7 +91,7 @@ def load_history(params: YearParams) -> list[HistoryYear]:
         if year is None:  # an unreadable earlier year: say so, the chain ends there
             chain.append(HistoryYear(last.year - 1, "", None, f"файл параметров «{current.path.name}» не читается"))
             break
-        data = load_year(year)
+        data = load_year(year, params.code_width)
         note = "" if data is not None else f"обработанные данные не найдены ({Path(year.processed_dir).name})"
         chain.append(HistoryYear(year.year, year.academic_year, data, note))
         last = year

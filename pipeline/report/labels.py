@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 
-from ..core.contract import LEVELS, ZONES
+from ..core.contract import COLLECTION_STATES, LEVELS, ZONES
 from ..core.rules import SEVERITY_LABEL, rule_name  # noqa: F401  (the report names rules and severities from here)
 
 
@@ -18,7 +18,7 @@ TARGET_STATUS_LABEL = {
     "met": "достигнут",
     "not_met": "не достигнут",
     "not_applicable": "не применяется",
-    "not_submitted": "форма не представлена",
+    "not_submitted": "форма " + COLLECTION_STATES["missing"],
 }
 
 
@@ -26,9 +26,9 @@ TARGET_STATUS_MARK = {"met": "✓", "not_met": "✗", "not_applicable": "—", "
 
 
 FILE_STATUS_LABEL = {
-    "accepted": "принята",
-    "rejected": "отклонена",
-    "superseded": "заменена более поздней",
+    "accepted": COLLECTION_STATES["accepted"],
+    "rejected": COLLECTION_STATES["rejected"],
+    "superseded": COLLECTION_STATES["superseded"],
     "registry": "реестр школ",
 }
 

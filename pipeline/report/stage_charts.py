@@ -11,12 +11,13 @@ import pandas as pd
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from ..core.contract import FOLLOWUP_STATUSES, LEVELS, PRIORITIES
+from ..core.contract import COLLECTION_STATES, FOLLOWUP_STATUSES, LEVELS, PRIORITIES
 from ..core.russian import short
 from ..core.rules import ERROR
 from .charts import FOLLOWUP_COLOURS, GREEN, shown_statuses, INK, LEVEL_COLOURS, MUTED, RED, YELLOW, _style
 
-FILE_STATUS_COLOURS = {"реестр школ": MUTED, "принята": GREEN, "отклонена": RED, "заменена более поздней": YELLOW}
+FILE_STATUS_COLOURS = {"реестр школ": MUTED, COLLECTION_STATES["accepted"]: GREEN, COLLECTION_STATES["rejected"]: RED,
+                       COLLECTION_STATES["superseded"]: YELLOW}
 
 
 def _nothing(title: str, text: str) -> plt.Figure:

@@ -16,6 +16,7 @@ from ..config.years import earlier_years
 from ..core.contract import FOLLOWUP_STATUSES, OUTPUTS
 from ..core.errors import MethodologyError
 from ..core.values import num
+from ..form.registry import canonical_code_column
 from ..io.storage import read_table, sha256_file
 from .indicators import CHANGED, FIXED, IMPROVED, NO_DATA, UNCHANGED, WORSE, _empty, _frame, _indicator_order, _school_codes, _submitted, recommendation_id
 
@@ -92,7 +93,9 @@ def load_previous(params: YearParams) -> PreviousYear:
         )
 
     def optional(name: str) -> pd.DataFrame | None:
-        return read_table(folder, name) if (folder / name).is_file() else None
+        # codes in this year's canonical width: a year whose codes lost their zeros still matches
+        table = read_table(folder, name) if (folder / name).is_file() else None
+        return canonical_code_column(table, params.code_width)
 
     try:
         prev_methodology: Methodology | None = load_methodology(prev.methodology)
@@ -100,7 +103,7 @@ def load_previous(params: YearParams) -> PreviousYear:
         prev_methodology = None   # compared by the recorded maximum points only
     return PreviousYear(
         AVAILABLE, f"Анализ эффективности принятых мер: рекомендации {prev.year} года из {folder}.",
-        year=prev.year, processed_dir=folder, recommendations=read_table(folder, "recommendations.csv"),
+        year=prev.year, processed_dir=folder, recommendations=optional("recommendations.csv"),
         positions=optional("positions.csv"), targets_school=optional("targets_school.csv"), methodology=prev_methodology,
     )
 

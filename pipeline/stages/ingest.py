@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from ..core.contract import columns
+from ..core.contract import COLLECTION_STATES, columns
 from ..core.rules import rule_name
 from ..core.errors import FormError, ParamsError
 from ..config.methodology import Methodology
@@ -36,11 +36,12 @@ from ..core.parallel import cores, fork_map, shared
 from ..io.storage import read_hashed, sha256_file
 from ..form import package
 from ..form.reader import FormValue, ParsedForm, read_form_values
-from ..form.registry import read_registry
+from ..form.registry import REGISTRY_NAMES, canonical_code, code_width, read_registry, registry_name
 from ..form.text import normalize_academic_year, normalize_school_code, parse_date
 
-REGISTRY_FILE = "registry.csv"
-FORM_SUFFIXES = (".xlsx", ".xlsm")
+REGISTRY_FILE = REGISTRY_NAMES[0]
+# Forms as schools send them: Excel (.xlsx, .xlsm, old .xls) and LibreOffice Calc (.ods).
+FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 # Extra columns of files.csv (after the contract's): the rule that decided the status, and
 # where in the form the deciding value sits.
@@ -61,6 +62,7 @@ class RawFile:
 class RawInputs:
     raw_dir: Path
     files: tuple[RawFile, ...]
+    code_width: int | None = None  # the municipality's school code width (form.registry.code_width)
 
     @property
     def paths(self) -> list[Path]:
@@ -114,25 +116,33 @@ def load_raw(params: YearParams) -> RawInputs:
         raise ParamsError(str(params.source or ""), "raw_dir", f"папка «{raw_dir}» не найдена")
     entries = [(p.relative_to(raw_dir).as_posix(), p) for p in raw_dir.rglob("*") if p.is_file() or p.is_symlink()]
     entries.sort(key=lambda e: e[0])
-    return RawInputs(raw_dir, tuple(_read_raw(p, display_name(rel)) for rel, p in entries))
+    files = tuple(_read_raw(p, display_name(rel)) for rel, p in entries)
+    return RawInputs(raw_dir, files, code_width(params))
+
+
+def registry_file(raw: RawInputs) -> str:
+    """The name of the year's registry among the raw files (registry.csv or registry.xlsx)."""
+    return registry_name(f.name for f in raw.files) or REGISTRY_FILE
 
 
 def registry_of(raw: RawInputs) -> pd.DataFrame:
-    """The registry of schools of the year (code, name, type)."""
-    f = raw.get(REGISTRY_FILE)
+    """The registry of schools of the year (code, name, type and any extra columns)."""
+    name = registry_file(raw)
+    f = raw.get(name)
     if f is not None and f.link is not None:
-        raise FormError(REGISTRY_FILE, f"реестр школ в папке {raw.raw_dir} — символическая ссылка, а не сам файл",
-                        rule="registry.missing", hint="Положите в папку сырых данных года сам файл registry.csv вместо ссылки.")
+        raise FormError(name, f"реестр школ в папке {raw.raw_dir} — символическая ссылка, а не сам файл",
+                        rule="registry.missing", hint=f"Положите в папку сырых данных года сам файл {name} вместо ссылки.")
     if f is None or f.data is None:
-        raise FormError(REGISTRY_FILE, f"реестр школ не найден в папке {raw.raw_dir}", rule="registry.missing",
-                        hint="Положите registry.csv (столбцы code, name, type) в папку сырых данных года.")
-    return read_registry(f.data, name=REGISTRY_FILE)
+        raise FormError(name, f"реестр школ не найден в папке {raw.raw_dir}", rule="registry.missing",
+                        hint="Положите registry.csv или registry.xlsx (столбцы code, name, type) в папку сырых данных года.")
+    return read_registry(f.data, name=name, code_width=raw.code_width)
 
 
-def match_school_code(value: str, codes: set[str]) -> tuple[str, bool]:
-    """(registry code, matched) for a form's «Код ОО». A code that lost its leading zeros
-    (107 for «0107») is matched when exactly one registry code fits."""
-    code = normalize_school_code(value)
+def match_school_code(value: str, codes: set[str], width: int | None = None) -> tuple[str, bool]:
+    """(registry code, matched) for a form's «Код ОО», brought to the canonical width first. A
+    code that lost its leading zeros (107 for «0107») is matched when exactly one registry code
+    fits."""
+    code = canonical_code(value, width)
     if code in codes:
         return code, True
     zeros = re.sub(r"[OoОо]", "0", code)  # the letter O typed for a zero: «О1О7»
@@ -147,9 +157,9 @@ def match_school_code(value: str, codes: set[str]) -> tuple[str, bool]:
     return code, False
 
 
-def _kind(name: str) -> str:
+def _kind(name: str, registry: str = REGISTRY_FILE) -> str:
     base = name.rpartition("/")[2]  # the file's own name (raw names use forward slashes)
-    if name == REGISTRY_FILE:
+    if name == registry:
         return "registry"
     if base.startswith("~$"):
         return "lock"
@@ -297,7 +307,7 @@ def _file_record(f: RawFile, kind: str) -> dict[str, object]:
 
 
 def _judge_form(rec: dict[str, object], read: FormsRead, start: int, count: int, codes: set[str],
-                params: YearParams) -> tuple[str, dt.date | None, FormValue | None]:
+                params: YearParams, width: int | None = None) -> tuple[str, dt.date | None, FormValue | None]:
     """Whose form it is and whether it counts: accepted, or rejected naming the cell that says
     why (no school code, another school year, a code not in the registry). Returns the matched
     code, the filling date and the date's cell."""
@@ -305,7 +315,7 @@ def _judge_form(rec: dict[str, object], read: FormsRead, start: int, count: int,
     year_v = read.first(start, count, "info.academic_year")
     date_v = read.first(start, count, "info.filled_date")
     raw_code = code_v.value if code_v else ""
-    code, known = match_school_code(raw_code, codes)
+    code, known = match_school_code(raw_code, codes, width)
     filled = parse_date(date_v.value, date_v.value_type) if date_v else None
     rec.update(school_code=code, filled_date=filled.isoformat() if filled else "")
     year = normalize_academic_year(year_v.value) if year_v else ""
@@ -361,8 +371,9 @@ def _forms_table(read: FormsRead, form_files: list[str], form_codes: list[str]) 
 def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[str, pd.DataFrame]:
     """files.csv and forms.csv of the year (pure: nothing is read or written here)."""
     codes = set(registry_of(raw)["code"].astype(str))
+    registry = registry_file(raw)
     readable = [f for f in raw.files
-                if _kind(f.name) in ("xlsx", "other") and f.link is None and not f.error and f.data is not None]
+                if _kind(f.name, registry) in ("xlsx", "other") and f.link is None and not f.error and f.data is not None]
     read = read_forms(readable, methodology, as_columns=True)
     outcome = dict(zip(map(id, readable), zip(read.starts(), read.counts, read.errors)))
     records: list[dict[str, object]] = []
@@ -370,7 +381,7 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
     form_files: list[str] = []  # forms.csv's file and code columns, one entry per value read
     form_codes: list[str] = []
     for f in raw.files:
-        rec = _file_record(f, _kind(f.name))
+        rec = _file_record(f, _kind(f.name, registry))
         records.append(rec)
         if rec["rule"] or rec["status"] == "registry":
             continue
@@ -378,7 +389,7 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
         if error is not None:
             rec.update(error)
             continue
-        code, filled, date_v = _judge_form(rec, read, start, count, codes, params)
+        code, filled, date_v = _judge_form(rec, read, start, count, codes, params, raw.code_width)
         form_files += [f.name] * count
         form_codes += [code] * count
         if rec["status"] == "accepted":
@@ -393,7 +404,7 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
 
 def summary(files: pd.DataFrame) -> pd.DataFrame:
     """Files by status, for the notebook (Russian headings)."""
-    names = {"registry": "реестр школ", "accepted": "принята", "rejected": "отклонена", "superseded": "заменена более поздней"}
+    names = {"registry": "реестр школ", **{k: COLLECTION_STATES[k] for k in ("accepted", "rejected", "superseded")}}
     counts = files["status"].value_counts().reindex(list(names), fill_value=0)
     return pd.DataFrame({"статус": [names[s] for s in counts.index], "файлов": counts.to_numpy()})
 

@@ -27,6 +27,7 @@ from ...config.params import YearParams
 from ...core.rules import fix_of, rule_name
 from ...fast.memory import gc_paused
 from ...form.fields import layout
+from ...form.registry import repaired_codes
 from .cells import _rows, cells_by_file, first_of_each
 from .checklist import CHECKLIST_COLUMNS, Context, checklist_rows
 from .issues import Issues
@@ -51,6 +52,7 @@ def run(forms_df: pd.DataFrame, files: pd.DataFrame, registry: pd.DataFrame, met
         issues = Issues()
         file_rows = _rows(files)
         _file_issues(file_rows, issues)
+        _registry_issues(registry, file_rows, issues)
         profile, staff, checklist = _school_rows(file_rows, registry, forms_df, issues, methodology, params)
         return {
             "checklist.csv": _checklist_table(checklist),
@@ -73,6 +75,19 @@ def _file_issues(file_rows: list[Any], issues: Issues) -> None:
             issues.add(f.school_code, f.file, f.sheet, f.cell, "info.filled_date", f.value, "form.superseded", "warning",
                        f"Школа прислала несколько форм; эта не используется: {f.reason}. {fix_of('form.superseded')}",
                        "форма не используется (заменена более поздней)")
+
+
+def _registry_issues(registry: pd.DataFrame, file_rows: list[Any], issues: Issues) -> None:
+    """One warning naming the registry file when its codes had lost their leading zeros."""
+    repaired = repaired_codes(registry)
+    if not repaired:
+        return
+    name = next((f.file for f in file_rows if f.status == "registry"), "registry.csv")
+    shown = ", ".join(f"{g} → {c}" for g, c in repaired[:5]) + (", …" if len(repaired) > 5 else "")
+    issues.add("", name, "", "", "code", repaired[0][0], "registry.code_repaired", "warning",
+               f"В реестре «{name}» у кодов ОО потеряны ведущие нули ({len(repaired)}: {shown}); коды восстановлены "
+               f"до {len(repaired[0][1])} знаков. {fix_of('registry.code_repaired')}",
+               "коды восстановлены; формы и прошлые годы сопоставлены по восстановленным кодам")
 
 
 def _school_rows(file_rows: list[Any], registry: pd.DataFrame, forms_df: pd.DataFrame, issues: Issues,

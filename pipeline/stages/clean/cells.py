@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...core.rules import fix_of
 from .issues import Cell, Issues
 
 
@@ -45,7 +46,8 @@ FormCells = tuple[dict[str, Cell], dict[str, list[Cell]]]
 def cells_by_file(forms_df: pd.DataFrame, files: set[str]) -> dict[str, FormCells]:
     """The values of the given files, in the order of forms_df: file → FormCells."""
     by_file: dict[str, FormCells] = {}
-    cols = [_text_column(forms_df[c]) for c in _CELL_COLUMNS]
+    # (a forms.csv written before formulas were recorded has no formula column: none known)
+    cols = [_text_column(forms_df[c]) if c in forms_df.columns else [""] * len(forms_df) for c in _CELL_COLUMNS]
     names, fields = cols[0], cols[3]
     if not names:
         return by_file
@@ -72,7 +74,14 @@ def cells_by_file(forms_df: pd.DataFrame, files: set[str]) -> dict[str, FormCell
 
 
 def first_of_each(fields: FormCells, code: str, issues: Issues) -> dict[str, Cell]:
+    """Each field's first cell; a field found again is reported (field.duplicate), and so is a
+    cell holding a formula whose cached value is used (value.formula)."""
     first, again = fields
+    for cell in first.values():
+        if cell.formula and not cell.empty:
+            issues.at(cell, code, "value.formula", "warning",
+                      f"В ячейке ({cell.where()}) формула «{cell.formula}»; взято её вычисленное значение «{cell.value}». "
+                      f"{fix_of('value.formula')}", "используется вычисленное значение формулы")
     for name, cell in first.items() if again else ():
         for dup in again.get(name, ()):
             issues.at(dup, code, "field.duplicate", "warning",

@@ -13,6 +13,8 @@ from ...core.rules import RULES
 from ...form.text import split_address
 
 ISSUE_COLUMNS = columns("clean", "issues.csv")
+# Rules of an empty cell: for a cell holding a formula without a cached value, value.formula_no_value.
+MISSING_RULES = ("info.missing", "staff.missing", "checklist.score_missing", "checklist.missing")
 
 
 @dataclass
@@ -31,6 +33,10 @@ class Issues:
                           "severity": severity, "message": message, "action": action})
 
     def at(self, v: "Cell", school: str, rule: str, severity: str, message: str, action: str) -> None:
+        if v.formula and v.empty and rule in MISSING_RULES:  # not empty: a formula without its value
+            rule = "value.formula_no_value"
+            message = (f"В ячейке ({v.where()}) формула «{v.formula}», но её вычисленного значения в файле нет "
+                       f"(книга сохранена без пересчёта). {RULES[rule].fix}")
         self.add(school, v.file, v.sheet, v.cell, v.field, v.value, rule, severity, message, action)
 
     def frame(self) -> pd.DataFrame:
@@ -55,6 +61,7 @@ class Cell(NamedTuple):
     value: str
     value_type: str
     label: str = ""
+    formula: str = ""
 
     @property
     def empty(self) -> bool:

@@ -1,0 +1,215 @@
+"""`python -m pipeline status`: the collection state of a year's forms, in seconds.
+
+The ingest and clean stages' own functions are run in-process on the raw folder (no
+notebooks; processed/ and the year's report pages are not touched), and their tables become,
+in `<reports_dir>/collection/`:
+
+    status.csv / status.xlsx  one row per registry school (and per other file a school sent,
+                              or a file of no registry school): state, problems, file, date, late
+    reminders.csv             school, e-mail, what is missing: for a mail merge
+    feedback/<code>.txt       for each school with problems, a letter listing every problem
+                              with sheet, cell, what was found and what to enter
+
+The folder names e-mails: it is never published (`report.site.publishable_files` lists only
+the pages) and is not a stage output (the manifest and `verify` do not see it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..config.methodology import load_methodology
+from ..config.params import YearParams
+from ..core.contract import COLLECTION_STATES as WORDS
+from ..core.russian import fmt_date, fmt_day
+from ..core.rules import fix_of, rule_name
+from ..io.storage import to_csv_bytes, write_bytes_atomic
+from ..stages import clean, ingest
+
+STATUS_COLUMNS = ("school_code", "school_name", "state", "status", "problems", "file", "filled_date", "late", "reason")
+REMINDER_COLUMNS = ("school_code", "school_name", "email", "status", "missing")
+_SKIPPED_RULES = ("file.lock", "file.hidden")
+
+
+@dataclass
+class Collection:
+    """What `status` writes: the status table, the reminder list and the letters by code."""
+
+    status: pd.DataFrame
+    reminders: pd.DataFrame
+    letters: dict[str, str] = field(default_factory=dict)
+
+
+def _late(filled: str, deadline: dt.date | None) -> str:
+    if deadline is None or not filled:
+        return ""
+    return "да" if dt.date.fromisoformat(filled) > deadline else "нет"
+
+
+def _file_row(code: str, name: str, f: pd.Series, problems: int, deadline: dt.date | None) -> dict[str, object]:
+    state = {"accepted": "accepted_with_issues" if problems else "accepted"}.get(f["status"], f["status"])
+    status = WORDS[state]
+    if state == "accepted_with_issues":
+        status += f" ({problems})"
+    elif state == "rejected":
+        status += f" ({f['reason']})"
+    return {"school_code": code, "school_name": name, "state": state, "status": status,
+            "problems": problems if state != "rejected" else 1, "file": f["file"], "filled_date": f["filled_date"],
+            "late": _late(f["filled_date"], deadline), "reason": f["reason"] if state != "accepted" else ""}
+
+
+def school_problems(issues: pd.DataFrame, code: str, file: str) -> pd.DataFrame:
+    """The issues of one school's form (what its letter lists)."""
+    return issues[(issues["school_code"] == code) & (issues["file"] == file)]
+
+
+def status_table(registry: pd.DataFrame, files: pd.DataFrame, issues: pd.DataFrame,
+                 deadline: dt.date | None) -> pd.DataFrame:
+    """status.csv: each registry school's form (or «не представлена»), then its other files,
+    then files of no registry school (pure)."""
+    forms = files[(files["status"] != "registry") & ~files["rule"].isin(_SKIPPED_RULES)]
+    order = {"accepted": 0, "rejected": 1, "superseded": 2}
+    rows: list[dict[str, object]] = []
+    names = dict(zip(registry["code"], registry["name"]))
+    for code, name in names.items():
+        own = forms[forms["school_code"] == code]
+        own = own.assign(_o=own["status"].map(order)).sort_values(["_o", "file"], kind="stable")
+        if not (own["status"] == "accepted").any():
+            rows.append({"school_code": code, "school_name": name, "state": "missing", "status": WORDS["missing"],
+                         "problems": 0, "file": "", "filled_date": "", "late": "", "reason": ""})
+        for _, f in own.iterrows():
+            n = len(school_problems(issues, code, f["file"])) if f["status"] == "accepted" else 0
+            rows.append(_file_row(code, name, f, n, deadline))
+    for _, f in forms[~forms["school_code"].isin(names)].iterrows():
+        rows.append(_file_row(f["school_code"], "", f, 0, deadline))
+    return pd.DataFrame(rows, columns=list(STATUS_COLUMNS)).astype({"problems": "int64"})
+
+
+def reminder_table(status: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
+    """reminders.csv: every registry school whose form is missing, rejected or has problems."""
+    emails = dict(zip(registry["code"], registry["email"])) if "email" in registry.columns else {}
+    registered = set(registry["code"])
+    has_accepted = set(status.loc[status["state"].isin(("accepted", "accepted_with_issues")), "school_code"])
+    rows = []
+    for r in status.itertuples(index=False):
+        if r.school_code not in registered or r.state in ("accepted", "superseded"):
+            continue
+        if r.state == "rejected" and r.school_code in has_accepted:
+            continue
+        missing = {"missing": "форма мониторинга не получена",
+                   "rejected": f"форма «{r.file}» не принята: {r.reason}; пришлите исправленную форму",
+                   "accepted_with_issues": f"в форме «{r.file}» замечаний: {r.problems}; см. письмо с замечаниями"}[r.state]
+        rows.append({"school_code": r.school_code, "school_name": r.school_name, "email": emails.get(r.school_code, ""),
+                     "status": r.status, "missing": missing})
+    return pd.DataFrame(rows, columns=list(REMINDER_COLUMNS))
+
+
+def _item(sheet: str, cell: str, value: str, rule: str, message: str) -> str:
+    where = f"Лист «{sheet}», ячейка {cell}" if sheet and cell else (f"Лист «{sheet}»" if sheet else "Файл")
+    found = f"; сейчас там: «{value}»" if value else ""
+    fix = fix_of(rule)
+    said = message.strip().removesuffix(fix).strip()  # the message without the fix it ends with
+    return f"{where}: {rule_name(rule)}{found}.\n   {said}\n   Что сделать: {fix}"
+
+
+def letter(params: YearParams, row: pd.Series, problems: list[tuple[str, str, str, str, str]]) -> str:
+    """An e-mail-ready letter to one school: its form's state and every problem (plain Russian)."""
+    lines = [f"Тема: мониторинг методических служб, {params.academic_year} учебный год — замечания к форме",
+             "", "Уважаемые коллеги!", "",
+             f"Форма мониторинга {row['school_name']} (код ОО {row['school_code']}), файл «{row['file']}»: "
+             f"{row['status'].split(' (')[0]}."]
+    deadline = params.collection.deadline
+    if deadline is not None:
+        lines.append(f"Срок представления форм — {fmt_date(deadline)}.")
+    lines += ["", "Что нужно исправить:"]
+    lines += [f"{i}. {_item(*p)}" for i, p in enumerate(problems, start=1)]
+    lines += ["", "Пожалуйста, исправьте форму и пришлите её снова (в ответ на это письмо).", "",
+              "С уважением,", params.header.organization, ""]
+    return "\n".join(lines)
+
+
+def letters(params: YearParams, status: pd.DataFrame, issues: pd.DataFrame, files: pd.DataFrame) -> dict[str, str]:
+    """code → letter, for each registry school whose deciding form has problems."""
+    out: dict[str, str] = {}
+    for _, row in status.iterrows():
+        code = row["school_code"]
+        if row["school_name"] == "" or code in out or row["state"] not in ("accepted_with_issues", "rejected"):
+            continue
+        if row["state"] == "rejected" and (status[(status["school_code"] == code)]["state"]
+                                           .isin(("accepted", "accepted_with_issues")).any()):
+            continue
+        if row["state"] == "rejected":
+            f = files[files["file"] == row["file"]].iloc[0]
+            problems = [(f["sheet"], f["cell"], f["value"], f["rule"], f"Файл не принят: {f['reason']}.")]
+        else:
+            own = school_problems(issues, code, row["file"])
+            problems = [(r.sheet, r.cell, r.value, r.rule, r.message) for r in own.itertuples(index=False)]
+        out[code] = letter(params, row, problems)
+    return out
+
+
+def build(params: YearParams) -> Collection:
+    """The year's collection state from its raw folder (ingest and clean in-process)."""
+    methodology = load_methodology(params.methodology)
+    raw = ingest.load_raw(params)
+    registry = ingest.registry_of(raw)
+    tables = ingest.run(raw, methodology, params)
+    issues = clean.run(tables["forms.csv"], tables["files.csv"], registry, methodology, params)["issues.csv"]
+    files = tables["files.csv"].astype({c: "string" for c in ("status", "rule", "reason", "school_code", "filled_date")})
+    files = files.fillna("")
+    issues = issues.astype("string").fillna("")
+    status = status_table(registry, files, issues, params.collection.deadline)
+    return Collection(status, reminder_table(status, registry), letters(params, status, issues, files))
+
+
+def collection_dir(params: YearParams) -> Path:
+    return Path(params.reports_dir) / "collection"
+
+
+def write(collection: Collection, folder: Path) -> list[Path]:
+    """status.csv, status.xlsx, reminders.csv and feedback/<code>.txt (old letters removed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [write_bytes_atomic(folder / "status.csv", to_csv_bytes(collection.status)),
+               write_bytes_atomic(folder / "reminders.csv", to_csv_bytes(collection.reminders))]
+    buf = io.BytesIO()
+    collection.status.rename(columns=_RUSSIAN).to_excel(buf, index=False, sheet_name="Сбор форм")
+    written.append(write_bytes_atomic(folder / "status.xlsx", buf.getvalue()))
+    feedback = folder / "feedback"
+    feedback.mkdir(exist_ok=True)
+    for old in feedback.glob("*.txt"):
+        if old.stem not in collection.letters:
+            old.unlink()
+    for code, text in sorted(collection.letters.items()):
+        written.append(write_bytes_atomic(feedback / f"{code}.txt", text.encode("utf-8")))
+    return written
+
+
+_RUSSIAN = {"school_code": "Код ОО", "school_name": "Наименование ОО", "state": "Код состояния", "status": "Состояние",
+            "problems": "Замечаний", "file": "Файл", "filled_date": "Дата заполнения", "late": "После срока",
+            "reason": "Причина"}
+
+
+def table_text(status: pd.DataFrame, deadline: dt.date | None) -> str:
+    """The status as a plain text table for the terminal."""
+    head = ("Код ОО", "Состояние", "Файл", "Дата", "После срока")
+    rows = [(r.school_code, r.status if len(r.status) <= 60 else r.status[:57] + "…", r.file,
+             fmt_day(dt.date.fromisoformat(r.filled_date)) if r.filled_date else "", r.late)
+            for r in status.itertuples(index=False)]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths)).rstrip() for line in (head, *rows)]
+    counts = status[status["school_name"] != ""].drop_duplicates("school_code")["state"].value_counts()
+    summary = ", ".join(f"{WORDS[s]} — {int(counts.get(s, 0))}" for s in WORDS if counts.get(s, 0))
+    tail = f"Срок сбора: {fmt_date(deadline)}." if deadline else "Срок сбора не задан (collection.deadline)."
+    return "\n".join([*lines, "", f"Школы реестра: {summary}. {tail}"])
+
+
+def main(params: YearParams) -> tuple[str, list[Path]]:
+    """Build and write the year's collection state; the terminal table and the files written."""
+    collection = build(params)
+    written = write(collection, collection_dir(params))
+    return table_text(collection.status, params.collection.deadline), written

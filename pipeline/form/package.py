@@ -5,8 +5,8 @@ rectangle up to the last cell)."""
 from __future__ import annotations
 
 import contextlib
+import html
 import io
-import posixpath
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -129,59 +129,117 @@ def _parse_xml(stream: Any, start: Any, end: Any = None, chars: Any = None) -> N
 _WORKBOOK_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
 
 
-_SHEET_PARTS_SEEN: dict[tuple[bytes | None, ...], dict[str, str]] = {}
+def part_name(name: str) -> str:
+    """A package part's name as the reader may find it: XML references undone, «\\» as «/»,
+    letter case, «.», «..» and doubled «/» ignored. The reader (calamine) compares a sheet's
+    path with the zip's entry names without letter case and without undoing «&#50;» in the
+    relationship, so every spelling it could match has one key here."""
+    text = html.unescape(name).replace("\\", "/").lower()
+    parts: list[str] = []
+    for piece in text.split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece not in ("", "."):
+            parts.append(piece)
+    return "/".join(parts)
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → path of its XML part, from xl/workbook.xml and its relationships.
+def target_names(target: str) -> set[str]:
+    """The part names a relationship target of xl/workbook.xml may mean: relative to «xl/»
+    or (starting with «/», or spelled so once «\\» is read as «/») from the package's root."""
+    return {part_name("xl/" + target), part_name(target)}
 
-    Remembered by the two parts' bytes (not by anything the package merely declares): the
+
+def _entry_names(info: zipfile.ZipInfo) -> set[str]:
+    """The names a zip entry answers to: its name and the Unicode path of its extra field
+    (0x7075), which a reader may prefer to the name."""
+    names = {part_name(info.filename)}
+    extra, i = info.extra, 0
+    while i + 4 <= len(extra):
+        kind, size = int.from_bytes(extra[i:i + 2], "little"), int.from_bytes(extra[i + 2:i + 4], "little")
+        if kind == 0x7075 and size > 5:
+            names.add(part_name(extra[i + 9:i + 4 + size].decode("utf-8", "replace")))
+        i += 4 + size
+    return names
+
+
+def _entries(zf: zipfile.ZipFile) -> dict[str, list[zipfile.ZipInfo]]:
+    """Every entry of the package by part_name (duplicates kept: a reader may open any)."""
+    out: dict[str, list[zipfile.ZipInfo]] = {}
+    for info in zf.infolist():
+        for key in _entry_names(info):
+            out.setdefault(key, []).append(info)
+    return out
+
+
+_SHEET_PARTS_SEEN: dict[tuple[bytes, ...], dict[str, set[str]]] = {}
+
+
+def _sheet_parts(zf: zipfile.ZipFile, entries: dict[str, list[zipfile.ZipInfo]] | None = None) -> dict[str, set[str]]:
+    """Sheet name → the part names (part_name) its XML may be read from, from every entry that
+    may be xl/workbook.xml and its relationships (duplicates and other spellings included).
+
+    Remembered by those parts' bytes (not by anything the package merely declares): the
     forms of a year are filled from one template, so they nearly all have the same ones."""
+    entries = _entries(zf) if entries is None else entries
+    books, rels = (entries.get(part, []) for part in _WORKBOOK_PARTS)
     try:
-        members = set(zf.namelist())
-        key = tuple(zf.read(part) if part in members else None for part in _WORKBOOK_PARTS)
+        key = tuple(zf.read(info) for info in books + rels) + (len(books).to_bytes(4, "little"),)
     except Exception:  # a damaged part: _read_sheet_parts says how, as it always did
         key = None
     if key is not None and key in _SHEET_PARTS_SEEN:
-        return dict(_SHEET_PARTS_SEEN[key])
-    out = _read_sheet_parts(zf)
-    if key is not None and len(_SHEET_PARTS_SEEN) < 64 and sum(len(k or b"") for k in key) <= 1 << 16:
-        _SHEET_PARTS_SEEN[key] = dict(out)
+        return {k: set(v) for k, v in _SHEET_PARTS_SEEN[key].items()}
+    out = _read_sheet_parts(zf, books, rels)
+    if key is not None and len(_SHEET_PARTS_SEEN) < 64 and sum(len(k) for k in key) <= 1 << 16:
+        _SHEET_PARTS_SEEN[key] = {k: set(v) for k, v in out.items()}
     return out
 
 
-def _read_sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    sheets: dict[str, str] = {}
-    targets: dict[str, str] = {}
+def _read_sheet_parts(zf: zipfile.ZipFile, books: list[zipfile.ZipInfo], rels: list[zipfile.ZipInfo]) -> dict[str, set[str]]:
+    sheets: dict[str, set[str]] = {}
+    targets: dict[str, set[str]] = {}
 
     def on_sheet(tag: str, attrs: dict[str, str]) -> None:
         if tag == "sheet":
-            rid = next((v for k, v in attrs.items() if k.rpartition(":")[2] == "id" and k != "sheetId"), "")
-            sheets[attrs.get("name", "")] = rid
+            ids = {v for k, v in attrs.items() if k.rpartition(":")[2].lower() == "id" and k != "sheetId"}
+            sheets.setdefault(attrs.get("name", ""), set()).update(ids)
 
     def on_rel(tag: str, attrs: dict[str, str]) -> None:
         if tag == "Relationship":
-            targets[attrs.get("Id", "")] = attrs.get("Target", "")
+            targets.setdefault(attrs.get("Id", ""), set()).add(attrs.get("Target", ""))
 
-    with zf.open("xl/workbook.xml") as fh:
-        _parse_xml(fh, on_sheet)
-    if "xl/_rels/workbook.xml.rels" in zf.namelist():
-        with zf.open("xl/_rels/workbook.xml.rels") as fh:
+    if not books:
+        raise KeyError("xl/workbook.xml")
+    for info in books:
+        with zf.open(info) as fh:
+            _parse_xml(fh, on_sheet)
+    for info in rels:
+        with zf.open(info) as fh:
             _parse_xml(fh, on_rel)
-    out = {}
-    for sheet, rid in sheets.items():
-        target = targets.get(rid, "")
-        if target:
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-            out[sheet] = path
-    return out
+    return {sheet: {name for rid in ids for target in targets.get(rid, ()) if target for name in target_names(target)}
+            for sheet, ids in sheets.items()}
 
 
-def _sheet_extent(zf: zipfile.ZipFile, part: str) -> tuple[int, int]:
-    """(last row, last column), 1-based, of the cells holding a value in one sheet's XML part,
-    counted as a spreadsheet reader places them (cells and rows without an address follow the
-    previous one). Streams the XML: nothing is built in memory."""
-    pos = {"row": 0, "col": 0, "cell": (0, 0), "value": False, "in_v": False, "rows": 0, "cols": 0}
+def _address(text: str) -> tuple[int, int]:
+    """(row, column) of a cell address, read leniently (as a reader might take a malformed
+    one: its letters the column, its digits the row); (0, 0) when it has neither."""
+    row, col = split_address(text)
+    if row or not text:
+        return row, col
+    letters = "".join(ch for ch in text.upper() if "A" <= ch <= "Z")[:12]
+    digits = "".join(ch for ch in text if "0" <= ch <= "9")[:12]
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return int(digits or 0), col
+
+
+def _sheet_extent(zf: zipfile.ZipFile, part: str | zipfile.ZipInfo) -> tuple[int, int]:
+    """(last row, last column), 1-based, of the cells holding a value (a <v> or <is> element,
+    even an empty one: the reader keeps an empty text) in one sheet's XML part, counted as a
+    spreadsheet reader places them (cells and rows without an address follow the previous
+    one); the end of the sheet's <dimension> counts too. Streams the XML: nothing is built."""
+    pos = {"row": 0, "col": 0, "cell": (0, 0), "value": False, "rows": 0, "cols": 0}
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         if tag == "row":
@@ -189,51 +247,54 @@ def _sheet_extent(zf: zipfile.ZipFile, part: str) -> tuple[int, int]:
             pos["row"] = int(r) if r.isdigit() else pos["row"] + 1
             pos["col"] = 0
         elif tag == "c":
-            row, col = split_address(attrs.get("r", ""))
+            row, col = _address(attrs.get("r", ""))
             if row:
                 pos["row"], pos["col"] = row, col
             else:
                 pos["row"], pos["col"] = max(pos["row"], 1), pos["col"] + 1
             pos["cell"], pos["value"] = (pos["row"], pos["col"]), False
-        elif tag == "is":
+        elif tag in ("is", "v"):
             pos["value"] = True
-        elif tag == "v":
-            pos["in_v"] = True
+        elif tag == "dimension":
+            row, col = _address(attrs.get("ref", "").rpartition(":")[2])
+            pos["rows"], pos["cols"] = max(pos["rows"], row), max(pos["cols"], col)
 
     def end(tag: str) -> None:
-        if tag == "v":
-            pos["in_v"] = False
-        elif tag == "c" and pos["value"]:
+        if tag == "c" and pos["value"]:
             pos["rows"] = max(pos["rows"], pos["cell"][0])
             pos["cols"] = max(pos["cols"], pos["cell"][1])
 
-    def chars(text: str) -> None:
-        if pos["in_v"] and text.strip():
-            pos["value"] = True
-
     with zf.open(part) as fh:
-        _parse_xml(fh, start, end, chars)
+        _parse_xml(fh, start, end)
     return pos["rows"], pos["cols"]
+
+
+def _sheet_entries(zf: zipfile.ZipFile, sheet: str) -> list[zipfile.ZipInfo]:
+    """Every entry the reader may read sheet `sheet` from (all the sheets' entries under
+    xl/worksheets/ when the workbook names none)."""
+    entries = _entries(zf)
+    names = _sheet_parts(zf, entries).get(sheet, set())
+    found = [info for n in sorted(names) for info in entries.get(n, [])]
+    if not found:
+        found = [info for n in sorted(entries) if n.startswith("xl/worksheets/") for info in entries[n]]
+    return list(dict.fromkeys(found))
 
 
 def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfile.ZipFile | None = None) -> None:
     """Refuse a form sheet whose cells reach beyond MAX_SHEET_ROWS × MAX_SHEET_COLS before the
     reader is asked for it: the reader allocates the whole rectangle up to the last cell, so one
-    value typed into cell XFD1048576 of a 10 KB file would need hundreds of gigabytes.
+    value typed into cell XFD1048576 of a 10 KB file would need hundreds of gigabytes. Every
+    entry the reader could take the sheet from is checked (see part_name).
     `package`: data already opened as a zip (by _check_container), not opened again."""
     broken = (_BadXml, zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError, NotImplementedError, RuntimeError)
     sheet = None
     try:
         with contextlib.nullcontext(package) if package is not None else zipfile.ZipFile(io.BytesIO(data)) as zf:
-            parts = _sheet_parts(zf)
-            members = set(zf.namelist())
             for sheet in wanted:
-                part = parts.get(sheet)
-                candidates = [part] if part in members else sorted(m for m in members if m.startswith("xl/worksheets/"))
-                for p in candidates:
-                    if sheet_surely_small(zf.read(p), MAX_SHEET_ROWS, MAX_SHEET_COLS):
+                for info in _sheet_entries(zf, sheet):
+                    if sheet_surely_small(zf.read(info), MAX_SHEET_ROWS, MAX_SHEET_COLS):
                         continue
-                    rows, cols = _sheet_extent(zf, p)
+                    rows, cols = _sheet_extent(zf, info)
                     if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLS:
                         raise FormError(name, f"лист слишком большой ({rows} строк × {cols} столбцов; допускается до "
                                               f"{MAX_SHEET_ROWS} строк и {MAX_SHEET_COLS} столбцов)", sheet=sheet,
@@ -246,6 +307,10 @@ def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfi
                         hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
 
 
+# what stops the program rather than tells of a broken file
+_INTERRUPTS = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
 def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None) -> tuple[dict[str, list[list[Any]]], dict[str, str]]:
     """Rows of raw values (starting at A1) of the three form sheets, and each sheet's name as
     written in the file (found ignoring case, spaces and «ё»). `package`: see _check_sheet_sizes."""
@@ -254,7 +319,9 @@ def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None) -
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet_names = list(wb.sheet_names)
-    except Exception:  # calamine raises several types for broken packages
+    except _INTERRUPTS:
+        raise
+    except BaseException:  # calamine raises several types for broken packages, a Rust panic included
         raise FormError(name, "файл повреждён: книгу Excel не удаётся прочитать", rule="file.corrupt",
                         hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
     wanted = {norm_label(s): s for s in SHEETS}
@@ -277,9 +344,12 @@ def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None) -
                 raise FormError(name, f"лист слишком большой ({end[0] + 1} строк × {end[1] + 1} столбцов)", sheet=sheet_name,
                                 rule="file.too_large", hint="Удалите лишние данные с листа или заполните шаблон формы года заново.")
             rows = sheet.to_python(skip_empty_area=False) if end is not None else []
-        except FormError:
+        except (FormError, *_INTERRUPTS):
             raise
-        except Exception:
+        except MemoryError:
+            raise FormError(name, "для чтения листа не хватило памяти", sheet=sheet_name, rule="file.too_large",
+                            hint="Удалите лишние данные с листа или заполните шаблон формы года заново.") from None
+        except BaseException:  # (a Rust panic is a BaseException)
             raise FormError(name, "лист не удаётся прочитать (файл повреждён)", sheet=sheet_name, rule="file.corrupt",
                             hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
         out[wanted[key]] = rows  # texts as read: cleaned where they are used (canonical, _text)

@@ -122,7 +122,7 @@ def _parse_xml(stream: Any, start: Any, end: Any = None, chars: Any = None) -> N
         while chunk := stream.read(1 << 20):
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
-    except expat.ExpatError:
+    except (expat.ExpatError, LookupError):  # (an encoding declared that does not exist)
         raise _BadXml("syntax") from None
 
 
@@ -286,7 +286,6 @@ def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfi
     value typed into cell XFD1048576 of a 10 KB file would need hundreds of gigabytes. Every
     entry the reader could take the sheet from is checked (see part_name).
     `package`: data already opened as a zip (by _check_container), not opened again."""
-    broken = (_BadXml, zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError, NotImplementedError, RuntimeError)
     sheet = None
     try:
         with contextlib.nullcontext(package) if package is not None else zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -301,7 +300,9 @@ def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfi
                                         rule="file.too_large",
                                         hint="Удалите лишние данные с листа (в том числе далеко внизу или справа) "
                                              "или заполните шаблон формы года заново.")
-    except broken:
+    except FormError:
+        raise
+    except Exception:  # a part that does not unpack (zlib, bz2, lzma errors) or parse, a missing one
         reason = "лист не удаётся прочитать (файл повреждён)" if sheet else "файл повреждён: книгу Excel не удаётся прочитать"
         raise FormError(name, reason, sheet=sheet, rule="file.corrupt",
                         hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None

@@ -41,7 +41,8 @@ def _far_address(max_rows: int, max_cols: int) -> re.Pattern[bytes]:
 
 
 # the sheet's <dimension ref="A1:C30"> (its end counts as a cell's address)
-_DIMENSION = re.compile(rb"<(?:[^\s<>/:!?=\"']+:)?dimension[\s/>][^>]*")
+_DIMENSION = re.compile(rb"dimension(?=[\s/>])[^>]*")  # (a literal first: a quick scan; any other
+# «dimension» in the part only sends it to the slow count)
 _DIMENSION_END = re.compile(rb"\sref=\"(?:\$?[A-Z]{1,3}\$?[1-9]\d{0,6}:)?\$?([A-Z]{1,3})\$?([1-9]\d{0,6})\"")
 
 

@@ -5,6 +5,7 @@ rectangle up to the last cell)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import io
 import zipfile
@@ -129,6 +130,7 @@ def _parse_xml(stream: Any, start: Any, end: Any = None, chars: Any = None) -> N
 _WORKBOOK_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
 
 
+@functools.lru_cache(maxsize=4096)  # the forms of a year share their entries' names
 def part_name(name: str) -> str:
     """A package part's name as the reader may find it: XML references undone, «\\» as «/»,
     letter case, «.», «..» and doubled «/» ignored. The reader (calamine) compares a sheet's
@@ -155,6 +157,8 @@ def _entry_names(info: zipfile.ZipInfo) -> set[str]:
     """The names a zip entry answers to: its name and the Unicode path of its extra field
     (0x7075), which a reader may prefer to the name."""
     names = {part_name(info.filename)}
+    if not info.extra:
+        return names
     extra, i = info.extra, 0
     while i + 4 <= len(extra):
         kind, size = int.from_bytes(extra[i:i + 2], "little"), int.from_bytes(extra[i + 2:i + 4], "little")
@@ -269,15 +273,19 @@ def _sheet_extent(zf: zipfile.ZipFile, part: str | zipfile.ZipInfo) -> tuple[int
     return pos["rows"], pos["cols"]
 
 
-def _sheet_entries(zf: zipfile.ZipFile, sheet: str) -> list[zipfile.ZipInfo]:
-    """Every entry the reader may read sheet `sheet` from (all the sheets' entries under
-    xl/worksheets/ when the workbook names none)."""
+def _sheet_entries(zf: zipfile.ZipFile, wanted: list[str]) -> list[tuple[str, zipfile.ZipInfo]]:
+    """(sheet, entry) for every entry the reader may read each wanted sheet from (all the
+    entries under xl/worksheets/ for a sheet the workbook does not place)."""
     entries = _entries(zf)
-    names = _sheet_parts(zf, entries).get(sheet, set())
-    found = [info for n in sorted(names) for info in entries.get(n, [])]
-    if not found:
-        found = [info for n in sorted(entries) if n.startswith("xl/worksheets/") for info in entries[n]]
-    return list(dict.fromkeys(found))
+    parts = _sheet_parts(zf, entries)
+    out: list[tuple[str, zipfile.ZipInfo]] = []
+    for sheet in wanted:
+        names = sorted(parts.get(sheet, ()))
+        found = [info for n in names for info in entries.get(n, [])]
+        if not found:
+            found = [info for n in sorted(entries) if n.startswith("xl/worksheets/") for info in entries[n]]
+        out += [(sheet, info) for info in dict.fromkeys(found)]
+    return out
 
 
 def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfile.ZipFile | None = None) -> None:
@@ -289,17 +297,16 @@ def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfi
     sheet = None
     try:
         with contextlib.nullcontext(package) if package is not None else zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for sheet in wanted:
-                for info in _sheet_entries(zf, sheet):
-                    if sheet_surely_small(zf.read(info), MAX_SHEET_ROWS, MAX_SHEET_COLS):
-                        continue
-                    rows, cols = _sheet_extent(zf, info)
-                    if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLS:
-                        raise FormError(name, f"лист слишком большой ({rows} строк × {cols} столбцов; допускается до "
-                                              f"{MAX_SHEET_ROWS} строк и {MAX_SHEET_COLS} столбцов)", sheet=sheet,
-                                        rule="file.too_large",
-                                        hint="Удалите лишние данные с листа (в том числе далеко внизу или справа) "
-                                             "или заполните шаблон формы года заново.")
+            for sheet, info in _sheet_entries(zf, wanted):
+                if sheet_surely_small(zf.read(info), MAX_SHEET_ROWS, MAX_SHEET_COLS):
+                    continue
+                rows, cols = _sheet_extent(zf, info)
+                if rows > MAX_SHEET_ROWS or cols > MAX_SHEET_COLS:
+                    raise FormError(name, f"лист слишком большой ({rows} строк × {cols} столбцов; допускается до "
+                                          f"{MAX_SHEET_ROWS} строк и {MAX_SHEET_COLS} столбцов)", sheet=sheet,
+                                    rule="file.too_large",
+                                    hint="Удалите лишние данные с листа (в том числе далеко внизу или справа) "
+                                         "или заполните шаблон формы года заново.")
     except FormError:
         raise
     except Exception:  # a part that does not unpack (zlib, bz2, lzma errors) or parse, a missing one

@@ -158,7 +158,8 @@ def test_the_reader_does_open_each_spelling(target, entry):
 
 # --- a reader that dies: that one file is rejected, named; the others are read -----------------
 
-def test_a_form_that_kills_its_reader_is_rejected_alone(monkeypatch):
+@pytest.mark.parametrize("workers", [2, 1])  # a pool of forked workers; one forked reader
+def test_a_form_that_kills_its_reader_is_rejected_alone(monkeypatch, workers):
     import os
     import signal
 
@@ -175,7 +176,7 @@ def test_a_form_that_kills_its_reader_is_rejected_alone(monkeypatch):
     monkeypatch.setattr(ingest, "PARALLEL_FROM", 2)
     files = [ingest.RawFile(f"{i:02d}.xlsx", "", len(GOOD), GOOD) for i in range(7)]
     files.insert(3, ingest.RawFile("убийца.xlsx", "", len(GOOD), GOOD))
-    read_ = ingest.read_forms(files, METHODOLOGY, workers=2)
+    read_ = ingest.read_forms(files, METHODOLOGY, workers=workers)
     assert [e is None for _, e in read_] == [True] * 3 + [False] + [True] * 4
     error = read_[3][1]
     assert error["rule"] == "file.reader_crash" and "SIGKILL" in error["reason"]

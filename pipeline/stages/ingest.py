@@ -32,7 +32,7 @@ from ..core.rules import rule_name
 from ..core.errors import FormError, ParamsError
 from ..config.methodology import Methodology
 from ..config.params import YearParams
-from ..core.parallel import Forked, WorkerDied, cores, fork_map, shared
+from ..core.parallel import Forked, WorkerDied, can_fork, cores, fork_map, shared
 from ..io.storage import read_hashed, sha256_file
 from ..form import package
 from ..form.reader import FormValue, ParsedForm, read_form_values
@@ -274,7 +274,9 @@ def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int |
     with as_columns, one FormsRead of them all (what `run` uses: no object per value).
 
     From PARALLEL_FROM forms on they are read by a pool of processes (one per core, or
-    `workers`); the result does not depend on how they were read.
+    `workers`), below that by one forked process (where fork exists); a form whose reading
+    kills its process is rejected alone (file.reader_crash). The result does not depend on
+    how they were read.
     """
     items = [(f.name, f.data or b"") for f in files]
     workers = _workers() if workers is None else workers
@@ -288,6 +290,10 @@ def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int |
             done = _concat(fork_map(_read_range, ranges, workers, share=(methodology, items)))
         except WorkerDied:  # a form killed its reader (out of memory, a crash): find it, read the rest
             done = _concat([_read_isolated(r, (methodology, items)) for r in ranges])
+    elif items and can_fork():
+        # one forked process reads them: a form that kills its reader (a crash the checks
+        # missed) costs its own row, not the kernel and with it the whole year
+        done = _read_isolated((0, len(items)), (methodology, items))
     else:
         done = _read_batch(items, methodology)
     return done if as_columns else done.parsed([name for name, _ in items])

@@ -219,3 +219,23 @@ def test_a_reader_panic_or_memory_error_is_a_named_rejection(monkeypatch, failur
     with pytest.raises(FormError) as exc:
         form_reader.read_form(GOOD, METHODOLOGY, name="школа.xlsx")
     assert exc.value.rule in ("file.corrupt", "file.too_large") and exc.value.file == "школа.xlsx"
+
+
+def test_a_crafted_form_in_the_year_is_rejected_and_the_others_accepted(tmp_path, make_params, monkeypatch):
+    """The issue's case through ingest: the crafted file is a row of files.csv, rejected with
+    its reason; the other schools' forms are accepted. (Limits lowered, so that the sheet
+    behind the crafted relationship stays small whatever happens.)"""
+    from formbuilder import raw_folder
+
+    from pipeline.config.params import load_params
+    from pipeline.stages import ingest
+
+    monkeypatch.setattr(form_package, "MAX_SHEET_ROWS", 200)
+    crafted_form = crafted("worksheets/./sheet9.xml", "xl/worksheets/./sheet9.xml", _sheet_xml("C300"), extra=_decoy("x"))
+    raw = raw_folder(tmp_path / "raw", {"0107.xlsx": GOOD, "0108 бомба.xlsx": crafted_form,
+                                        "0201.xlsx": form_bytes(METHODOLOGY, good_values(METHODOLOGY, code="0201"))})
+    params = load_params(make_params(raw_dir=raw))
+    files = ingest.run(ingest.load_raw(params), METHODOLOGY, params)["files.csv"].set_index("file")
+    assert files.loc["0108 бомба.xlsx", "status"] == "rejected" and files.loc["0108 бомба.xlsx", "rule"] == "file.too_large"
+    assert "допускается до" in files.loc["0108 бомба.xlsx", "reason"]  # refused before the reader read it
+    assert list(files.loc[["0107.xlsx", "0201.xlsx"], "status"]) == ["accepted", "accepted"]

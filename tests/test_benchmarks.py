@@ -61,3 +61,14 @@ def test_benchmark_runs_and_writes_every_figure(tmp_path):
                            capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
     assert "× was)" in again.stdout
+
+
+def test_load_benchmark_smoke(tmp_path):
+    """benchmarks/load.py at a tiny size: it builds the mixed folder, ingests it and prints its
+    figures; every junk file is rejected with a rule of the table (exit 0)."""
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "load.py"), "--files", "60", "--keep", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "files: 60" in out.stdout and "peak memory:" in out.stdout
+    assert "rejected without a rule of the table: 0" in out.stdout
+    assert any(p.name.startswith("bomb_") for p in (tmp_path / "raw" / "2026").iterdir())

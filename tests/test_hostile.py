@@ -16,6 +16,7 @@ meant for people (HTML, results.xlsx) neutralises.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -237,6 +238,41 @@ def test_results_xlsx_has_no_formula_and_no_active_text(year):
     texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert RESPONSIBLE in texts  # internal: kept, as text
     assert any(FORMULAS[1] in t for t in texts)
+
+
+def _libreoffice_resave(path: Path, out: Path) -> Path:
+    """`path` opened and saved again as .xlsx by LibreOffice headless (which evaluates
+    formulas on opening: a CSV cell «=1+1» comes back as a formula)."""
+    profile = out / "profile"
+    subprocess.run([shutil.which("soffice"), "--headless", f"-env:UserInstallation={profile.as_uri()}", "--convert-to", "xlsx",
+                    "--outdir", str(out / "lo"), str(path)], check=True, capture_output=True, timeout=300)
+    return out / "lo" / (path.stem + ".xlsx")
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed on this machine")
+def test_results_xlsx_opened_in_libreoffice_runs_no_formula(year, tmp_path):
+    """What a person opens: results.xlsx, opened by a spreadsheet program, holds every hostile
+    string as text and not one formula or evaluated value."""
+    params, _ = year
+    again = load_workbook(_libreoffice_resave(params.reports_dir / "results.xlsx", tmp_path))
+    cells = [c for ws in again.worksheets for row in ws.iter_rows() for c in row]
+    assert [f"{c.parent.title}!{c.coordinate}" for c in cells if c.data_type == "f"] == []
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    for hostile in (RESPONSIBLE, FORMULAS[0], FORMULAS[1], FORMULAS[2], FORMULAS[4]):
+        assert any(hostile in t for t in texts), hostile
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed on this machine")
+def test_no_csv_is_published_for_people_and_processed_csvs_stay_exact(year, tmp_path):
+    """The decision (README, «Reliability: input files»): processed CSVs are machine data, kept
+    exactly; nothing published for people is a CSV. Opening a processed CSV in a spreadsheet
+    does evaluate a school's «=1+1» (shown here, which is why people are sent to results.xlsx)."""
+    params, _ = year
+    assert sorted(params.reports_dir.rglob("*.csv")) == [] and sorted(params.site_dir.rglob("*.csv")) == []
+    opened = load_workbook(_libreoffice_resave(params.processed_dir / "profile.csv", tmp_path)).active
+    assert any(c.data_type == "f" for row in opened.iter_rows() for c in row)  # the danger the decision avoids
+    profile = pd.read_csv(params.processed_dir / "profile.csv", dtype=str, keep_default_na=False)
+    assert RESPONSIBLE in set(profile["responsible"])  # exactly as the school wrote it
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from pathlib import Path
@@ -195,3 +196,37 @@ def test_normalize_bytes_collapses_spaces_as_the_regular_expression_would(data):
     expected = data.replace(b"/tmp/run", b"{reports_dir}")
     expected = re.sub(rb"[ \t]+", b" ", re.sub(rb"0x[0-9a-fA-F]{6,16}", b"0x?", expected))
     assert mf.normalize_bytes(data, subst) == expected
+
+
+# --- the manifest describes the bytes parsed -------------------------------------------------
+
+def test_manifest_hash_is_of_the_bytes_ingest_parsed_even_if_the_form_is_replaced(tmp_path, make_params):
+    """A form replaced on disk after ingest read it (between ingest and the manifest's
+    writing): the manifest keeps the sha256 of the bytes parsed (files.csv), and says what is
+    on disk now; verify then names the file as changed."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from formbuilder import form_bytes, good_values, raw_folder
+
+    from pipeline.config.methodology import load_methodology
+    from pipeline.io.storage import sha256_bytes, write_tables
+    from pipeline.stages import ingest
+
+    m = load_methodology(Path(__file__).resolve().parents[1] / "methodology" / "default.yaml")
+    parsed = form_bytes(m, good_values(m))
+    raw = raw_folder(tmp_path / "raw", {"0107.xlsx": parsed})
+    params = load_params(make_params(raw_dir=raw))
+    write_tables(params.processed_dir, ingest.run(ingest.load_raw(params), m, params))
+    later = form_bytes(m, good_values(m, code="0108"))
+    (raw / "0107.xlsx.new").write_bytes(later)
+    (raw / "0107.xlsx.new").replace(raw / "0107.xlsx")  # replaced, as a copy over the network does
+
+    entries = {r["file"]: r for r in mf.raw_files(params)}
+    with open(params.processed_dir / "files.csv", encoding="utf-8", newline="") as fh:
+        files_csv = {r["file"]: r["sha256"] for r in csv.DictReader(fh)}
+    assert entries["0107.xlsx"]["sha256"] == files_csv["0107.xlsx"] == sha256_bytes(parsed)
+    assert entries["0107.xlsx"]["sha256_on_disk"] == sha256_bytes(later)
+    assert "sha256_on_disk" not in entries["registry.csv"]
+    manifest = {"raw_files": list(entries.values())}
+    assert any("0107.xlsx" in line for line in mf.input_changes(manifest, params, {}))

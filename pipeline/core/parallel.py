@@ -14,6 +14,7 @@ import gc
 import io
 import multiprocessing
 import os
+import signal
 import sys
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -24,7 +25,24 @@ _SHARED: Any = None
 
 
 class WorkerDied(RuntimeError):
-    """A forked worker ended without a result (killed, out of memory, crashed)."""
+    """A forked worker ended without a result (killed, out of memory, crashed); `exitcodes`:
+    the exit statuses of the workers that ended so (negative: killed by that signal)."""
+
+    def __init__(self, message: str, exitcodes: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.exitcodes = exitcodes
+
+
+def exit_status(code: int | None) -> str:
+    """A process's exit status in Russian words: «код завершения 3», «сигнал 9 (SIGKILL)»."""
+    if code is None:
+        return "код завершения неизвестен"
+    if code < 0:
+        try:
+            return f"остановлен сигналом {-code} ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"остановлен сигналом {-code}"
+    return f"код завершения {code}"
 
 
 def cores() -> int:
@@ -60,15 +78,27 @@ def fork_imap(fn: Callable[[Any], Any], tasks: Iterable[Any], workers: int, shar
             return
         gc.freeze()
         try:
+            procs: list[Any] | None = None
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
                 try:
                     yield from pool.map(fn, tasks)
-                except BrokenProcessPool as exc:
-                    raise WorkerDied(f"рабочий процесс завершился аварийно ({exc})") from None
+                except BrokenProcessPool:
+                    procs = list((getattr(pool, "_processes", None) or {}).values())
+            if procs is not None:  # the pool is shut down: every worker has ended and has its exit status
+                raise WorkerDied(*_died(procs))
         finally:
             gc.unfreeze()
     finally:
         _SHARED = previous
+
+
+def _died(procs: list[Any]) -> tuple[str, tuple[int, ...]]:
+    """Why a pool broke: the exit statuses of its workers that failed, leaving out those the
+    pool itself stopped (SIGTERM) when another one died first."""
+    codes = sorted({p.exitcode for p in procs if p.exitcode not in (None, 0)})
+    own = [c for c in codes if c != -signal.SIGTERM] or codes
+    said = ", ".join(exit_status(c) for c in own) or exit_status(None)
+    return f"рабочий процесс завершился аварийно ({said})", tuple(own)
 
 
 def fork_map(fn: Callable[[Any], Any], tasks: Iterable[Any], workers: int, share: Any = None) -> list[Any]:
@@ -78,7 +108,8 @@ def fork_map(fn: Callable[[Any], Any], tasks: Iterable[Any], workers: int, share
 
 class Forked:
     """fn(share) run by one forked process while this one goes on; result() waits for it and
-    returns its value, or raises RuntimeError with the child's exception (or exit status).
+    returns its value, or raises RuntimeError with the child's exception (WorkerDied with its
+    exit status when it ended without a word).
     Where fork is missing, fn runs in this process when result() is asked for."""
 
     def __init__(self, fn: Callable[[Any], Any], share: Any) -> None:
@@ -97,11 +128,14 @@ class Forked:
         try:
             status, value = self._recv.recv()
         except EOFError:
-            status, value = "error", None
+            status, value = "died", None
         self._proc.join()
         self._recv.close()
+        if status == "died":
+            code = self._proc.exitcode
+            raise WorkerDied(f"процесс завершился, ничего не сообщив ({exit_status(code)})", (code,) if code is not None else ())
         if status != "ok":
-            raise RuntimeError(value or f"процесс завершился, ничего не сообщив (код завершения {self._proc.exitcode})")
+            raise RuntimeError(value)
         return value
 
 

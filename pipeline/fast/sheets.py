@@ -40,6 +40,22 @@ def _far_address(max_rows: int, max_cols: int) -> re.Pattern[bytes]:
     return re.compile(f"r=\"\\$?(?:(?i:{columns})\\$?\\d|[A-Za-z]{{1,3}}\\$?0*{rows}\")".encode())
 
 
+# the sheet's <dimension ref="A1:C30"> (its end counts as a cell's address)
+_DIMENSION = re.compile(rb"dimension(?=[\s/>])[^>]*")  # (a literal first: a quick scan; any other
+# «dimension» in the part only sends it to the slow count)
+_DIMENSION_END = re.compile(rb"\sref=\"(?:\$?[A-Z]{1,3}\$?[1-9]\d{0,6}:)?\$?([A-Z]{1,3})\$?([1-9]\d{0,6})\"")
+
+
+def _dimension_small(data: bytes, max_rows: int, max_cols: int) -> bool:
+    """Every <dimension> of the sheet plainly written and ending within the limits."""
+    for m in _DIMENSION.finditer(data):
+        end = _DIMENSION_END.search(m.group())
+        if end is None or int(end.group(2)) > max_rows or len(end.group(1)) > len(_column_letters(max_cols)) or (
+                len(end.group(1)) == len(_column_letters(max_cols)) and end.group(1).decode() > _column_letters(max_cols)):
+            return False
+    return True
+
+
 _SHEET_END = re.compile(rb"</(?:[^\s<>/:!?=\"']+:)?worksheet\s*>\s*$")
 
 
@@ -55,9 +71,11 @@ def _column_letters(col: int) -> str:
 def sheet_surely_small(data: bytes, max_rows: int, max_cols: int) -> bool:
     """True when a sheet's XML certainly has no cell beyond max_rows × max_cols,
     known from a few scans that call no Python per element: no DTD, comment or CDATA (``<!``),
-    the part complete (ends with its closing tag), every cell addressed and none far. False
+    the part complete (ends with its closing tag), every cell addressed and none far, the
+    <dimension> within the limits. False
     sends the part to form.package.sheet_extent, which counts (and refuses a DTD or broken XML)."""
     return ((b"!" not in data or b"<!" not in data)  # (a one-byte search first: «!» is rare)
             and _SHEET_END.search(data[-256:]) is not None
             and _UNADDRESSED_CELL.search(data) is None and _PREFIXED_CELL.search(data) is None
-            and _far_address(max_rows, max_cols).search(data) is None)
+            and _far_address(max_rows, max_cols).search(data) is None
+            and (b"dimension" not in data or _dimension_small(data, max_rows, max_cols)))

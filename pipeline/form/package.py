@@ -5,8 +5,9 @@ rectangle up to the last cell)."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import html
 import io
-import posixpath
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -101,59 +102,120 @@ def _check_entries(infos: list[zipfile.ZipInfo], name: str, zf: zipfile.ZipFile)
 _WORKBOOK_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
 
 
-_SHEET_PARTS_SEEN: dict[tuple[bytes | None, ...], dict[str, str]] = {}
+@functools.lru_cache(maxsize=4096)  # the forms of a year share their entries' names
+def part_name(name: str) -> str:
+    """A package part's name as the reader may find it: XML references undone, «\\» as «/»,
+    letter case, «.», «..» and doubled «/» ignored. The reader (calamine) compares a sheet's
+    path with the zip's entry names without letter case and without undoing «&#50;» in the
+    relationship, so every spelling it could match has one key here."""
+    text = html.unescape(name).replace("\\", "/").lower()
+    parts: list[str] = []
+    for piece in text.split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece not in ("", "."):
+            parts.append(piece)
+    return "/".join(parts)
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → path of its XML part, from xl/workbook.xml and its relationships.
+def target_names(target: str) -> set[str]:
+    """The part names a relationship target of xl/workbook.xml may mean: relative to «xl/»
+    or (starting with «/», or spelled so once «\\» is read as «/») from the package's root."""
+    return {part_name("xl/" + target), part_name(target)}
 
-    Remembered by the two parts' bytes (not by anything the package merely declares): the
+
+def _entry_names(info: zipfile.ZipInfo) -> set[str]:
+    """The names a zip entry answers to: its name and the Unicode path of its extra field
+    (0x7075), which a reader may prefer to the name."""
+    names = {part_name(info.filename)}
+    if not info.extra:
+        return names
+    extra, i = info.extra, 0
+    while i + 4 <= len(extra):
+        kind, size = int.from_bytes(extra[i:i + 2], "little"), int.from_bytes(extra[i + 2:i + 4], "little")
+        if kind == 0x7075 and size > 5:
+            names.add(part_name(extra[i + 9:i + 4 + size].decode("utf-8", "replace")))
+        i += 4 + size
+    return names
+
+
+def _entries(zf: zipfile.ZipFile) -> dict[str, list[zipfile.ZipInfo]]:
+    """Every entry of the package by part_name (duplicates kept: a reader may open any)."""
+    out: dict[str, list[zipfile.ZipInfo]] = {}
+    for info in zf.infolist():
+        for key in _entry_names(info):
+            out.setdefault(key, []).append(info)
+    return out
+
+
+_SHEET_PARTS_SEEN: dict[tuple[bytes, ...], dict[str, set[str]]] = {}
+
+
+def _sheet_parts(zf: zipfile.ZipFile, entries: dict[str, list[zipfile.ZipInfo]] | None = None) -> dict[str, set[str]]:
+    """Sheet name → the part names (part_name) its XML may be read from, from every entry that
+    may be xl/workbook.xml and its relationships (duplicates and other spellings included).
+
+    Remembered by those parts' bytes (not by anything the package merely declares): the
     forms of a year are filled from one template, so they nearly all have the same ones."""
+    entries = _entries(zf) if entries is None else entries
+    books, rels = (entries.get(part, []) for part in _WORKBOOK_PARTS)
     try:
-        members = set(zf.namelist())
-        key = tuple(zf.read(part) if part in members else None for part in _WORKBOOK_PARTS)
+        key = tuple(zf.read(info) for info in books + rels) + (len(books).to_bytes(4, "little"),)
     except Exception:  # a damaged part: _read_sheet_parts says how, as it always did
         key = None
     if key is not None and key in _SHEET_PARTS_SEEN:
-        return dict(_SHEET_PARTS_SEEN[key])
-    out = _read_sheet_parts(zf)
-    if key is not None and len(_SHEET_PARTS_SEEN) < 64 and sum(len(k or b"") for k in key) <= 1 << 16:
-        _SHEET_PARTS_SEEN[key] = dict(out)
+        return {k: set(v) for k, v in _SHEET_PARTS_SEEN[key].items()}
+    out = _read_sheet_parts(zf, books, rels)
+    if key is not None and len(_SHEET_PARTS_SEEN) < 64 and sum(len(k) for k in key) <= 1 << 16:
+        _SHEET_PARTS_SEEN[key] = {k: set(v) for k, v in out.items()}
     return out
 
 
-def _read_sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    sheets: dict[str, str] = {}
-    targets: dict[str, str] = {}
+def _read_sheet_parts(zf: zipfile.ZipFile, books: list[zipfile.ZipInfo], rels: list[zipfile.ZipInfo]) -> dict[str, set[str]]:
+    sheets: dict[str, set[str]] = {}
+    targets: dict[str, set[str]] = {}
 
     def on_sheet(tag: str, attrs: dict[str, str]) -> None:
         if tag == "sheet":
-            rid = next((v for k, v in attrs.items() if k.rpartition(":")[2] == "id" and k != "sheetId"), "")
-            sheets[attrs.get("name", "")] = rid
+            ids = {v for k, v in attrs.items() if k.rpartition(":")[2].lower() == "id" and k != "sheetId"}
+            sheets.setdefault(attrs.get("name", ""), set()).update(ids)
 
     def on_rel(tag: str, attrs: dict[str, str]) -> None:
         if tag == "Relationship":
-            targets[attrs.get("Id", "")] = attrs.get("Target", "")
+            targets.setdefault(attrs.get("Id", ""), set()).add(attrs.get("Target", ""))
 
-    with zf.open("xl/workbook.xml") as fh:
-        _parse_xml(fh, on_sheet)
-    if "xl/_rels/workbook.xml.rels" in zf.namelist():
-        with zf.open("xl/_rels/workbook.xml.rels") as fh:
+    if not books:
+        raise KeyError("xl/workbook.xml")
+    for info in books:
+        with zf.open(info) as fh:
+            _parse_xml(fh, on_sheet)
+    for info in rels:
+        with zf.open(info) as fh:
             _parse_xml(fh, on_rel)
-    out = {}
-    for sheet, rid in sheets.items():
-        target = targets.get(rid, "")
-        if target:
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-            out[sheet] = path
-    return out
+    return {sheet: {name for rid in ids for target in targets.get(rid, ()) if target for name in target_names(target)}
+            for sheet, ids in sheets.items()}
 
 
-def _sheet_extent(zf: zipfile.ZipFile, part: str) -> tuple[int, int]:
-    """(last row, last column), 1-based, of the cells holding a value in one sheet's XML part,
-    counted as a spreadsheet reader places them (cells and rows without an address follow the
-    previous one). Streams the XML: nothing is built in memory."""
-    pos = {"row": 0, "col": 0, "cell": (0, 0), "value": False, "in_v": False, "rows": 0, "cols": 0}
+def _address(text: str) -> tuple[int, int]:
+    """(row, column) of a cell address, read leniently (as a reader might take a malformed
+    one: its letters the column, its digits the row); (0, 0) when it has neither."""
+    row, col = split_address(text)
+    if row or not text:
+        return row, col
+    letters = "".join(ch for ch in text.upper() if "A" <= ch <= "Z")[:12]
+    digits = "".join(ch for ch in text if "0" <= ch <= "9")[:12]
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return int(digits or 0), col
+
+
+def _sheet_extent(zf: zipfile.ZipFile, part: str | zipfile.ZipInfo) -> tuple[int, int]:
+    """(last row, last column), 1-based, of the cells holding a value (a <v> or <is> element,
+    even an empty one: the reader keeps an empty text) in one sheet's XML part, counted as a
+    spreadsheet reader places them (cells and rows without an address follow the previous
+    one); the end of the sheet's <dimension> counts too. Streams the XML: nothing is built."""
+    pos = {"row": 0, "col": 0, "cell": (0, 0), "value": False, "rows": 0, "cols": 0}
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         if tag == "row":
@@ -161,31 +223,41 @@ def _sheet_extent(zf: zipfile.ZipFile, part: str) -> tuple[int, int]:
             pos["row"] = int(r) if r.isdigit() else pos["row"] + 1
             pos["col"] = 0
         elif tag == "c":
-            row, col = split_address(attrs.get("r", ""))
+            row, col = _address(attrs.get("r", ""))
             if row:
                 pos["row"], pos["col"] = row, col
             else:
                 pos["row"], pos["col"] = max(pos["row"], 1), pos["col"] + 1
             pos["cell"], pos["value"] = (pos["row"], pos["col"]), False
-        elif tag == "is":
+        elif tag in ("is", "v"):
             pos["value"] = True
-        elif tag == "v":
-            pos["in_v"] = True
+        elif tag == "dimension":
+            row, col = _address(attrs.get("ref", "").rpartition(":")[2])
+            pos["rows"], pos["cols"] = max(pos["rows"], row), max(pos["cols"], col)
 
     def end(tag: str) -> None:
-        if tag == "v":
-            pos["in_v"] = False
-        elif tag == "c" and pos["value"]:
+        if tag == "c" and pos["value"]:
             pos["rows"] = max(pos["rows"], pos["cell"][0])
             pos["cols"] = max(pos["cols"], pos["cell"][1])
 
-    def chars(text: str) -> None:
-        if pos["in_v"] and text.strip():
-            pos["value"] = True
-
     with zf.open(part) as fh:
-        _parse_xml(fh, start, end, chars)
+        _parse_xml(fh, start, end)
     return pos["rows"], pos["cols"]
+
+
+def _sheet_entries(zf: zipfile.ZipFile, wanted: list[str]) -> list[tuple[str, zipfile.ZipInfo]]:
+    """(sheet, entry) for every entry the reader may read each wanted sheet from (all the
+    entries under xl/worksheets/ for a sheet the workbook does not place)."""
+    entries = _entries(zf)
+    parts = _sheet_parts(zf, entries)
+    out: list[tuple[str, zipfile.ZipInfo]] = []
+    for sheet in wanted:
+        names = sorted(parts.get(sheet, ()))
+        found = [info for n in names for info in entries.get(n, [])]
+        if not found:
+            found = [info for n in sorted(entries) if n.startswith("xl/worksheets/") for info in entries[n]]
+        out += [(sheet, info) for info in dict.fromkeys(found)]
+    return out
 
 
 _BROKEN = (_BadXml, zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError, NotImplementedError, RuntimeError)
@@ -219,7 +291,8 @@ def _refuse_large(name: str, sheet: str, rows: int, cols: int) -> None:
 def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfile.ZipFile | None = None) -> Formulas:
     """Refuse a form sheet whose cells reach beyond MAX_SHEET_ROWS × MAX_SHEET_COLS before the
     reader is asked for it: the reader allocates the whole rectangle up to the last cell, so one
-    value typed into cell XFD1048576 of a 10 KB file would need hundreds of gigabytes. Returns
+    value typed into cell XFD1048576 of a 10 KB file would need hundreds of gigabytes. Every
+    entry the reader could take the sheet from is checked (see part_name). Returns
     the formulas of the wanted sheets (none known for an .xls, whose size the reader checks).
     `package`: data already opened as a zip (by _check_container), not opened again."""
     if data[:4] == OLE2_MAGIC:
@@ -227,27 +300,24 @@ def _check_sheet_sizes(data: bytes, name: str, wanted: list[str], package: zipfi
     sheet = None
     try:
         with contextlib.nullcontext(package) if package is not None else zipfile.ZipFile(io.BytesIO(data)) as zf:
-            parts = _sheet_parts(zf)
-            members = set(zf.namelist())
-            for sheet in wanted:
-                part = parts.get(sheet)
-                candidates = [part] if part in members else sorted(m for m in members if m.startswith("xl/worksheets/"))
-                for p in candidates:
-                    if sheet_surely_small(zf.read(p), MAX_SHEET_ROWS, MAX_SHEET_COLS):
-                        continue
-                    _refuse_large(name, sheet, *_sheet_extent(zf, p))
+            chosen: dict[str, str] = {}
+            for sheet, info in _sheet_entries(zf, wanted):
+                chosen.setdefault(sheet, info.filename)
+                if sheet_surely_small(zf.read(info), MAX_SHEET_ROWS, MAX_SHEET_COLS):
+                    continue
+                _refuse_large(name, sheet, *_sheet_extent(zf, info))
             sheet = None
-            return xlsx_formulas(zf, {s: parts[s] for s in wanted if s in parts})
-    except _BROKEN:
+            return xlsx_formulas(zf, chosen)
+    except FormError:
+        raise
+    except Exception:  # a part that does not unpack (zlib, bz2, lzma errors) or parse, a missing one
         reason = "лист не удаётся прочитать (файл повреждён)" if sheet else "файл повреждён: книгу Excel не удаётся прочитать"
         raise FormError(name, reason, sheet=sheet, rule="file.corrupt",
                         hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
 
 
-def _reraise_interrupt(exc: BaseException) -> None:
-    """What the reader raised, if it is not the reader's failure (an interrupt, an exit)."""
-    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
-        raise exc
+# what stops the program rather than tells of a broken file
+_INTERRUPTS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None, sheets: tuple[str, ...] = SHEETS
@@ -261,8 +331,9 @@ def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None, s
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet_names = list(wb.sheet_names)
-    except BaseException as exc:  # calamine raises several types for broken packages, or panics
-        _reraise_interrupt(exc)
+    except _INTERRUPTS:
+        raise
+    except BaseException:  # calamine raises several types for broken packages, a Rust panic included
         what = "книгу Excel 97–2003 (.xls)" if data[:4] == OLE2_MAGIC else "книгу"
         raise FormError(name, f"файл повреждён: {what} не удаётся прочитать", rule="file.corrupt",
                         hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
@@ -290,10 +361,12 @@ def _load_rows(data: bytes, name: str, package: zipfile.ZipFile | None = None, s
                 raise FormError(name, f"лист слишком большой ({end[0] + 1} строк × {end[1] + 1} столбцов)", sheet=sheet_name,
                                 rule="file.too_large", hint="Удалите лишние данные с листа или заполните шаблон формы года заново.")
             rows = sheet.to_python(skip_empty_area=False) if end is not None else []
-        except FormError:
+        except (FormError, *_INTERRUPTS):
             raise
-        except BaseException as exc:  # a pyo3 panic is a BaseException
-            _reraise_interrupt(exc)
+        except MemoryError:
+            raise FormError(name, "для чтения листа не хватило памяти", sheet=sheet_name, rule="file.too_large",
+                            hint="Удалите лишние данные с листа или заполните шаблон формы года заново.") from None
+        except BaseException:  # (a Rust panic is a BaseException)
             raise FormError(name, "лист не удаётся прочитать (файл повреждён)", sheet=sheet_name, rule="file.corrupt",
                             hint="Попросите школу сохранить форму заново и прислать файл ещё раз.") from None
         out[wanted[key]] = rows  # texts as read: cleaned where they are used (canonical, _text)

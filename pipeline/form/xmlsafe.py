@@ -29,5 +29,5 @@ def parse_xml(stream: Any, start: Any, end: Any = None, chars: Any = None) -> No
         while chunk := stream.read(1 << 20):
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
-    except expat.ExpatError:
+    except (expat.ExpatError, LookupError):  # (an encoding declared that does not exist)
         raise BadXml("syntax") from None

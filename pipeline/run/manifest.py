@@ -181,9 +181,8 @@ def source_sha256(package_dir: Path = PACKAGE_DIR) -> str:
 
 # --- what the run was made from ----------------------------------------------------------
 
-def raw_files(params: YearParams) -> list[dict[str, Any]]:
-    """Every file of raw_dir with sha256, and the status ingest gave it (files.csv) if known."""
-    listing = {rel: sha256_file(p) for rel, p in tree_files(params.raw_dir).items()}
+def _ingest_rows(params: YearParams) -> dict[str, dict[str, str]]:
+    """files.csv's rows (what ingest read) by the file's path relative to raw_dir."""
     statuses: dict[str, dict[str, str]] = {}
     files_csv = Path(params.processed_dir) / "files.csv"
     if files_csv.is_file():
@@ -197,12 +196,29 @@ def raw_files(params: YearParams) -> list[dict[str, Any]]:
                     except ValueError:
                         name = p.name
                 statuses[name] = row
+    return statuses
+
+
+def raw_files(params: YearParams) -> list[dict[str, Any]]:
+    """Every file of raw_dir with sha256, and the status ingest gave it (files.csv) if known.
+
+    The sha256 is the one ingest recorded in files.csv, of the bytes it read once and parsed:
+    a file replaced after ingest read it keeps the hash of the bytes the run used, and the
+    entry says what is on disk now (`sha256_on_disk`), so that verify and the next run see
+    the change. Files ingest did not hash (added after it, links) are hashed on disk."""
+    listing = tree_files(params.raw_dir)
+    statuses = _ingest_rows(params)
     out = []
-    for rel, sha in listing.items():
+    for rel in sorted(set(listing) | {k for k, r in statuses.items() if r.get("sha256")}):
         row = statuses.get(rel) or statuses.get(Path(rel).name) or {}
+        path = listing.get(rel)
+        on_disk = None if path is None else sha256_file(path)
+        sha = row.get("sha256") or on_disk
         entry: dict[str, Any] = {"file": rel, "sha256": sha, "status": row.get("status") or None}
         if row.get("reason"):
             entry["reason"] = row["reason"]
+        if sha is not None and on_disk != sha and row.get("sha256"):
+            entry["sha256_on_disk"] = on_disk  # None: gone from the folder since ingest read it
         out.append(entry)
     return out
 

@@ -32,7 +32,7 @@ from ..core.rules import rule_name
 from ..core.errors import FormError, ParamsError
 from ..config.methodology import Methodology
 from ..config.params import YearParams
-from ..core.parallel import cores, fork_map, shared
+from ..core.parallel import Forked, WorkerDied, can_fork, cores, fork_map, shared
 from ..io.storage import read_hashed, sha256_file
 from ..form import package
 from ..form.reader import FormValue, ParsedForm, read_form_values
@@ -251,6 +251,26 @@ def _workers() -> int:
     return cores()
 
 
+def _crashed(count: int, died: WorkerDied) -> FormsRead:
+    """The record of a form whose reading killed the process reading it."""
+    error = {"rule": "file.reader_crash", "sheet": "", "cell": "", "value": "",
+             "reason": f"файл не удалось прочитать: программа чтения аварийно завершилась на нём ({died})"}
+    return FormsRead([0] * count, [dict(error) for _ in range(count)], {k: [] for k in VALUE_FIELDS})
+
+
+def _read_isolated(bounds: tuple[int, int], share: tuple) -> FormsRead:
+    """The forms at positions start…stop-1 read again in a process of their own after a worker
+    died: halved until the form that kills its reader is alone, and that form alone rejected."""
+    start, stop = bounds
+    try:
+        return Forked(lambda shared_: _read_batch(shared_[1][start:stop], shared_[0]), share).result()
+    except WorkerDied as died:
+        if stop - start == 1:
+            return _crashed(1, died)
+    middle = (start + stop) // 2
+    return _concat([_read_isolated((start, middle), share), _read_isolated((middle, stop), share)])
+
+
 def _concat(parts: list[FormsRead]) -> FormsRead:
     if len(parts) == 1:
         return parts[0]
@@ -264,7 +284,9 @@ def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int |
     with as_columns, one FormsRead of them all (what `run` uses: no object per value).
 
     From PARALLEL_FROM forms on they are read by a pool of processes (one per core, or
-    `workers`); the result does not depend on how they were read.
+    `workers`), below that by one forked process (where fork exists); a form whose reading
+    kills its process is rejected alone (file.reader_crash). The result does not depend on
+    how they were read.
     """
     items = [(f.name, f.data or b"") for f in files]
     workers = _workers() if workers is None else workers
@@ -274,7 +296,14 @@ def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int |
         # in the shared items, so no form's bytes are sent to a worker
         chunk = max(1, min(200, len(items) // (workers * 8)))
         ranges = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
-        done = _concat(fork_map(_read_range, ranges, workers, share=(methodology, items)))
+        try:
+            done = _concat(fork_map(_read_range, ranges, workers, share=(methodology, items)))
+        except WorkerDied:  # a form killed its reader (out of memory, a crash): find it, read the rest
+            done = _concat([_read_isolated(r, (methodology, items)) for r in ranges])
+    elif items and can_fork():
+        # one forked process reads them: a form that kills its reader (a crash the checks
+        # missed) costs its own row, not the kernel and with it the whole year
+        done = _read_isolated((0, len(items)), (methodology, items))
     else:
         done = _read_batch(items, methodology)
     return done if as_columns else done.parsed([name for name, _ in items])

@@ -27,7 +27,7 @@ from ..fast.memory import gc_paused
 from .context import NO_DATA, ReportContext
 from .html import trend_chip
 from .labels import SEVERITY_LABEL, TARGET_STATUS_LABEL, TARGET_STATUS_MARK, ZONE_CLASS, rule_name
-from .tables import _shared, cluster_shares, codes_of, criteria_table, indicator_names, position_matrix, school_table, staff_denominators
+from .tables import _shared, cluster_shares, codes_of, criteria_table, indicator_names, position_matrix, published_school_table, school_table, staff_denominators
 
 
 # A school's page rows, one named tuple per table row; the fields are the keys (in order) of
@@ -117,7 +117,7 @@ def _header_rows(ctx: ReportContext) -> dict[str, list]:
     """code → its scores as shown (from its first school_table row, in the order
     school_page_data reads them)."""
     p, thr = ctx.params, ctx.params.report.trend_threshold
-    st = _shared(ctx, school_table)
+    st = _shared(ctx, published_school_table)
     columns = (
         _texts(st["school_name"]), _texts(st["school_type"]), _texts(st["cluster"]), _values(st["submitted"]),
         _values(st["small"]), _texts(st["level"]), _each_number(st["total_score"], lambda v: zone_of(v, p)),
@@ -332,7 +332,7 @@ def school_page_data(ctx: ReportContext, code: str) -> SimpleNamespace:
         view.update(
             total=total if visible else small,
             zone=zone, zone_class=ZONE_CLASS.get(zone, "none") if visible else "none",
-            rank=rank, cluster_size=cluster_size, checklist=f"{points} из {max_points}", checklist_pct=checklist_pct,
+            rank=rank if visible else small, cluster_size=cluster_size if visible else "", checklist=f"{points} из {max_points}", checklist_pct=checklist_pct,
             activity=activity if visible else small,
             trend_mark=mark if visible else "", trend_class=trend_class, trend_words=words if visible else "",
             delta=delta if visible else "", prev_total=prev_total if visible else "",

@@ -216,22 +216,6 @@ def test_forked_workers_write_the_same_pages(tmp_path, monkeypatch):
     assert all(p.stat().st_mode & 0o777 == 0o644 for p in two)
 
 
-@pytest.mark.parametrize("extra, found", [
-    ([], False), (["--ink: #1f2a37"], True), (["Код ОО"], True), (["Иванова\nМария"], False),
-    (["</style>\n<main"], False), (["}\n\n</style>\n</head>"], True),
-])
-def test_pages_are_redacted_as_whole_pages(tmp_path, extra, found):
-    """The stylesheet is redacted once, not per page: the same bytes as redacting every page
-    whole, whatever the names (one found in the stylesheet, one with a line break …)."""
-    ctx = report_context.build_context(load_params(write_history(tmp_path, hostile=True), check_files=False))
-    names = tuple(report_pages.personal_names(ctx)) + tuple(extra)
-    redacted = report_pages._redactor(names)
-    for code in ("001", "004", "009"):
-        page = report_pages.render_school_page(report_school.school_page_data(ctx, code), ctx.params)
-        assert redacted(page) == privacy.redact(page, names).encode("utf-8")
-    assert (privacy.REDACTED.encode("utf-8") in redacted(page)) == found
-
-
 def test_school_page_file_names_are_safe():
     assert report_tables.school_page("0101") == "0101.html"
     odd = report_tables.school_page("../01 2")

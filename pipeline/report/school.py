@@ -27,7 +27,7 @@ from ..fast.memory import gc_paused
 from .context import NO_DATA, ReportContext
 from .html import trend_chip
 from .labels import SEVERITY_LABEL, TARGET_STATUS_LABEL, TARGET_STATUS_MARK, ZONE_CLASS, rule_name
-from .tables import _shared, cluster_shares, codes_of, criteria_table, indicator_names, position_matrix, published_school_table, school_table, staff_denominators
+from .tables import _shared, cluster_shares, codes_of, criteria_table, indicator_names, position_matrix, published_school_table, school_table, school_text, staff_denominators
 
 
 # A school's page rows, one named tuple per table row; the fields are the keys (in order) of
@@ -247,10 +247,19 @@ def _evidence(ctx: ReportContext, codes: np.ndarray, keys: np.ndarray, order: di
     where = dict(zip(zip(cl_codes[cl_at], cl_keys[cl_at]), cl_at.tolist()))
     evidence = list(map(where.get, zip(codes, keys)))
     docs, links = _texts(cl["document"]), _texts(cl["link"])
+    shown_docs, shown_links = _school_texts(ctx, docs), _school_texts(ctx, links)
     oks = cl["link_ok"].to_numpy(dtype=object) if "link_ok" in cl.columns else None
-    hrefs = [None if j is None or (oks is not None and as_bool(oks[j]) is False) or not link_ok(links[j]) else links[j]
-             for j in evidence]
+    # a link that carried a name is shown redacted, as text: never a live address
+    hrefs = [None if j is None or (oks is not None and as_bool(oks[j]) is False) or not link_ok(links[j])
+             or shown_links[j] != links[j] else links[j] for j in evidence]
+    docs, links = shown_docs, shown_links
     return (["" if j is None else docs[j] for j in evidence], ["" if j is None else links[j] for j in evidence], hrefs)
+
+
+def _school_texts(ctx: ReportContext, values: Any) -> list[str]:
+    """school_text of each value, once per distinct value."""
+    memo: dict[str, str] = {}
+    return [memo[v] if v in memo else memo.setdefault(v, school_text(ctx, v)) for v in values]
 
 
 def _recommendation_rows(ctx: ReportContext) -> dict[str, tuple]:
@@ -261,7 +270,8 @@ def _recommendation_rows(ctx: ReportContext) -> dict[str, tuple]:
     by: dict[str, list] = {}
     for code, prio, ind, words, reason in zip(_texts(recs["school_code"]), _texts(recs["priority"]),
                                               _texts(recs["indicator_code"]), _texts(recs["text"]), reasons):
-        row = RecommendationRow(prio, "high" if prio == PRIORITIES[0] else "medium", ind, names.get(ind, ind), words, reason)
+        row = RecommendationRow(prio, "high" if prio == PRIORITIES[0] else "medium", ind, names.get(ind, ind), words,
+                                school_text(ctx, reason))
         by.setdefault(code, []).append(row)
     rank = {pr: i for i, pr in enumerate(PRIORITIES)}
     return {c: tuple(sorted(r, key=lambda x: rank.get(x.priority, 9))) for c, r in by.items()}
@@ -307,7 +317,7 @@ def _issue_rows(ctx: ReportContext) -> dict[str, tuple]:
             _texts(iss["severity"]), _values(iss["rule"]), _texts(iss["message"]), _texts(iss["action"])):
         if fld not in personal:
             by.setdefault(code, []).append(IssueRow(sheet, cell, SEVERITY_LABEL.get(severity, severity),
-                                                    rule_name(rule), message, action))
+                                                    rule_name(rule), school_text(ctx, message), action))
     return {c: tuple(r) for c, r in by.items()}
 
 

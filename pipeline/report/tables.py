@@ -12,7 +12,7 @@ import pandas as pd
 from ..config.methodology import Methodology
 from ..core.contract import FOLLOWUP_STATUSES, LEVELS, PRIORITIES
 from ..core.levels import zone_of
-from ..core.privacy import is_small, shown, small_label
+from ..core.privacy import is_small, redact, shown, small_label
 from ..core.russian import fmt_pct
 from ..core.values import as_bool, num, text
 from .context import ReportContext
@@ -77,6 +77,29 @@ def _names(ctx: ReportContext) -> dict[str, str]:
     for c, n in zip(sc["school_code"].map(text), sc["school_name"].map(text)):
         names.setdefault(c, n)
     return names
+
+
+def personal_names(ctx: ReportContext) -> tuple[str, ...]:
+    """Names from the forms (the methodology's personal fields, every year of the history) that
+    no published page may show, longest first (built once per context)."""
+    key = "personal_names"
+    if key not in ctx.cache:
+        names: set[str] = set()
+        for hy in ctx.history:
+            if hy.data is None:
+                continue
+            prof = hy.data["profile.csv"]
+            for f in ctx.methodology.personal_fields:
+                if f in prof.columns:
+                    names.update(v.strip() for v in prof[f].map(text) if len(v.strip()) >= 4)
+        ctx.cache[key] = tuple(sorted(names, key=lambda n: (-len(n), n)))
+    return ctx.cache[key]
+
+
+def school_text(ctx: ReportContext, value: Any) -> str:
+    """A text a school supplied (a document's title, a link, a file name, a finding quoting
+    the form), as a published page may show it: personal names replaced by «[скрыто]»."""
+    return redact(text(value), personal_names(ctx))
 
 
 def indicator_names(m: Methodology) -> dict[str, str]:

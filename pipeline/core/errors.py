@@ -16,6 +16,8 @@ what the person should do. The command line prints that sentence, never a traceb
 
 from __future__ import annotations
 
+import os
+
 
 class PipelineError(Exception):
     """Root of all errors the pipeline reports to a person."""
@@ -152,12 +154,16 @@ class StrictModeError(RunError):
 
 
 class RunLockedError(RunError):
-    """Another run of the same year is in progress."""
+    """Another run holds a folder the year writes (its processed or reports folder)."""
 
-    def __init__(self, year: int, lock_file: str) -> None:
+    def __init__(self, year: int, lock_file: str, *, folder: str = "", holder: str = "") -> None:
         self.year = year
         self.lock_file = str(lock_file)
+        self.folder = folder or str(os.path.dirname(self.lock_file))
+        self.holder = holder
+        by = f" ({holder})" if holder else ""
         super().__init__(
-            f"Год {year} уже обрабатывается другим запуском (блокировка {self.lock_file})",
-            "Дождитесь его окончания; если запуск был прерван, удалите файл блокировки.",
+            f"Год {year}: папка {self.folder} уже используется другим запуском{by} (блокировка {self.lock_file})",
+            "Дождитесь его окончания или укажите этому году другие папки (processed_dir, reports_dir) в "
+            "файле параметров; если запуск был прерван, удалите файл блокировки.",
         )

@@ -16,7 +16,7 @@ A year runs its stages in order. Each stage
 The report stage also writes the year's published `index.html`, and the site index
 `reports/index.html` is rebuilt.
 
-Two runs of the same year never overlap: `processed_dir/.lock` holds the running pid.
+Two runs never write the same folder at once: `processed_dir/.lock` and `reports_dir/.lock` hold the running pid and parameter file (run/lock.py).
 `verify` re-runs a year in a temporary folder and compares with `reports/<year>/manifest.json`.
 """
 

@@ -151,7 +151,7 @@ def test_build_index_only_lists_built_years(tmp_path):
 def test_publish_copies_exactly_the_publishable_set(built, tmp_path):
     out = tmp_path / "public"
     n = site.publish(built, out)
-    copied = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    copied = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != site.MARKER)
     expected = ["2025/index.html", "2026/index.html", "index.html"] + sorted(
         f"{y}/schools/{c}.html" for y in (2025, 2026) for c in [f"00{i}" for i in range(1, 10)])
     assert copied == sorted(expected)

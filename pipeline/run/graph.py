@@ -40,7 +40,7 @@ from ..core.parallel import cores
 from ..core.errors import RunError
 from ..config.params import YearParams
 from .runner import (
-    STAGES, Progress, Stage, YearResult, load_state, prepare_to_run, run_stage, write_manifest, year_lock,
+    STAGES, Progress, Stage, YearResult, load_state, prepare_to_run, run_stage, write_manifest, writing, year_lock,
 )
 
 MANIFEST = "manifest"
@@ -146,6 +146,7 @@ def run_years(
     reports_ran = threading.Event()
 
     with ExitStack() as stack:
+        stack.enter_context(writing())  # a lock, a staging folder or the site index not written
         for p in sorted(years, key=lambda p: p.year):
             stack.enter_context(year_lock(p))
         run = {p.year: _Year(p, YearResult(p.year), load_state(p)) for p in years}
@@ -191,7 +192,8 @@ def run_years(
             if task.stage != MANIFEST:
                 progress.line(f"{task.year} · {_title(task, stage_of)} … не выполнен: сначала должен выполниться "
                               f"этап {cause.year} · {_title(cause, stage_of)}", always=True)
-        raise errors[first]
+        with writing():  # a stage's output not written: told as such
+            raise errors[first]
     return [run[y].result for y in sorted(by_year)]
 
 

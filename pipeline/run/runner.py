@@ -39,13 +39,16 @@ import threading
 import time
 
 
+from contextlib import contextmanager
+
+
 from dataclasses import dataclass, field
 
 
 from pathlib import Path
 
 
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 
 from . import kernels
@@ -57,7 +60,7 @@ from . import manifest as mf
 from ..config.params import YearParams, load_params
 
 
-from ..core.errors import PipelineError, StageFailedError, StrictModeError
+from ..core.errors import PipelineError, StageFailedError, StrictModeError, WriteError
 
 
 from ..io.storage import sha256_file, write_bytes_atomic
@@ -91,6 +94,16 @@ def _notebook_display(path: Path) -> str:
         return path.name
 
 
+@contextmanager
+def writing() -> Iterator[None]:
+    """An OSError of a write (disk full, permission denied) becomes a WriteError naming the
+    path, told in Russian (exit 2), not an unexpected error."""
+    try:
+        yield
+    except OSError as exc:
+        raise WriteError(exc) from None
+
+
 def _fresh_dir(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
@@ -117,6 +130,20 @@ def _keep_executed(params: YearParams, stage: Stage, executed: Path, notebooks_d
     write_bytes_atomic(html_path, to_html(nb, title).encode("utf-8"))
     executed.unlink(missing_ok=True)
     return nb_path
+
+
+def _keep_failed(params: YearParams, stage: Stage, executed: Path, notebooks_dir: Path, source: Path) -> Path:
+    """The failed notebook kept for the auditor, or the stage's source when what was written
+    is not a notebook (cut short by a full disk): never a second error."""
+    if not executed.is_file():
+        return source
+    try:
+        return _keep_executed(params, stage, executed, notebooks_dir, failed=True)
+    except OSError:
+        raise
+    except Exception:  # noqa: BLE001 - a half-written notebook is not kept
+        executed.unlink(missing_ok=True)
+        return source
 
 
 def _short(text: str, limit: int = 300) -> str:
@@ -166,8 +193,11 @@ def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path, *, site
         kept = _keep_executed(params, stage, executed, notebooks_dir, failed=True)
         cell = exc.exec_count if exc.exec_count is not None else exc.cell_index
         raise StageFailedError(label, _shown(kept), cell=cell, ename=exc.ename, evalue=_short(exc.evalue)) from None
+    except OSError as exc:  # papermill could not write the executed notebook (disk full, …)
+        executed.unlink(missing_ok=True)
+        raise WriteError(exc, str(executed)) from None
     except Exception as exc:  # the kernel died, the notebook is not valid JSON, …
-        kept = _keep_executed(params, stage, executed, notebooks_dir, failed=True) if executed.is_file() else source
+        kept = _keep_failed(params, stage, executed, notebooks_dir, source)
         raise StageFailedError(label, _shown(kept), ename=type(exc).__name__, evalue=_short(exc)) from None
 
     missing = [name for name in stage.outputs if not (staging / name).is_file()]
@@ -235,7 +265,7 @@ def run_year(
     result = YearResult(params.year)
     started = time.perf_counter()
     code_sha = mf.source_sha256()
-    with year_lock(params):
+    with writing(), year_lock(params):
         try:
             _run_stages(params, stages, notebooks_dir, force=force, strict=strict, progress=progress,
                         code=code, code_sha=code_sha, result=result)

@@ -165,7 +165,7 @@ class RunLockedError(RunError):
         self.holder = holder
         by = f" ({holder})" if holder else ""
         super().__init__(
-            f"Год {year}: папка {self.folder} уже используется другим запуском{by} (блокировка {self.lock_file})",
+            f"Год {year} уже обрабатывается другим запуском{by}: папка {self.folder} занята (блокировка {self.lock_file})",
             "Дождитесь его окончания или укажите этому году другие папки (processed_dir, reports_dir) в "
             "файле параметров; если запуск был прерван, удалите файл блокировки.",
         )

@@ -107,9 +107,13 @@ def _take(params: YearParams, lock: Path) -> None:
 @contextmanager
 def year_lock(params: YearParams) -> Iterator[Path]:
     """Hold the locks of every folder the year writes (processed_dir, reports_dir), taken in
-    a fixed order; yields processed_dir/.lock."""
+    a fixed order; then put back the previous generation a killed run left half-replaced
+    (generation.recover). Yields processed_dir/.lock."""
+    from .generation import recover
+
     folders = sorted({Path(params.processed_dir).resolve(), Path(params.reports_dir).resolve()}, key=str)
     with ExitStack() as stack:
         for folder in folders:
             stack.enter_context(_folder_lock(params, folder))
+        recover(params)
         yield Path(params.processed_dir) / LOCK_NAME

@@ -9,12 +9,13 @@ A year runs its stages in order. Each stage
   hashes. Once a stage runs, every stage after it runs too;
 - otherwise runs its notebook (kernel python3, cwd notebooks/) with `params_file` and an
   `output_dir` staging folder; only when the notebook succeeded and wrote every file of the
-  data contract are the files moved into place, so a failed or interrupted run leaves the
-  previous outputs intact;
+  data contract are the files moved into place;
 - leaves its executed notebook, made deterministic, and its HTML in `reports/<year>/audit/`
   (a failed one as `<name>.failed.ipynb`: the executed notebook is the error report).
 The report stage also writes the year's published `index.html`, and the site index
-`reports/index.html` is rebuilt.
+`reports/index.html` is rebuilt. The year's outputs (processed, state, reports, manifest)
+switch from the previous generation to the new one at a single point, after the manifest
+(run/generation.py): a run that fails, is interrupted or killed leaves the previous one.
 
 Two runs never write the same folder at once: `processed_dir/.lock` and `reports_dir/.lock` hold the running pid and parameter file (run/lock.py).
 `verify` re-runs a year in a temporary folder and compares with `reports/<year>/manifest.json`.
@@ -66,6 +67,7 @@ from ..core.errors import PipelineError, StageFailedError, StrictModeError, Writ
 from ..io.storage import sha256_file, write_bytes_atomic
 
 
+from .generation import Generation
 from .lock import year_lock
 
 
@@ -266,9 +268,13 @@ def run_year(
     started = time.perf_counter()
     code_sha = mf.source_sha256()
     with writing(), year_lock(params):
+        generation = Generation(params)
         try:
             _run_stages(params, stages, notebooks_dir, force=force, strict=strict, progress=progress,
-                        code=code, code_sha=code_sha, result=result)
+                        code=code, code_sha=code_sha, result=result, generation=generation)
+        except BaseException:  # failed or interrupted: the previous generation stays the year's
+            generation.rollback()
+            raise
         finally:  # partial files of a failed stage are not kept (its executed notebook is)
             for root in mf.ROOTS:
                 shutil.rmtree(Path(getattr(params, root)) / STAGING, ignore_errors=True)
@@ -287,15 +293,23 @@ def _run_stages(
     code: dict[str, Any] | None,
     code_sha: str,
     result: YearResult,
+    generation: Generation,
 ) -> None:
-    """Each stage in order: skip it if unchanged, else run it; then write the manifest."""
+    """Each stage in order: skip it if unchanged, else run it; then write the manifest and
+    the site index, and commit the generation."""
     state = load_state(params)
     state.setdefault("stages", {})
     rerun = False
     for stage in stages:
         rerun = run_stage(params, stage, notebooks_dir, state, force=force, rerun=rerun, strict=strict,
-                          progress=progress, code_sha=code_sha, result=result) or rerun
+                          progress=progress, code_sha=code_sha, result=result, site_index=False,
+                          on_write=generation.begin) or rerun
     result.manifest = write_manifest(params, stages, notebooks_dir, state, code, changed=bool(result.ran))
+    if any(s.publishes and s.name in result.ran for s in stages):
+        from ..report import site
+
+        site.build_index(params.site_dir)  # reports/index.html lists every built year (rebuilt on a rollback)
+    generation.commit()
 
 
 _PREPARED = threading.Event()
@@ -333,6 +347,7 @@ def run_stage(
     code_sha: str,
     result: YearResult,
     site_index: bool = True,
+    on_write: Any = None,
 ) -> bool:
     """Skip the stage if nothing it depends on changed (and no earlier stage of the year ran:
     `rerun`), else run it and record it in the year's state. True when it ran."""
@@ -352,6 +367,8 @@ def run_stage(
             why = _why_run(prev, inputs, params)
         if why:
             prepare_to_run()
+            if on_write is not None:  # the first write of the run: the previous generation is kept aside
+                on_write()
             t0 = time.perf_counter()
             written = execute_stage(params, stage, notebooks_dir, site_index=site_index)
             for key in (prev or {}).get("outputs", {}):

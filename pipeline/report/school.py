@@ -266,12 +266,11 @@ def _recommendation_rows(ctx: ReportContext) -> dict[str, tuple]:
     """Each school's recommendations, high priority first (stable)."""
     names = indicator_names(ctx.methodology)
     recs = ctx.data["recommendations.csv"]
-    reasons = _texts(recs["reason"]) if "reason" in recs.columns else [""] * len(recs)
+    reasons = _school_texts(ctx, _texts(recs["reason"])) if "reason" in recs.columns else [""] * len(recs)
     by: dict[str, list] = {}
     for code, prio, ind, words, reason in zip(_texts(recs["school_code"]), _texts(recs["priority"]),
                                               _texts(recs["indicator_code"]), _texts(recs["text"]), reasons):
-        row = RecommendationRow(prio, "high" if prio == PRIORITIES[0] else "medium", ind, names.get(ind, ind), words,
-                                school_text(ctx, reason))
+        row = RecommendationRow(prio, "high" if prio == PRIORITIES[0] else "medium", ind, names.get(ind, ind), words, reason)
         by.setdefault(code, []).append(row)
     rank = {pr: i for i, pr in enumerate(PRIORITIES)}
     return {c: tuple(sorted(r, key=lambda x: rank.get(x.priority, 9))) for c, r in by.items()}
@@ -314,10 +313,10 @@ def _issue_rows(ctx: ReportContext) -> dict[str, tuple]:
     by: dict[str, list] = {}
     for code, fld, sheet, cell, severity, rule, message, action in zip(
             _texts(iss["school_code"]), _texts(iss["field"]), _texts(iss["sheet"]), _texts(iss["cell"]),
-            _texts(iss["severity"]), _values(iss["rule"]), _texts(iss["message"]), _texts(iss["action"])):
+            _texts(iss["severity"]), _values(iss["rule"]), _school_texts(ctx, _texts(iss["message"])), _texts(iss["action"])):
         if fld not in personal:
             by.setdefault(code, []).append(IssueRow(sheet, cell, SEVERITY_LABEL.get(severity, severity),
-                                                    rule_name(rule), school_text(ctx, message), action))
+                                                    rule_name(rule), message, action))
     return {c: tuple(r) for c, r in by.items()}
 
 

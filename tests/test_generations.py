@@ -120,8 +120,9 @@ def test_a_run_killed_at_any_moment_leaves_one_generation_whole(year):
         with run_lock.year_lock(load_params(params_file)):  # what the next run (or verify) does first
             pass
         now = _generation(root)
-        assert now in (references[current], references[new]), sorted(
-            k for k in set(now) | set(references[current]) if now.get(k) != references[current].get(k))[:10]
+        assert now in (references[current], references[new]), {
+            w: sorted(k for k in set(now) | set(references[w]) if now.get(k) != references[w].get(k))[:10]
+            for w in (current, new)}
         if now == references[new]:
             current = new
         outcomes.append(current == new)
@@ -175,3 +176,22 @@ def test_a_restore_killed_halfway_is_completed_by_the_next(year):
         pass
     assert _generation(root) == before
     assert not gen.journal_of(params).exists() and not gen.backup_of(processed).exists()
+
+
+def test_temporary_files_of_a_killed_run_beside_the_year_are_removed(year):
+    """A run killed while writing the site index or its journal leaves their temporary files
+    (named by its pid); the next holder of the lock removes those of dead processes only."""
+    root, params_file, notebooks = year
+    assert cli.main(["run", "--params", str(params_file), "--notebooks", str(notebooks), "--quiet"]) == 0
+    params = load_params(params_file)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    site_index = Path(params.site_dir) / "index.html"
+    stale = [site_index.with_name(f".index.html.{dead.pid}.tmp"),
+             gen.journal_of(params).with_name(f".{gen.journal_of(params).name}.{dead.pid}.tmp")]
+    live = site_index.with_name(f".index.html.{os.getppid()}.tmp")  # another year's run writing now
+    for path in [*stale, live]:
+        path.write_text("partial", encoding="utf-8")
+    with run_lock.year_lock(params):
+        pass
+    assert not any(p.exists() for p in stale) and live.exists()

@@ -151,14 +151,46 @@ def read_table(folder: str | Path, name: str) -> pd.DataFrame:
     )
 
 
-def write_bytes_atomic(path: str | Path, data: bytes, *, durable: bool = True) -> Path:
+def owned_tmp(path: Path) -> Path:
+    """The temporary file a process writes before renaming it to path, named by its pid (so
+    that one left by a killed process can be told and removed: `stale_tmps`)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def stale_tmps(path: Path) -> list[Path]:
+    """Temporary files of path (owned_tmp) left by processes that no longer exist."""
+    out = []
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2: -len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            out.append(tmp)
+    return sorted(out)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def write_bytes_atomic(path: str | Path, data: bytes, *, durable: bool = True, owned: bool = False) -> Path:
     """Write one file atomically (temporary file + rename). durable=False skips the fsync:
     for the thousands of pages a stage writes into its staging folder, which the runner
     moves into place only when the stage succeeded. A failed write (disk full, permission
-    denied) leaves the old file as it was and no temporary file; its OSError names path."""
+    denied) leaves the old file as it was and no temporary file; its OSError names path.
+    owned=True names the temporary file by this process (owned_tmp), for a file outside the
+    folders a run locks (the site index): one left by a killed run is removed later."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if owned:
+        tmp = str(owned_tmp(path))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
+    else:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

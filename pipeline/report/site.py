@@ -59,7 +59,7 @@ def build_index(site_dir: str | Path) -> Path:
         years.append({"year": y, "href": f"{y}/index.html", "title": title or f"Аналитическая справка {y}",
                       "summary": _meta(page, "report-summary")})
     page = _render("index.html.j2", years=years, title=SITE_TITLE, organization=organization or "Управление образования")
-    return write_bytes_atomic(site_dir / "index.html", page.encode("utf-8"))
+    return write_bytes_atomic(site_dir / "index.html", page.encode("utf-8"), owned=True)
 
 
 def _org(page: str) -> str:

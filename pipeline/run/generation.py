@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 
 from ..config.params import YearParams
-from ..io.storage import write_bytes_atomic
+from ..io.storage import stale_tmps, write_bytes_atomic
 
 LOCK = ".lock"
 SKIPPED = {LOCK, ".staging"}  # never part of a generation
@@ -104,7 +104,8 @@ class Generation:
                 else:
                     entries.append({"dir": str(folder), "backup": None})
             record = {"pid": os.getpid(), "params": str(self.params.source), "dirs": entries}
-            write_bytes_atomic(journal_of(self.params), json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
+            write_bytes_atomic(journal_of(self.params), json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"),
+                               owned=True)
             self.begun = True
 
     def commit(self) -> None:
@@ -153,6 +154,9 @@ def recover(params: YearParams) -> bool:
         for leftover in (backup_of(folder), backup_of(folder).with_name(backup_of(folder).name + ".partial"),
                          _discarded(folder)):
             _rmtree(leftover)
+    # temporary files of a killed run beside the folders: the journal's, the site index's
+    for tmp in stale_tmps(journal) + stale_tmps(Path(params.site_dir) / "index.html"):
+        tmp.unlink(missing_ok=True)
     if restored:
         _rebuild_site_index(params)
     return restored

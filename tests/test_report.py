@@ -198,7 +198,8 @@ def test_municipal_values_are_ratios_of_sums(ctx):
 
 def test_redact():
     assert privacy.redact("<p>Иванова Мария</p>", ["Иванова Мария"]) == "<p>[скрыто]</p>"
-    assert privacy.redact("A &amp; B", ["A & B"]) == "[скрыто]"
+    assert privacy.redact("A & B", ["A & B"]) == "[скрыто]"
+    assert privacy.redact("A &amp; B", ["A & B"]) == "A &amp; B"  # plain text, not markup
 
 
 def test_binary_methodology_renders(tmp_path):

@@ -280,12 +280,38 @@ def test_stale_lock_of_a_dead_process_is_taken_over(year):
     year.processed.mkdir(parents=True)
     (year.processed / ".lock").write_text(f"{dead.pid}\n", encoding="utf-8")
     with run_lock.year_lock(params) as lock:
-        assert lock.read_text(encoding="utf-8").strip() == str(os.getpid())
+        assert lock.read_text(encoding="utf-8").split()[0] == str(os.getpid())
         with pytest.raises(RunLockedError):  # a second holder is refused while it is held
             lock.write_text(f"{os.getppid()}\n", encoding="utf-8")
             with run_lock.year_lock(params):
                 pass
         lock.write_text(f"{os.getpid()}\n", encoding="utf-8")
+    assert not lock.exists()
+
+
+def test_a_shared_reports_folder_is_refused_naming_the_folder_and_the_run(year, make_params):
+    """Two parameter sets whose reports folders are one: the second run is refused (not a
+    FileNotFoundError in .staging), in another process or in this one."""
+    other = make_params(2025, raw_dir=year.raw, reports_dir=str(year.reports),
+                        processed_dir=str(year.root / "processed" / "other"))
+    first, second = load_params(year.params), load_params(other)
+    with run_lock.year_lock(first):
+        with pytest.raises(RunLockedError) as info:  # the same process (another year's thread)
+            with run_lock.year_lock(second):
+                pass
+        message = str(info.value)
+        assert str(year.reports) in message and str(year.params) in message
+        assert not (year.root / "processed" / "other" / ".lock").exists()
+    # held by another live process: its pid and parameter file are named
+    lock = year.reports / ".lock"
+    lock.write_text(f"{os.getppid()}\n{year.params}\n", encoding="utf-8")
+    with pytest.raises(RunLockedError) as info:
+        run(SimpleNamespace(**{**vars(year), "params": other}), until="ingest")
+    assert str(year.reports) in str(info.value) and str(os.getppid()) in str(info.value)
+    assert str(year.params) in str(info.value)
+    assert lock.read_text(encoding="utf-8").split()[0] == str(os.getppid())
+    lock.unlink()
+    run(SimpleNamespace(**{**vars(year), "params": other}), until="ingest")
     assert not lock.exists()
 
 

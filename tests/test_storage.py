@@ -61,6 +61,43 @@ def test_write_bytes_atomic(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) & stat.S_IRGRP
 
 
+class FailingOs:
+    """storage's view of os, with one call failing (a full disk, a folder without rights)."""
+
+    def __init__(self, name, error):
+        import os
+
+        self._os, self._name, self._error = os, name, error
+
+    def __getattr__(self, attr):
+        if attr == self._name:
+            def fail(*args, **kwargs):
+                raise self._error
+            return fail
+        return getattr(self._os, attr)
+
+
+FAULTS = [("fsync", OSError(28, "No space left on device")), ("replace", PermissionError(13, "Permission denied")),
+          ("chmod", OSError(30, "Read-only file system")), ("fdopen", OSError(28, "No space left on device"))]
+
+
+@pytest.mark.parametrize("name, error", FAULTS, ids=[f[0] for f in FAULTS])
+def test_a_failed_write_names_the_file_and_leaves_the_old_one_whole(tmp_path, monkeypatch, name, error):
+    path = write_bytes_atomic(tmp_path / "f.txt", b"old")
+    write_tables(tmp_path, {"a.csv": pd.DataFrame({"a": [1]})})
+    before = (tmp_path / "a.csv").read_bytes()
+    monkeypatch.setattr(storage, "os", FailingOs(name, error))
+    with pytest.raises(OSError) as info:
+        write_bytes_atomic(path, b"new")
+    assert info.value.errno == error.errno and info.value.filename == str(path)
+    if name != "fdopen":  # write_tables writes through os.fdopen and fsync too
+        with pytest.raises(OSError) as info:
+            write_tables(tmp_path, {"a.csv": pd.DataFrame({"a": [2]}), "b.csv": pd.DataFrame({"b": [2]})})
+        assert info.value.errno == error.errno and info.value.filename
+    assert path.read_bytes() == b"old" and (tmp_path / "a.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "f.txt"]  # no .tmp left
+
+
 # --------------------------------------------------------------------------------------------
 # the CSV writer: pandas' bytes, written faster
 # --------------------------------------------------------------------------------------------

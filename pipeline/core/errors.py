@@ -8,13 +8,17 @@
     └── RunError             running years: a stage notebook that failed, a lock held, …
         ├── StageFailedError     a stage's notebook failed (the executed notebook is kept)
         ├── StrictModeError      --strict and the data has issues
-        └── RunLockedError       another run holds the year's folders
+        ├── RunLockedError       another run holds the year's folders
+        └── WriteError           an output could not be written (disk full, no permission)
 
 Every error carries *where* it happened and renders to one Russian sentence that ends with
 what the person should do. The command line prints that sentence, never a traceback.
 """
 
 from __future__ import annotations
+
+import errno
+import os
 
 
 class PipelineError(Exception):
@@ -152,12 +156,37 @@ class StrictModeError(RunError):
 
 
 class RunLockedError(RunError):
-    """Another run of the same year is in progress."""
+    """Another run holds a folder the year writes (its processed or reports folder)."""
 
-    def __init__(self, year: int, lock_file: str) -> None:
+    def __init__(self, year: int, lock_file: str, *, folder: str = "", holder: str = "") -> None:
         self.year = year
         self.lock_file = str(lock_file)
+        self.folder = folder or str(os.path.dirname(self.lock_file))
+        self.holder = holder
+        by = f" ({holder})" if holder else ""
         super().__init__(
-            f"Год {year} уже обрабатывается другим запуском (блокировка {self.lock_file})",
-            "Дождитесь его окончания; если запуск был прерван, удалите файл блокировки.",
+            f"Год {year} уже обрабатывается другим запуском{by}: папка {self.folder} занята (блокировка {self.lock_file})",
+            "Дождитесь его окончания или укажите этому году другие папки (processed_dir, reports_dir) в "
+            "файле параметров; если запуск был прерван, удалите файл блокировки.",
+        )
+
+class WriteError(RunError):
+    """Writing an output failed (disk full, permission denied, read-only folder): names the
+    path; the previous outputs are kept whole."""
+
+    _WHY = {
+        errno.ENOSPC: ("на диске нет свободного места", "Освободите место на диске"),
+        errno.EDQUOT: ("исчерпана дисковая квота", "Освободите место или увеличьте квоту"),
+        errno.EACCES: ("нет прав на запись", "Дайте пользователю запуска права на запись в эту папку"),
+        errno.EPERM: ("операция не разрешена", "Дайте пользователю запуска права на запись в эту папку"),
+        errno.EROFS: ("файловая система доступна только для чтения", "Укажите в параметрах папку на записываемом диске"),
+    }
+
+    def __init__(self, exc: OSError, path: str = "") -> None:
+        self.path = str(exc.filename or path or "")
+        self.errno = exc.errno
+        why, todo = self._WHY.get(exc.errno, (exc.strerror or str(exc), "Устраните причину"))
+        super().__init__(
+            f"Не удалось записать «{self.path}»: {why}. Результаты предыдущего запуска сохранены целыми",
+            f"{todo} и выполните запуск снова (python -m pipeline run).",
         )

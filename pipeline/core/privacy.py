@@ -3,7 +3,8 @@ few people.
 
 Two rules, each written once: a figure computed from fewer than `min_group_size` people is
 shown as «н/д (менее N)» (`is_small`, `small_label`), and a personal name taken from a form is
-replaced with «[скрыто]» (`redact`).
+replaced with «[скрыто]» (`redact`) in the text the schools supplied, before it is rendered —
+never in finished markup, and never in the department's own text.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import functools
 import re
 from typing import Any, Iterable
-
-from markupsafe import escape
 
 from .values import num
 
@@ -61,16 +60,18 @@ def _trie_regex(words: Iterable[str]) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _name_matcher(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
-    forms = {f for n in names for f in (n, str(escape(n))) if f}
+    forms = {n for n in names if n}
     short = sorted(f for f in forms if len(f) <= _TRIE_MAX)
     long = tuple(sorted((f for f in forms if len(f) > _TRIE_MAX), key=len, reverse=True))
     return (re.compile(_trie_regex(short)) if short else None), long
 
 
-def redact(html: str, names: Iterable[str]) -> str:
-    """Replace every occurrence of a personal name (raw or HTML-escaped) with «[скрыто]»
-    (where names overlap, the longest at the leftmost place)."""
+def redact(value: str, names: Iterable[str]) -> str:
+    """A school-supplied text (plain, not markup) with every occurrence of a personal name
+    replaced by «[скрыто]» (where names overlap, the longest at the leftmost place)."""
+    if not value:
+        return value
     pattern, long = _name_matcher(tuple(names))
     for form in long:
-        html = html.replace(form, REDACTED)
-    return pattern.sub(REDACTED, html) if pattern is not None else html
+        value = value.replace(form, REDACTED)
+    return pattern.sub(REDACTED, value) if pattern is not None else value

@@ -76,6 +76,16 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _naming(exc: BaseException, path: Path) -> BaseException:
+    """An OSError of a write (disk full, permission denied …) that names the file it was
+    writing: a write through a descriptor does not."""
+    if isinstance(exc, OSError) and not exc.filename:
+        named = OSError(exc.errno, exc.strerror or str(exc), str(path))
+        named.__cause__ = exc
+        return named
+    return exc
+
+
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """The canonical CSV form of a table (what every processed file holds)."""
     buf = io.BytesIO()
@@ -92,6 +102,7 @@ def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame]) -> dict[st
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
+    name = ""
     try:
         for name in sorted(tables):
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
@@ -101,12 +112,17 @@ def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame]) -> dict[st
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, _FILE_MODE)
-    except BaseException:
+    except BaseException as exc:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
-        raise
-    for tmp, final in staged:
-        os.replace(tmp, final)
+        raise _naming(exc, folder / name) from None
+    for i, (tmp, final) in enumerate(staged):
+        try:
+            os.replace(tmp, final)
+        except OSError as exc:
+            for left, _ in staged[i:]:
+                left.unlink(missing_ok=True)
+            raise _naming(exc, final) from None
     return {final.name: final for _, final in staged}
 
 
@@ -135,20 +151,57 @@ def read_table(folder: str | Path, name: str) -> pd.DataFrame:
     )
 
 
-def write_bytes_atomic(path: str | Path, data: bytes, *, durable: bool = True) -> Path:
+def owned_tmp(path: Path) -> Path:
+    """The temporary file a process writes before renaming it to path, named by its pid (so
+    that one left by a killed process can be told and removed: `stale_tmps`)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def stale_tmps(path: Path) -> list[Path]:
+    """Temporary files of path (owned_tmp) left by processes that no longer exist."""
+    out = []
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2: -len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            out.append(tmp)
+    return sorted(out)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def write_bytes_atomic(path: str | Path, data: bytes, *, durable: bool = True, owned: bool = False) -> Path:
     """Write one file atomically (temporary file + rename). durable=False skips the fsync:
     for the thousands of pages a stage writes into its staging folder, which the runner
-    moves into place only when the stage succeeded."""
+    moves into place only when the stage succeeded. A failed write (disk full, permission
+    denied) leaves the old file as it was and no temporary file; its OSError names path.
+    owned=True names the temporary file by this process (owned_tmp), for a file outside the
+    folders a run locks (the site index): one left by a killed run is removed later."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        if durable:
-            fh.flush()
-            os.fsync(fh.fileno())
-    os.chmod(tmp, _FILE_MODE)
-    os.replace(tmp, path)
+    if owned:
+        tmp = str(owned_tmp(path))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
+    else:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _naming(exc, path) from None
     return path
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Callable
 
 import math
 from pathlib import Path
@@ -14,41 +13,26 @@ from typing import Any
 from markupsafe import Markup
 
 from ..config.params import YearParams
-from ..core.privacy import redact
 from ..io.storage import write_bytes_atomic
 from ..core.values import text
 from .context import ReportContext
 from .sections import all_sections, summary_line
 from ..core.parallel import can_fork, cores, fork_imap, shared
-from .render import _render, css
+from .render import _render
 from .school import school_page_data
 from .tables import school_page
 
 
-def personal_names(ctx: ReportContext) -> list[str]:
-    """Names from the forms (the methodology's personal fields) that must never appear on a
-    published page, longest first."""
-    names: set[str] = set()
-    fields = ctx.methodology.personal_fields
-    for hy in ctx.history:
-        if hy.data is None:
-            continue
-        prof = hy.data["profile.csv"]
-        for f in fields:
-            if f in prof.columns:
-                names.update(v.strip() for v in prof[f].map(text) if len(v.strip()) >= 4)
-    return sorted(names, key=len, reverse=True)
-
-
 def report_page(ctx: ReportContext) -> str:
     """The year's published analytic report (index.html): every section of the report, in the
-    site's page template, with inline CSS; nothing loaded from outside; personal names from the
-    forms redacted as a last line of defence. The same sections the report notebook shows."""
+    site's page template, with inline CSS; nothing loaded from outside (personal names are
+    removed from the schools' text by the sections, tables.school_text). The same sections the
+    report notebook shows."""
     params = ctx.params
     body = "\n".join(all_sections(ctx))
     html = _render("report.html.j2", body=Markup(body), title=f"{params.header.title} — {params.year}",
                    year=params.year, organization=params.header.organization, summary=summary_line(ctx))
-    return redact(html, personal_names(ctx))
+    return html
 
 
 def write_report_page(ctx: ReportContext, out_dir: str | Path) -> Path:
@@ -98,24 +82,24 @@ def _bar(pct: float | None, mean: float | None, zone_class: str, high: float, me
 
 def write_school_pages(ctx: "ReportContext", out_dir: str | Path) -> list[Path]:
     """schools/<code>.html for every registry school into out_dir; pages of schools no longer
-    in the registry are removed. Personal names are redacted as a last line of defence."""
+    in the registry are removed (personal names are removed from the schools' text by
+    school_page_data)."""
 
     folder = Path(out_dir) / "schools"
     folder.mkdir(parents=True, exist_ok=True)
-    names = tuple(personal_names(ctx))
     codes = [text(c) for c in ctx.data["scores.csv"]["school_code"]]
     workers = _page_workers(len(codes))
     if workers > 1:
         # the first page builds the context's per-school rows and the name matcher, which
         # the forked workers then share; each writes a contiguous share of the pages
-        written = _write_pages(ctx, folder, names, codes[:1])
+        written = _write_pages(ctx, folder, codes[:1])
         rest = codes[1:]
         step = -(-len(rest) // workers)
         chunks = [rest[i: i + step] for i in range(0, len(rest), step)]
-        for part in fork_imap(_write_pages_job, chunks, workers, share=(ctx, folder, names)):
+        for part in fork_imap(_write_pages_job, chunks, workers, share=(ctx, folder)):
             written += [folder / name for name in part]
     else:
-        written = _write_pages(ctx, folder, names, codes)
+        written = _write_pages(ctx, folder, codes)
     keep = {p.name for p in written}
     for old in folder.glob("*.html"):
         if old.name not in keep:
@@ -134,45 +118,18 @@ def _page_workers(n_pages: int) -> int:
     return min(cores(), 8)
 
 
-def _write_pages(ctx: "ReportContext", folder: Path, names: tuple[str, ...], codes: list[str]) -> list[Path]:
-
-    redacted = _redactor(names)
+def _write_pages(ctx: "ReportContext", folder: Path, codes: list[str]) -> list[Path]:
     out = []
     for code in codes:
         page = render_school_page(school_page_data(ctx, code), ctx.params)
-        out.append(_write_page(folder / school_page(code), redacted(page)))
+        out.append(_write_page(folder / school_page(code), page.encode("utf-8")))
     return out
-
-
-_STYLE_OPEN, _STYLE_CLOSE = "<style>\n", "\n</style>"
-
-
-def _redactor(names: tuple[str, ...]) -> Callable[[str], bytes]:
-    """page → redact(page, names) as UTF-8, with the stylesheet every page inlines (a
-    quarter of a page) redacted and encoded once, not per page. Equal to redacting the whole
-    page: the stylesheet sits between two line breaks (base.html.j2), so a name without a
-    line break cannot be found across its edges; with one, whole pages are redacted."""
-
-    style = str(css())
-    if any("\n" in name for name in names):
-        return lambda page: redact(page, names).encode("utf-8")
-    style_bytes = redact(style, names).encode("utf-8")
-
-    def redacted(page: str) -> bytes:
-        start = page.find(_STYLE_OPEN) + len(_STYLE_OPEN)
-        end = start + len(style)
-        if start < len(_STYLE_OPEN) or not page.startswith(style, start) or not page.startswith(_STYLE_CLOSE, end):
-            return redact(page, names).encode("utf-8")
-        return b"".join((redact(page[:start], names).encode("utf-8"), style_bytes,
-                         redact(page[end:], names).encode("utf-8")))
-
-    return redacted
 
 
 def _write_pages_job(codes: list[str]) -> list[str]:
     """In a forked worker: write the pages of these schools; return the file names."""
-    ctx, folder, names = shared()
-    return [p.name for p in _write_pages(ctx, folder, names, codes)]
+    ctx, folder = shared()
+    return [p.name for p in _write_pages(ctx, folder, codes)]
 
 
 _PAGE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)

@@ -27,7 +27,7 @@ from ..fast.memory import gc_paused
 from .context import NO_DATA, ReportContext
 from .html import trend_chip
 from .labels import SEVERITY_LABEL, TARGET_STATUS_LABEL, TARGET_STATUS_MARK, ZONE_CLASS, rule_name
-from .tables import _shared, cluster_shares, codes_of, criteria_table, indicator_names, position_matrix, school_table, staff_denominators
+from .tables import _shared, cluster_shares, codes_of, criteria_table, indicator_names, position_matrix, published_school_table, school_table, school_text, staff_denominators
 
 
 # A school's page rows, one named tuple per table row; the fields are the keys (in order) of
@@ -117,7 +117,7 @@ def _header_rows(ctx: ReportContext) -> dict[str, list]:
     """code → its scores as shown (from its first school_table row, in the order
     school_page_data reads them)."""
     p, thr = ctx.params, ctx.params.report.trend_threshold
-    st = _shared(ctx, school_table)
+    st = _shared(ctx, published_school_table)
     columns = (
         _texts(st["school_name"]), _texts(st["school_type"]), _texts(st["cluster"]), _values(st["submitted"]),
         _values(st["small"]), _texts(st["level"]), _each_number(st["total_score"], lambda v: zone_of(v, p)),
@@ -247,17 +247,26 @@ def _evidence(ctx: ReportContext, codes: np.ndarray, keys: np.ndarray, order: di
     where = dict(zip(zip(cl_codes[cl_at], cl_keys[cl_at]), cl_at.tolist()))
     evidence = list(map(where.get, zip(codes, keys)))
     docs, links = _texts(cl["document"]), _texts(cl["link"])
+    shown_docs, shown_links = _school_texts(ctx, docs), _school_texts(ctx, links)
     oks = cl["link_ok"].to_numpy(dtype=object) if "link_ok" in cl.columns else None
-    hrefs = [None if j is None or (oks is not None and as_bool(oks[j]) is False) or not link_ok(links[j]) else links[j]
-             for j in evidence]
+    # a link that carried a name is shown redacted, as text: never a live address
+    hrefs = [None if j is None or (oks is not None and as_bool(oks[j]) is False) or not link_ok(links[j])
+             or shown_links[j] != links[j] else links[j] for j in evidence]
+    docs, links = shown_docs, shown_links
     return (["" if j is None else docs[j] for j in evidence], ["" if j is None else links[j] for j in evidence], hrefs)
+
+
+def _school_texts(ctx: ReportContext, values: Any) -> list[str]:
+    """school_text of each value, once per distinct value."""
+    memo: dict[str, str] = {}
+    return [memo[v] if v in memo else memo.setdefault(v, school_text(ctx, v)) for v in values]
 
 
 def _recommendation_rows(ctx: ReportContext) -> dict[str, tuple]:
     """Each school's recommendations, high priority first (stable)."""
     names = indicator_names(ctx.methodology)
     recs = ctx.data["recommendations.csv"]
-    reasons = _texts(recs["reason"]) if "reason" in recs.columns else [""] * len(recs)
+    reasons = _school_texts(ctx, _texts(recs["reason"])) if "reason" in recs.columns else [""] * len(recs)
     by: dict[str, list] = {}
     for code, prio, ind, words, reason in zip(_texts(recs["school_code"]), _texts(recs["priority"]),
                                               _texts(recs["indicator_code"]), _texts(recs["text"]), reasons):
@@ -304,7 +313,7 @@ def _issue_rows(ctx: ReportContext) -> dict[str, tuple]:
     by: dict[str, list] = {}
     for code, fld, sheet, cell, severity, rule, message, action in zip(
             _texts(iss["school_code"]), _texts(iss["field"]), _texts(iss["sheet"]), _texts(iss["cell"]),
-            _texts(iss["severity"]), _values(iss["rule"]), _texts(iss["message"]), _texts(iss["action"])):
+            _texts(iss["severity"]), _values(iss["rule"]), _school_texts(ctx, _texts(iss["message"])), _texts(iss["action"])):
         if fld not in personal:
             by.setdefault(code, []).append(IssueRow(sheet, cell, SEVERITY_LABEL.get(severity, severity),
                                                     rule_name(rule), message, action))
@@ -332,7 +341,7 @@ def school_page_data(ctx: ReportContext, code: str) -> SimpleNamespace:
         view.update(
             total=total if visible else small,
             zone=zone, zone_class=ZONE_CLASS.get(zone, "none") if visible else "none",
-            rank=rank, cluster_size=cluster_size, checklist=f"{points} из {max_points}", checklist_pct=checklist_pct,
+            rank=rank if visible else small, cluster_size=cluster_size if visible else "", checklist=f"{points} из {max_points}", checklist_pct=checklist_pct,
             activity=activity if visible else small,
             trend_mark=mark if visible else "", trend_class=trend_class, trend_words=words if visible else "",
             delta=delta if visible else "", prev_total=prev_total if visible else "",

@@ -12,8 +12,8 @@ Layout of the site folder (the parent of every year's reports_dir):
 from __future__ import annotations
 
 import html as html_lib
+import os
 import re
-import shutil
 from pathlib import Path
 
 from ..core.errors import RunError
@@ -59,7 +59,7 @@ def build_index(site_dir: str | Path) -> Path:
         years.append({"year": y, "href": f"{y}/index.html", "title": title or f"Аналитическая справка {y}",
                       "summary": _meta(page, "report-summary")})
     page = _render("index.html.j2", years=years, title=SITE_TITLE, organization=organization or "Управление образования")
-    return write_bytes_atomic(site_dir / "index.html", page.encode("utf-8"))
+    return write_bytes_atomic(site_dir / "index.html", page.encode("utf-8"), owned=True)
 
 
 def _org(page: str) -> str:
@@ -79,23 +79,120 @@ def publishable_files(reports_dir: str | Path) -> list[Path]:
     return files
 
 
+MARKER = ".monitoring-site.json"  # written into OUT: what an earlier publication put there
+
+# folders a site is never published into: the system's own (and anything inside them) …
+_SYSTEM_TREES = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/boot", "/dev", "/proc", "/sys", "/run")
+# … and folders that hold others' files (themselves only: /var/www/site is fine)
+_SYSTEM_FOLDERS = ("/", "/var", "/opt", "/srv", "/home", "/root", "/tmp", "/mnt", "/media")
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _refuse(out: Path, why: str, hint: str) -> RunError:
+    return RunError(f"Публикация в папку «{out}» отклонена: {why}", hint)
+
+
+def _check_out(out: Path, root: Path) -> list[str]:
+    """Refuse a publication folder that is not safe to write into; return the files of its
+    earlier publication (empty for a new or empty folder)."""
+    hint = "Укажите в --out отдельную папку для сайта: новую, пустую или прежнюю папку публикации."
+    if out.is_symlink():
+        raise _refuse(out, "это символическая ссылка", hint)
+    real = out.resolve()
+    home = Path.home().resolve()
+    if (str(real) in _SYSTEM_FOLDERS or real == home
+            or any(real == Path(t) or Path(t) in real.parents for t in _SYSTEM_TREES)):
+        raise _refuse(out, "это системная или домашняя папка", hint)
+    if real == _PROJECT_ROOT or real in _PROJECT_ROOT.parents:
+        raise _refuse(out, "это папка проекта или папка, в которой он лежит", hint)
+    if real == root or root in real.parents or real in root.parents:
+        raise _refuse(out, f"она находится внутри папки отчётов «{root}», совпадает с ней или содержит её",
+                      "Укажите в --out папку вне reports/.")
+    if out.exists() and not out.is_dir():
+        raise _refuse(out, "это не папка", hint)
+    if not out.is_dir() or not any(out.iterdir()):
+        return []
+    earlier = _earlier_publication(out / MARKER)
+    if earlier is None:
+        raise _refuse(out, f"папка не пуста и не является прежней публикацией сайта (нет файла {MARKER})", hint)
+    return earlier
+
+
+def _earlier_publication(marker: Path) -> list[str] | None:
+    """The files an earlier publication listed in its marker; None when there is none."""
+    import json
+
+    if marker.is_symlink() or not marker.is_file():
+        return None
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("site") != SITE_TITLE or not isinstance(data.get("files"), list):
+        return None
+    return [f for f in data["files"] if isinstance(f, str)]
+
+
+def _inside(out: Path, rel: str) -> Path | None:
+    """out/rel when rel is a plain relative path whose every existing folder under out is a
+    real folder (no symbolic link, no «..»); else None."""
+    parts = Path(rel).parts
+    if not parts or Path(rel).is_absolute() or any(p in ("..", ".", "") for p in parts):
+        return None
+    here = out
+    for part in parts[:-1]:
+        here = here / part
+        if here.is_symlink() or (here.exists() and not here.is_dir()):
+            return None
+    return out / rel
+
+
 def publish(reports_dir: str | Path, out_dir: str | Path) -> int:
     """Copy exactly the publishable files of reports_dir into out_dir (same layout); return
-    how many were copied. The site index is (re)built first so it lists every year."""
+    how many were copied. The site index is (re)built first so it lists every year. Refuses
+    system, home and project folders and a non-empty folder that is not an earlier
+    publication (MARKER); removes the files of the earlier publication that are no longer
+    part of the site, and nothing else; follows no symbolic link, writes nothing outside
+    out_dir."""
+    import json
+
     root = Path(reports_dir).resolve()
-    out = Path(out_dir).resolve()
+    out = Path(os.path.abspath(out_dir))
     if not built_years(root):
         raise RunError(
             f"В папке «{root}» нет построенных отчётов (<год>/index.html)",
             "Сначала выполните год: python -m pipeline run --params params/<год>.yaml.",
         )
-    if out == root or root in out.parents:
-        raise RunError(f"Папка публикации «{out}» находится внутри папки отчётов «{root}»",
-                            "Укажите в --out папку вне reports/.")
+    earlier = _check_out(out, root)
     build_index(root)
-    files = publishable_files(root)
+    files = [rel.as_posix() for rel in publishable_files(root)]
+    links = [rel for rel in files if (root / rel).is_symlink()]
+    if links:
+        raise RunError(f"В папке отчётов «{root}» файл сайта {links[0]} — символическая ссылка; публикация не выполнена",
+                       "Выполните год заново (python -m pipeline run), чтобы страницы были записаны как файлы.")
+    out.mkdir(parents=True, exist_ok=True)
     for rel in files:
-        target = out / rel
+        target = _inside(out, rel)
+        if target is None:
+            raise _refuse(out, f"путь {rel} в ней проходит через символическую ссылку или не папку",
+                          "Удалите ссылку или укажите другую папку в --out.")
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(root / rel, target)
+        write_bytes_atomic(target, (root / rel).read_bytes())  # replaces a link, never follows it
+    _remove_stale(out, earlier, set(files))
+    marker = {"site": SITE_TITLE, "files": files}
+    write_bytes_atomic(out / MARKER, json.dumps(marker, ensure_ascii=False, indent=1).encode("utf-8"))
     return len(files)
+
+
+def _remove_stale(out: Path, earlier: list[str], keep: set[str]) -> None:
+    """Remove the regular files of the earlier publication that are not in keep (and the
+    folders that leaves empty); nothing else."""
+    for rel in sorted(set(earlier) - keep):
+        path = _inside(out, rel)
+        if path is None or path.is_symlink() or not path.is_file():
+            continue
+        path.unlink()
+        folder = path.parent
+        while folder != out and folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent

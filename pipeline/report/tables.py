@@ -12,7 +12,7 @@ import pandas as pd
 from ..config.methodology import Methodology
 from ..core.contract import FOLLOWUP_STATUSES, LEVELS, PRIORITIES
 from ..core.levels import zone_of
-from ..core.privacy import is_small, shown
+from ..core.privacy import is_small, redact, shown, small_label
 from ..core.russian import fmt_pct
 from ..core.values import as_bool, num, text
 from .context import ReportContext
@@ -77,6 +77,29 @@ def _names(ctx: ReportContext) -> dict[str, str]:
     for c, n in zip(sc["school_code"].map(text), sc["school_name"].map(text)):
         names.setdefault(c, n)
     return names
+
+
+def personal_names(ctx: ReportContext) -> tuple[str, ...]:
+    """Names from the forms (the methodology's personal fields, every year of the history) that
+    no published page may show, longest first (built once per context)."""
+    key = "personal_names"
+    if key not in ctx.cache:
+        names: set[str] = set()
+        for hy in ctx.history:
+            if hy.data is None:
+                continue
+            prof = hy.data["profile.csv"]
+            for f in ctx.methodology.personal_fields:
+                if f in prof.columns:
+                    names.update(v.strip() for v in prof[f].map(text) if len(v.strip()) >= 4)
+        ctx.cache[key] = tuple(sorted(names, key=lambda n: (-len(n), n)))
+    return ctx.cache[key]
+
+
+def school_text(ctx: ReportContext, value: Any) -> str:
+    """A text a school supplied (a document's title, a link, a file name, a finding quoting
+    the form), as a published page may show it: personal names replaced by «[скрыто]»."""
+    return redact(text(value), personal_names(ctx))
 
 
 def indicator_names(m: Methodology) -> dict[str, str]:
@@ -156,6 +179,37 @@ def school_table(ctx: ReportContext) -> pd.DataFrame:
         cnt = recs[recs["priority"] == p].groupby("school_code")["recommendation_id"].count()
         sc[f"rec_{p}"] = sc["school_code"].map(cnt).fillna(0).astype(int)
     sc["page"] = sc["school_code"].map(school_page)
+    order = {c: i for i, c in enumerate(cluster_order(ctx))}
+    sc["_c"] = sc["cluster"].map(lambda c: order.get(text(c), 99))
+    sc = sc.sort_values(["_c", "rank_in_cluster", "school_code"], na_position="last", kind="mergesort")
+    return sc.drop(columns="_c").reset_index(drop=True)
+
+
+# what a published page may not show of a school whose staff is a small group: its total and
+# everything derived from it (the internal results.xlsx keeps them)
+HIDDEN_WITH_TOTAL = ("total_score", "activity_index", "rank_in_cluster", "prev_total", "delta")
+
+
+@_cached
+def published_school_table(ctx: ReportContext) -> pd.DataFrame:
+    """school_table as the published pages show it: for a school of fewer than min_group_size
+    teachers the total, level, zone, rank, change and activity index are blank (the level reads
+    «н/д (менее N)»), and the school comes after the ranked schools of its cluster."""
+    sc = school_table(ctx)
+    small = sc["small"].astype(bool) & sc["submitted"].astype(bool)
+    if not small.any():
+        return sc
+    for col in HIDDEN_WITH_TOTAL:
+        sc.loc[small, col] = float("nan")
+    sc.loc[small, "zone"] = ""
+    sc["level"] = sc["level"].astype(object)
+    sc.loc[small, "level"] = small_label(ctx.n_small)
+    # ranks among the shown schools only: a gap would tell where the hidden one stood
+    ranked = sc["rank_in_cluster"].notna()
+    ranks = sc["rank_in_cluster"]
+    sc.loc[ranked, "rank_in_cluster"] = [  # the stage's order, with the hidden schools left out
+        1 + int((ranks[ranked & (sc["cluster"] == cl)] < r).sum()) for cl, r in zip(sc.loc[ranked, "cluster"], ranks[ranked])]
+    sc["cluster_size"] = sc["cluster"].map(sc[ranked].groupby("cluster")["school_code"].count())
     order = {c: i for i, c in enumerate(cluster_order(ctx))}
     sc["_c"] = sc["cluster"].map(lambda c: order.get(text(c), 99))
     sc = sc.sort_values(["_c", "rank_in_cluster", "school_code"], na_position="last", kind="mergesort")
@@ -273,6 +327,23 @@ def target_school_matrix(ctx: ReportContext) -> pd.DataFrame:
     return ts.pivot_table(index="school_code", columns="target", values="status", aggfunc="first")
 
 
+def hidden_schools(ctx: ReportContext, data: Any) -> set[str]:
+    """The schools of a year's data (this or an earlier one) whose staff is a small group: the
+    published pages leave their totals and levels out of every count and mean."""
+    head = ctx.methodology.headcount
+    st = data["staff.csv"]
+    if not head or head not in st.columns:
+        return set()
+    return {text(c) for c, v in zip(st["school_code"], st[head]) if is_small(v, ctx.n_small)}
+
+
+def shown_scores(ctx: ReportContext, data: Any) -> pd.DataFrame:
+    """A year's scores.csv without the rows of its hidden schools."""
+    sc = data["scores.csv"]
+    hidden = hidden_schools(ctx, data)
+    return sc[~sc["school_code"].map(text).isin(hidden)] if hidden else sc
+
+
 def history_table(ctx: ReportContext) -> pd.DataFrame:
     """One row per year of the history: schools, forms, mean total, level counts, municipal
     targets met — or a note when the year has no data."""
@@ -280,10 +351,11 @@ def history_table(ctx: ReportContext) -> pd.DataFrame:
     for hy in ctx.history:
         row: dict[str, Any] = {"year": hy.year, "academic_year": hy.academic_year, "note": hy.note}
         if hy.data is not None:
-            sc = hy.data["scores.csv"]
+            sc = shown_scores(ctx, hy.data)
             tot = pd.to_numeric(sc["total_score"], errors="coerce")
             row.update(
-                schools=len(sc), submitted=int(sc["submitted"].sum()), mean_total=tot.mean(),
+                schools=len(hy.data["scores.csv"]), submitted=int(hy.data["scores.csv"]["submitted"].sum()),
+                mean_total=tot.mean(),
                 **{lv: int((sc["level"].map(text) == lv).sum()) for lv in LEVELS},
             )
             for cl in cluster_order(ctx):

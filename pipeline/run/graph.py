@@ -39,8 +39,9 @@ from . import manifest as mf
 from ..core.parallel import cores
 from ..core.errors import RunError
 from ..config.params import YearParams
+from .generation import Generation
 from .runner import (
-    STAGES, Progress, Stage, YearResult, load_state, prepare_to_run, run_stage, write_manifest, year_lock,
+    STAGES, Progress, Stage, YearResult, load_state, prepare_to_run, run_stage, write_manifest, writing, year_lock,
 )
 
 MANIFEST = "manifest"
@@ -113,8 +114,21 @@ class _Year:
     params: YearParams
     result: YearResult
     state: dict[str, Any]
+    generation: Generation
     rerun: bool = False
     started: float | None = None
+
+
+def _finish_year(y: _Year, stages: Sequence[Stage], notebooks_dir: Path, code: dict[str, Any] | None) -> None:
+    """A year whose stages are done: its manifest, the site index when its report ran (before
+    the commit: rebuilt on a rollback), then the commit of its new generation."""
+    y.result.manifest = write_manifest(y.params, stages, notebooks_dir, y.state, code, changed=bool(y.result.ran))
+    if any(s.publishes and s.name in y.result.ran for s in stages):
+        from ..report import site
+
+        site.build_index(y.params.site_dir)
+    y.generation.commit()
+    y.result.seconds = time.perf_counter() - (y.started or time.perf_counter())
 
 
 def run_years(
@@ -146,9 +160,10 @@ def run_years(
     reports_ran = threading.Event()
 
     with ExitStack() as stack:
+        stack.enter_context(writing())  # a lock, a staging folder or the site index not written
         for p in sorted(years, key=lambda p: p.year):
             stack.enter_context(year_lock(p))
-        run = {p.year: _Year(p, YearResult(p.year), load_state(p)) for p in years}
+        run = {p.year: _Year(p, YearResult(p.year), load_state(p), Generation(p)) for p in years}
         for y in run.values():
             y.state.setdefault("stages", {})
         if force or any(s.name not in y.state["stages"] for y in run.values() for s in stages):
@@ -159,21 +174,22 @@ def run_years(
                 if y.started is None:
                     y.started = time.perf_counter()
                 if task.stage == MANIFEST:
-                    y.result.manifest = write_manifest(y.params, stages, notebooks_dir, y.state, code,
-                                                       changed=bool(y.result.ran))
-                    y.result.seconds = time.perf_counter() - y.started
+                    _finish_year(y, stages, notebooks_dir, code)
                     if on_year_done is not None:
                         on_year_done(y.params, y.result)
                     return
                 stage = stage_of[task.stage]
                 ran = run_stage(y.params, stage, notebooks_dir, y.state, force=force, rerun=y.rerun, strict=strict,
-                                progress=progress, code_sha=code_sha, result=y.result, site_index=False)
+                                progress=progress, code_sha=code_sha, result=y.result, site_index=False,
+                                on_write=y.generation.begin)
                 y.rerun = y.rerun or ran
                 if ran and stage.publishes:
                     reports_ran.set()
 
             _drive(graph, execute, jobs, errors, blocked)
         finally:
+            for y in run.values():  # a year not committed (failed, blocked, interrupted) keeps its previous one
+                y.generation.rollback()
             for p in years:  # partial files of a failed stage are not kept (its executed notebook is)
                 for root in mf.ROOTS:
                     shutil.rmtree(Path(getattr(p, root)) / ".staging", ignore_errors=True)
@@ -191,7 +207,8 @@ def run_years(
             if task.stage != MANIFEST:
                 progress.line(f"{task.year} · {_title(task, stage_of)} … не выполнен: сначала должен выполниться "
                               f"этап {cause.year} · {_title(cause, stage_of)}", always=True)
-        raise errors[first]
+        with writing():  # a stage's output not written: told as such
+            raise errors[first]
     return [run[y].result for y in sorted(by_year)]
 
 

@@ -9,14 +9,15 @@ A year runs its stages in order. Each stage
   hashes. Once a stage runs, every stage after it runs too;
 - otherwise runs its notebook (kernel python3, cwd notebooks/) with `params_file` and an
   `output_dir` staging folder; only when the notebook succeeded and wrote every file of the
-  data contract are the files moved into place, so a failed or interrupted run leaves the
-  previous outputs intact;
+  data contract are the files moved into place;
 - leaves its executed notebook, made deterministic, and its HTML in `reports/<year>/audit/`
   (a failed one as `<name>.failed.ipynb`: the executed notebook is the error report).
 The report stage also writes the year's published `index.html`, and the site index
-`reports/index.html` is rebuilt.
+`reports/index.html` is rebuilt. The year's outputs (processed, state, reports, manifest)
+switch from the previous generation to the new one at a single point, after the manifest
+(run/generation.py): a run that fails, is interrupted or killed leaves the previous one.
 
-Two runs of the same year never overlap: `processed_dir/.lock` holds the running pid.
+Two runs never write the same folder at once: `processed_dir/.lock` and `reports_dir/.lock` hold the running pid and parameter file (run/lock.py).
 `verify` re-runs a year in a temporary folder and compares with `reports/<year>/manifest.json`.
 """
 
@@ -39,13 +40,16 @@ import threading
 import time
 
 
+from contextlib import contextmanager
+
+
 from dataclasses import dataclass, field
 
 
 from pathlib import Path
 
 
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 
 from . import kernels
@@ -57,12 +61,13 @@ from . import manifest as mf
 from ..config.params import YearParams, load_params
 
 
-from ..core.errors import PipelineError, StageFailedError, StrictModeError
+from ..core.errors import PipelineError, StageFailedError, StrictModeError, WriteError
 
 
 from ..io.storage import sha256_file, write_bytes_atomic
 
 
+from .generation import Generation
 from .lock import year_lock
 
 
@@ -91,6 +96,16 @@ def _notebook_display(path: Path) -> str:
         return path.name
 
 
+@contextmanager
+def writing() -> Iterator[None]:
+    """An OSError of a write (disk full, permission denied) becomes a WriteError naming the
+    path, told in Russian (exit 2), not an unexpected error."""
+    try:
+        yield
+    except OSError as exc:
+        raise WriteError(exc) from None
+
+
 def _fresh_dir(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
@@ -117,6 +132,20 @@ def _keep_executed(params: YearParams, stage: Stage, executed: Path, notebooks_d
     write_bytes_atomic(html_path, to_html(nb, title).encode("utf-8"))
     executed.unlink(missing_ok=True)
     return nb_path
+
+
+def _keep_failed(params: YearParams, stage: Stage, executed: Path, notebooks_dir: Path, source: Path) -> Path:
+    """The failed notebook kept for the auditor, or the stage's source when what was written
+    is not a notebook (cut short by a full disk): never a second error."""
+    if not executed.is_file():
+        return source
+    try:
+        return _keep_executed(params, stage, executed, notebooks_dir, failed=True)
+    except OSError:
+        raise
+    except Exception:  # noqa: BLE001 - a half-written notebook is not kept
+        executed.unlink(missing_ok=True)
+        return source
 
 
 def _short(text: str, limit: int = 300) -> str:
@@ -166,8 +195,11 @@ def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path, *, site
         kept = _keep_executed(params, stage, executed, notebooks_dir, failed=True)
         cell = exc.exec_count if exc.exec_count is not None else exc.cell_index
         raise StageFailedError(label, _shown(kept), cell=cell, ename=exc.ename, evalue=_short(exc.evalue)) from None
+    except OSError as exc:  # papermill could not write the executed notebook (disk full, …)
+        executed.unlink(missing_ok=True)
+        raise WriteError(exc, str(executed)) from None
     except Exception as exc:  # the kernel died, the notebook is not valid JSON, …
-        kept = _keep_executed(params, stage, executed, notebooks_dir, failed=True) if executed.is_file() else source
+        kept = _keep_failed(params, stage, executed, notebooks_dir, source)
         raise StageFailedError(label, _shown(kept), ename=type(exc).__name__, evalue=_short(exc)) from None
 
     missing = [name for name in stage.outputs if not (staging / name).is_file()]
@@ -235,10 +267,14 @@ def run_year(
     result = YearResult(params.year)
     started = time.perf_counter()
     code_sha = mf.source_sha256()
-    with year_lock(params):
+    with writing(), year_lock(params):
+        generation = Generation(params)
         try:
             _run_stages(params, stages, notebooks_dir, force=force, strict=strict, progress=progress,
-                        code=code, code_sha=code_sha, result=result)
+                        code=code, code_sha=code_sha, result=result, generation=generation)
+        except BaseException:  # failed or interrupted: the previous generation stays the year's
+            generation.rollback()
+            raise
         finally:  # partial files of a failed stage are not kept (its executed notebook is)
             for root in mf.ROOTS:
                 shutil.rmtree(Path(getattr(params, root)) / STAGING, ignore_errors=True)
@@ -257,15 +293,23 @@ def _run_stages(
     code: dict[str, Any] | None,
     code_sha: str,
     result: YearResult,
+    generation: Generation,
 ) -> None:
-    """Each stage in order: skip it if unchanged, else run it; then write the manifest."""
+    """Each stage in order: skip it if unchanged, else run it; then write the manifest and
+    the site index, and commit the generation."""
     state = load_state(params)
     state.setdefault("stages", {})
     rerun = False
     for stage in stages:
         rerun = run_stage(params, stage, notebooks_dir, state, force=force, rerun=rerun, strict=strict,
-                          progress=progress, code_sha=code_sha, result=result) or rerun
+                          progress=progress, code_sha=code_sha, result=result, site_index=False,
+                          on_write=generation.begin) or rerun
     result.manifest = write_manifest(params, stages, notebooks_dir, state, code, changed=bool(result.ran))
+    if any(s.publishes and s.name in result.ran for s in stages):
+        from ..report import site
+
+        site.build_index(params.site_dir)  # reports/index.html lists every built year (rebuilt on a rollback)
+    generation.commit()
 
 
 _PREPARED = threading.Event()
@@ -303,6 +347,7 @@ def run_stage(
     code_sha: str,
     result: YearResult,
     site_index: bool = True,
+    on_write: Any = None,
 ) -> bool:
     """Skip the stage if nothing it depends on changed (and no earlier stage of the year ran:
     `rerun`), else run it and record it in the year's state. True when it ran."""
@@ -322,6 +367,8 @@ def run_stage(
             why = _why_run(prev, inputs, params)
         if why:
             prepare_to_run()
+            if on_write is not None:  # the first write of the run: the previous generation is kept aside
+                on_write()
             t0 = time.perf_counter()
             written = execute_stage(params, stage, notebooks_dir, site_index=site_index)
             for key in (prev or {}).get("outputs", {}):

@@ -10,13 +10,13 @@ from ...core.values import text
 from ..context import ReportContext
 from ..html import bar_cell, figure, h, note, para, section, sub, table, trend_chip, zone_chip
 from ..labels import TARGET_STATUS_LABEL, TARGET_STATUS_MARK
-from ..tables import cluster_order, cluster_profile, deficits, history_table, municipal_targets, position_matrix, school_table, target_school_matrix
+from ..tables import cluster_order, cluster_profile, deficits, history_table, municipal_targets, position_matrix, published_school_table, target_school_matrix
 
 
 def distribution_html(ctx: ReportContext) -> Markup:
     from .. import charts
 
-    st = school_table(ctx)
+    st = published_school_table(ctx)
     sub_ = st[st["submitted"] & st["total_score"].notna()]
     if sub_.empty:
         return sub("Распределение итоговых баллов", para("Нет ОО с рассчитанным итоговым баллом."), anchor="distribution")
@@ -42,7 +42,7 @@ def total_rule(ctx: ReportContext) -> str:
 def ranking_html(ctx: ReportContext) -> Markup:
     """Clusters and ranking: one table per cluster with zone, bar and trend mark; the checklist
     and activity-index columns only where the methodology has them."""
-    st = school_table(ctx)
+    st = published_school_table(ctx)
     p, m = ctx.params, ctx.methodology
     thr = p.report.trend_threshold
     small = small_label(ctx.n_small)
@@ -82,7 +82,7 @@ def heatmap_html(ctx: ReportContext) -> Markup:
     pos = position_matrix(ctx)
     if pos.empty:
         return sub("Карта дефицитов", para("Нет данных самооценки."), anchor="heatmap")
-    st = school_table(ctx)
+    st = published_school_table(ctx)
     uri, height = charts.heatmap_chart(pos, st, ctx.methodology)
     d = deficits(ctx)
     rows = [[r.position, r.short, r.criterion, r.n, r.zero, r.unconfirmed, fmt_pct(r.share_below, 0)]
@@ -137,7 +137,7 @@ def targets_html(ctx: ReportContext) -> Markup:
     # school matrix
     mat = target_school_matrix(ctx)
     if not mat.empty:
-        st = school_table(ctx)
+        st = published_school_table(ctx)
         codes = [t.code for t in ctx.methodology.targets if t.code in mat.columns]
         head = ["ОО", *codes, "Достигнуто"]
         mrows = []

@@ -13,12 +13,12 @@ from ...form.fields import layout
 from ..context import ReportContext
 from ..html import h, para, section, sub, table
 from ..labels import ZONE_CLASS
-from ..tables import _shared, school_table
+from ..tables import _shared, published_school_table
 
 
 def schools_html(ctx: ReportContext) -> str:
     """The list of school pages."""
-    st = _shared(ctx, school_table).sort_values("school_code")
+    st = _shared(ctx, published_school_table).sort_values("school_code")
     chips: dict[tuple[str, str], Markup] = {}  # a chip is one of a few: made once each
     items = []
     for code, name, page, zone, level, submitted, small in zip(

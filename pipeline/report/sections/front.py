@@ -14,7 +14,7 @@ from ...form.fields import layout
 from ..context import ReportContext
 from ..html import h, para, section, sub, table
 from ..labels import ZONE_CLASS
-from ..tables import deficits, municipal_targets, participation, school_table
+from ..tables import deficits, municipal_targets, participation, published_school_table, shown_scores
 
 
 # The management cycle the report follows (federal guidance on municipal quality mechanisms):
@@ -36,7 +36,7 @@ def summary_line(ctx: ReportContext) -> str:
     """One line for the site index: the order, participation, mean score and levels."""
     hd = ctx.params.header
     part = participation(ctx)
-    st = school_table(ctx)
+    st = published_school_table(ctx)
     sub_ = st[st["submitted"]]
     levels = {lv: int((sub_["level"].map(text) == lv).sum()) for lv in LEVELS}
     return (f"Приказ {hd.order_number} от {hd.order_date:%d.%m.%Y} · формы представили {part['schools_submitted']} из "
@@ -75,7 +75,7 @@ def summary_html(ctx: ReportContext) -> str:
     """Key figures and the main findings in plain Russian."""
     p = ctx.params
     part = participation(ctx)
-    st = school_table(ctx)
+    st = published_school_table(ctx)
     sub_ = st[st["submitted"]]
     mean_total = sub_["total_score"].mean()
     levels = {lv: int((sub_["level"].map(text) == lv).sum()) for lv in LEVELS}
@@ -114,7 +114,7 @@ def summary_html(ctx: ReportContext) -> str:
                         f"низкий (зона риска) — {levels['низкий']} ОО.")
     prev = ctx.previous
     if prev is not None:
-        pt = pd.to_numeric(prev["scores.csv"]["total_score"], errors="coerce").mean()
+        pt = pd.to_numeric(shown_scores(ctx, prev)["total_score"], errors="coerce").mean()
         if not math.isnan(pt) and not math.isnan(mean_total):
             mark, _, words = trend(mean_total - pt, p.report.trend_threshold)
             findings.append(f"По сравнению с {prev.year} годом средний балл: {fmt_num(pt)} → {fmt_num(mean_total)} "

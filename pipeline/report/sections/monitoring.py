@@ -8,7 +8,7 @@ from ...core.values import text
 from ..context import ReportContext
 from ..html import h, para, section, sub, table
 from ..labels import SEVERITY_LABEL, rule_name
-from ..tables import _names, participation
+from ..tables import _names, participation, school_text
 
 
 def monitoring_html(ctx: ReportContext) -> str:
@@ -27,11 +27,12 @@ def monitoring_html(ctx: ReportContext) -> str:
                          para(f"Охват мониторингом: {fmt_pct(part['rate'])} ОО реестра.")]
     if len(part["rejected_files"]):
         blocks.append(sub("Отклонённые файлы", table(
-            ["Файл", "Причина"], [[text(r.file), text(r.reason)] for r in part["rejected_files"].itertuples()])))
+            ["Файл", "Причина"], [[school_text(ctx, r.file), school_text(ctx, r.reason)] for r in part["rejected_files"].itertuples()])))
     if len(part["superseded_files"]):
         blocks.append(sub("Заменённые файлы", table(
             ["Файл", "ОО", "Дата заполнения", "Причина"],
-            [[text(r.file), names.get(text(r.school_code), text(r.school_code)), text(r.filled_date), text(r.reason)]
+            [[school_text(ctx, r.file), names.get(text(r.school_code), text(r.school_code)), school_text(ctx, r.filled_date),
+              school_text(ctx, r.reason)]
              for r in part["superseded_files"].itertuples()])))
     if len(part["missing_schools"]):
         blocks.append(sub("ОО, не представившие форму", h("ul", Markup("").join(

@@ -60,12 +60,13 @@ def fingerprint(path: Path) -> str:
 
 def digest(root: Path) -> dict[str, str]:
     """name relative to root → fingerprint, for data/processed/**.csv and the published
-    reports (pages and results.xlsx); audit notebooks and manifests (code revision, package
-    versions) are left out."""
+    reports (pages and results.xlsx) of the embedded sample; audit notebooks, manifests (code
+    revision, package versions), collection files and the example municipalities are left out."""
     root = Path(root)
-    files = sorted((root / "data" / "processed").rglob("*.csv"))
-    reports = root / "reports"
-    files += sorted(p for p in reports.rglob("*") if p.suffix in (".html", ".xlsx") and not {"audit", "collection"} & set(p.relative_to(reports).parts))
+    processed, reports = root / "data" / "processed", root / "reports"
+    files = sorted(p for p in processed.rglob("*.csv") if "examples" not in p.relative_to(processed).parts)
+    files += sorted(p for p in reports.rglob("*") if p.suffix in (".html", ".xlsx")
+                    and not {"audit", "collection", "examples"} & set(p.relative_to(reports).parts))
     return {p.relative_to(root).as_posix(): fingerprint(p) for p in files}
 
 

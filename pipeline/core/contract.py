@@ -7,6 +7,8 @@ Tests check every output against this table, so the contract is enforced, not ju
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 # Status of a raw file (files.csv).
 FILE_STATUSES = ("accepted", "rejected", "superseded", "registry")
 
@@ -77,9 +79,50 @@ DECISION_KINDS = {
 # so last year's result and this year's are not compared
 FOLLOWUP_STATUSES = ("устранён", "улучшение", "без изменений", "ухудшение", "нет данных", "методика изменилась")
 
-STAGES: tuple[str, ...] = ("ingest", "clean", "score", "recommendations", "report")
 
 
 def columns(stage: str, name: str) -> tuple[str, ...]:
     """The required leading columns of one output file."""
     return OUTPUTS[stage][name]
+
+
+# --------------------------------------------------------------------------- the stages
+
+
+ALL_YEARS = -1   # Stage.history: every earlier year
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of a year, declared as data: its notebook, what it reads, where it writes. The
+    runner, the year graph, incremental runs, the manifest and verify all take it from here."""
+
+    name: str                       # a key of OUTPUTS (or a stage writing only `writes`)
+    notebook: str                   # file in notebooks/
+    title: str                      # what people read in the progress and the errors
+    reads: tuple[str, ...] = ()     # earlier stages of the year whose outputs it reads
+    raw: bool = False               # reads the year's raw folder
+    history: int = 0                # earlier years it reads: 1 = previous year, ALL_YEARS = all
+    target: str = "processed_dir"   # where its outputs go
+    publishes: bool = False         # it writes the year's published index.html (the site index is rebuilt)
+    writes: tuple[str, ...] = ()    # files it must write besides the data contract's tables
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """Files the stage must write (the data contract); it may write more."""
+        return tuple(OUTPUTS.get(self.name, {})) + self.writes
+
+
+STAGE_TABLE: tuple[Stage, ...] = (
+    Stage("ingest", "01_ingest.ipynb", "загрузка", raw=True),
+    Stage("clean", "02_clean.ipynb", "очистка", reads=("ingest",)),
+    Stage("score", "03_score.ipynb", "оценка", reads=("ingest", "clean")),
+    Stage("recommendations", "04_recommendations.ipynb", "рекомендации",
+          reads=("ingest", "clean", "score"), history=1),
+    Stage("report", "05_report.ipynb", "отчёт",
+          reads=("ingest", "clean", "score", "recommendations"), history=ALL_YEARS, target="reports_dir",
+          publishes=True, writes=("index.html", "results.xlsx")),
+)
+
+# the stages' names in order (the command line's --until)
+STAGES: tuple[str, ...] = tuple(s.name for s in STAGE_TABLE)

@@ -45,7 +45,7 @@ KEY_PACKAGES = (
     "openpyxl", "python-calamine", "pydantic", "pyyaml", "tqdm",
 )
 ROOTS = ("processed_dir", "reports_dir")
-ALL_YEARS = -1
+from ..core.contract import ALL_YEARS  # noqa: E402  (Stage.history: every earlier year)
 # Report files whose text may mention the run's folders; compared after normalisation.
 TEXT_SUFFIXES = {".ipynb", ".html", ".htm", ".json", ".md", ".txt", ".svg", ".css", ".js", ".csv", ".xml"}
 _ADDRESS = re.compile(rb"0x[0-9a-fA-F]{6,16}")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 
 from . import manifest as mf
-from ..core.contract import OUTPUTS
+from ..core.contract import STAGE_TABLE as STAGES, Stage
 from ..core.errors import RunError
 from .progress import _shown
 
@@ -39,39 +38,8 @@ KERNEL_ARGUMENTS = [
 ]
 
 
+# The stages themselves are declared with the data contract (pipeline/core/contract.py).
 ALL_YEARS = mf.ALL_YEARS
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One step of a year, declared as data."""
-
-    name: str                       # the contract's name (pipeline/contract.py)
-    notebook: str                   # file in notebooks/
-    title: str                      # what people read in the progress and the errors
-    reads: tuple[str, ...] = ()     # earlier stages of the year whose outputs it reads
-    raw: bool = False               # reads the year's raw folder
-    history: int = 0                # earlier years it reads: 1 = previous year, ALL_YEARS = all
-    target: str = "processed_dir"   # where its outputs go
-    publishes: bool = False         # it writes the year's published index.html (the site index is rebuilt)
-    writes: tuple[str, ...] = ()    # files it must write besides the data contract's tables
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        """Files the stage must write (the data contract); it may write more."""
-        return tuple(OUTPUTS.get(self.name, {})) + self.writes
-
-
-STAGES: tuple[Stage, ...] = (
-    Stage("ingest", "01_ingest.ipynb", "загрузка", raw=True),
-    Stage("clean", "02_clean.ipynb", "очистка", reads=("ingest",)),
-    Stage("score", "03_score.ipynb", "оценка", reads=("ingest", "clean")),
-    Stage("recommendations", "04_recommendations.ipynb", "рекомендации",
-          reads=("ingest", "clean", "score"), history=1),
-    Stage("report", "05_report.ipynb", "отчёт",
-          reads=("ingest", "clean", "score", "recommendations"), history=ALL_YEARS, target="reports_dir",
-          publishes=True, writes=("index.html", "results.xlsx")),
-)
 
 
 STAGE_NAMES = tuple(s.name for s in STAGES)

@@ -163,6 +163,11 @@ def test_status_and_reminders_opened_in_libreoffice_run_no_formula(tmp_path, mak
     assert {"=1+1.xlsx", "-2.xlsx"} <= set(status["file"])
     reminders = csvtext.unprotect_frame(pd.read_csv(folder / "reminders.csv", dtype=str, keep_default_na=False))
     assert set(reminders["school_code"]) >= {"0108", "0201"}
+    # status.xlsx, the same table for people: every text a text, none a formula
+    book = load_workbook(folder / "status.xlsx")
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    assert {'=HYPERLINK("http://x","y")', "+7 (999) 123-45-67", "-2", "=1+1.xlsx"} <= {c.value for c in cells}
     for name, target in (("status.csv", status), ("reminders.csv", reminders)):
         rows = _opened_in_libreoffice(folder / name, tmp_path / name)
         assert [str(c) for c in rows[0]] == list(target.columns)

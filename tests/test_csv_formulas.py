@@ -175,3 +175,22 @@ def test_status_and_reminders_opened_in_libreoffice_run_no_formula(tmp_path, mak
             for shown, text in zip(shown_row, row):
                 if text[:1] in csvtext.TRIGGERS:
                     assert _shown_as_text(shown, text), (name, text, shown)
+
+
+def test_prefilled_forms_hold_the_registry_texts_as_text(tmp_path, make_params):
+    """A form prefilled from the registry (`python -m pipeline forms`) is opened by a school:
+    a registry name «=HYPERLINK(…)» is a text cell there, not a formula, and is read back as
+    the name."""
+    from pipeline.form import reader as form_reader
+    from pipeline.form import template as form_template
+
+    m = load_methodology(ROOT / "methodology" / "default.yaml")
+    raw = raw_folder(tmp_path / "raw", {}, registry=REGISTRY)
+    params = load_params(make_params(raw_dir=raw))
+    paths = form_template.write_template(params, tmp_path / "forms", prefilled=True)
+    assert len(paths) == 4
+    for path in paths[1:]:
+        book = load_workbook(path)
+        assert [c.coordinate for ws in book.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"] == []
+    names = {form_reader.read_form(p, m).text("info.school_name") for p in paths[1:]}
+    assert names == {'=HYPERLINK("http://x","y")', "+7 (999) 123-45-67", "-2"}

@@ -7,10 +7,10 @@ clean → score → recommendations as functions and through the report stage's 
 (school pages, results.xlsx, the index.html export); the slow test runs the real command line
 and checks every HTML it leaves, the auditor's notebooks included.
 
-Processed CSV files keep the text exactly as the school wrote it: they are the machine data of
-the contract (byte-deterministic, checksummed in the manifest), not a document to open in Excel
-— neutralising there would change the data (a phone number «+7 …», a value «-1»). Everything
-meant for people (HTML, results.xlsx) neutralises.
+Processed CSV files carry the text exactly as the school wrote it, a text that a spreadsheet
+would take for a formula with a leading apostrophe (pipeline/core/csvtext.py) that the
+pipeline's readers take off: opened in LibreOffice they run no formula either. Everything meant
+for people (HTML, results.xlsx) neutralises.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ import corpus
 
 from pipeline.config.methodology import load_methodology
 from pipeline.config.params import load_params
+from pipeline.core.csvtext import unprotect_frame
+from pipeline.io.storage import read_table
 from pipeline.report import context as report_context
 from pipeline.report import excel
 from pipeline.report import pages as report_pages
@@ -263,16 +265,21 @@ def test_results_xlsx_opened_in_libreoffice_runs_no_formula(year, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed on this machine")
-def test_no_csv_is_published_for_people_and_processed_csvs_stay_exact(year, tmp_path):
-    """The decision (README, «Reliability: input files»): processed CSVs are machine data, kept
-    exactly; nothing published for people is a CSV. Opening a processed CSV in a spreadsheet
-    does evaluate a school's «=1+1» (shown here, which is why people are sent to results.xlsx)."""
+def test_no_csv_is_published_and_processed_csvs_open_without_formulas(year, tmp_path):
+    """The decision (README, «Reliability: input files»): nothing published for people is a
+    CSV; a processed CSV opened in a spreadsheet runs no formula (its formula-like texts carry a
+    leading apostrophe), and the pipeline reads back exactly what the school wrote."""
     params, _ = year
     assert sorted(params.reports_dir.rglob("*.csv")) == [] and sorted(params.site_dir.rglob("*.csv")) == []
-    opened = load_workbook(_libreoffice_resave(params.processed_dir / "profile.csv", tmp_path)).active
-    assert any(c.data_type == "f" for row in opened.iter_rows() for c in row)  # the danger the decision avoids
-    profile = pd.read_csv(params.processed_dir / "profile.csv", dtype=str, keep_default_na=False)
-    assert RESPONSIBLE in set(profile["responsible"])  # exactly as the school wrote it
+    for name in ("profile.csv", "checklist.csv", "forms.csv"):
+        opened = load_workbook(_libreoffice_resave(params.processed_dir / name, tmp_path / name)).active
+        assert [c.coordinate for row in opened.iter_rows() for c in row if c.data_type == "f"] == [], name
+    raw = pd.read_csv(params.processed_dir / "profile.csv", dtype=str, keep_default_na=False)
+    assert "'" + RESPONSIBLE in set(raw["responsible"])  # what another tool reading the file sees
+    assert RESPONSIBLE in set(unprotect_frame(raw)["responsible"])
+    assert RESPONSIBLE in set(read_table(params.processed_dir, "profile.csv")["responsible"])  # exactly as written
+    documents = set(read_table(params.processed_dir, "checklist.csv")["document"])
+    assert {FORMULAS[0], FORMULAS[1], FORMULAS[2], FORMULAS[3], FORMULAS[4]} <= documents
 
 
 @pytest.mark.slow
@@ -299,5 +306,5 @@ def test_cli_run_on_hostile_forms(tmp_path):
     for page in audit:
         assert markup_problems(page.read_text(encoding="utf-8"), published=False) == [], page
     assert excel_problems(params.reports_dir / "results.xlsx") == []
-    ck = pd.read_csv(params.processed_dir / "checklist.csv", dtype=str, keep_default_na=False)
+    ck = unprotect_frame(pd.read_csv(params.processed_dir / "checklist.csv", dtype=str, keep_default_na=False))
     assert SCRIPT in set(ck["document"]) and FORMULAS[0] in set(ck["document"])

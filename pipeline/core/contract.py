@@ -3,6 +3,13 @@
 Stages must write at least these columns, in this order first (extra columns may follow;
 profile.csv and staff.csv continue with the fields the methodology declares).
 Tests check every output against this table, so the contract is enforced, not just described.
+
+Text cells: a text cell (or column name) of any CSV file the pipeline writes that starts with
+`=`, `+`, `-`, `@`, a tab, a carriage return or an apostrophe is written with one more leading
+apostrophe (a spreadsheet opening the file shows it as text instead of running a formula);
+numbers of numeric columns are written as they are. The pipeline's readers remove exactly one
+leading apostrophe, and so must any other tool reading these files: the rule and its inverse
+are pipeline/core/csvtext.py (`protect`, `unprotect`, `unprotect_frame`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The canonical CSV form of a processed table, written fast: exactly the bytes of pandas'
-`df.to_csv(index=False, lineterminator="\\n")` (the plain twin), several times sooner for the
-text, integer and boolean tables that make up most of a year (forms.csv: 150 MB at 10,000
-schools), in forked parts from PARALLEL_CSV_ROWS rows on."""
+`protect_frame(df).to_csv(index=False, lineterminator="\\n")` (the plain twin: `plain_csv`;
+text cells that a spreadsheet would take for a formula get a leading apostrophe,
+pipeline/core/csvtext.py), several times sooner for the text, integer and boolean tables that
+make up most of a year (forms.csv: 150 MB at 10,000 schools), in forked parts from
+PARALLEL_CSV_ROWS rows on."""
 
 from __future__ import annotations
 
@@ -18,10 +20,48 @@ from typing import IO, Any, Iterator
 import numpy as np
 import pandas as pd
 
+from ..core.csvtext import protect, protect_frame, protect_texts
 from ..core.parallel import can_fork, cores, fork_imap, shared
+
+
+def plain_csv(df: pd.DataFrame) -> bytes:
+    """The canonical CSV form of a table, written by pandas (write_csv's plain twin): text
+    cells and column names protected (csvtext.protect_frame), UTF-8, '\\n' line ends, no index."""
+    df = protect_frame(df)
+    sentinel = _cr_sentinel(df) if isinstance(df, pd.DataFrame) else None
+    if sentinel is None:
+        return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    # a text holding a carriage return is quoted (the csv module does not quote it, and a
+    # spreadsheet, like pandas' reader, would end the row there and read the rest of the
+    # text as a new row: «'\r=1+1» would become a formula). pandas quotes it once the CR is a
+    # line break followed by a character no text holds; that pair is then made a CR again.
+    marked = df.copy()
+    marked.columns = [c.replace("\r", sentinel) if isinstance(c, str) else c for c in df.columns]
+    for i in range(df.shape[1]):
+        col = df.iloc[:, i]
+        if _protected(col):
+            values = [v.replace("\r", sentinel) if isinstance(v, str) else v for v in col.to_numpy(dtype=object)]
+            marked.isetitem(i, pd.Series(values, index=col.index, dtype=col.dtype))
+    return marked.to_csv(index=False, lineterminator="\n").replace(sentinel, "\r").encode("utf-8")
+
+
+def _cr_sentinel(df: pd.DataFrame) -> str | None:
+    """None if no text cell or column name holds a carriage return; else a line break and a
+    private-use character that none of them holds."""
+    texts = [c for c in df.columns if isinstance(c, str)]
+    for i in range(df.shape[1]):
+        col = df.iloc[:, i]
+        if _protected(col):
+            texts += [v for v in col.to_numpy(dtype=object) if isinstance(v, str)]
+    joined = "\x00".join(texts)
+    if "\r" not in joined:
+        return None
+    return "\n" + next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in joined)
+
 def write_csv(fh: IO[bytes], df: pd.DataFrame, scratch: str | Path | None = None) -> None:
-    """Write the canonical CSV form of a table to a binary file: exactly the bytes of pandas'
-    `df.to_csv(index=False, lineterminator="\\n")` in UTF-8.
+    """Write the canonical CSV form of a table to a binary file: exactly the bytes of
+    `plain_csv(df)` (pandas' CSV of the table with its text cells protected: a text starting
+    with =, +, -, @, a tab, a carriage return or an apostrophe gets a leading apostrophe).
 
     A table of text, integer and boolean columns (forms.csv: about 150 MB at 10,000 schools)
     is written here several times faster than pandas writes it: each column's cells become
@@ -33,9 +73,9 @@ def write_csv(fh: IO[bytes], df: pd.DataFrame, scratch: str | Path | None = None
     `scratch`: a folder on fh's file system (fh a real file) where those processes write their
     parts, which are then copied into fh by the kernel, not sent back through pipes."""
     if not _csv_writable(df):
-        fh.write(df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        fh.write(plain_csv(df))
         return
-    fh.write((",".join(_csv_quoted([str(c) for c in df.columns])) + "\n").encode("utf-8"))
+    fh.write((",".join(_csv_quoted([protect(str(c)) for c in df.columns])) + "\n").encode("utf-8"))
     workers = _csv_workers(len(df))
     if workers > 1 and scratch is not None:
         fh.flush()
@@ -152,13 +192,16 @@ def _csv_field(text: str) -> str:
     return buf.getvalue()[:-2]  # the field, without the empty second one and the line end
 
 
+# a carriage return is quoted too (Python 3.11's csv module does not, with '\\n' line ends):
+# see plain_csv
 _CSV_SPECIALS = _csv_specials()
+_CSV_SPECIALS_CR = _CSV_SPECIALS + ("" if "\r" in _CSV_SPECIALS else "\r")
 
 
-_CSV_SPECIAL = re.compile("[" + re.escape(_CSV_SPECIALS) + "]")
+_CSV_SPECIAL = re.compile("[" + re.escape(_CSV_SPECIALS_CR) + "]")
 
 
-_CSV_SEPARATOR = next(chr(i) for i in range(1, 32) if chr(i) not in _CSV_SPECIALS)
+_CSV_SEPARATOR = next(chr(i) for i in range(1, 32) if chr(i) not in _CSV_SPECIALS_CR)
 
 
 # the csv module quotes a field that holds a special character as _csv_quote does (checked
@@ -170,11 +213,11 @@ def _csv_quoted(texts: list[str]) -> list[str]:
     """A column's texts as CSV fields: the few that hold a special character quoted (by the
     csv module, once per distinct text)."""
     joined = _CSV_SEPARATOR.join(texts)
-    if not any(c in joined for c in _CSV_SPECIALS):
+    if not any(c in joined for c in _CSV_SPECIALS_CR):
         return texts
     fields = dict.fromkeys(texts)
     for t in fields:
-        fields[t] = _CSV_QUOTE(t) if _CSV_SPECIAL.search(t) else t
+        fields[t] = (_csv_quote(t) if "\r" in t else _CSV_QUOTE(t)) if _CSV_SPECIAL.search(t) else t
     return list(map(fields.__getitem__, texts))
 
 
@@ -227,6 +270,12 @@ def _csv_writable(df: pd.DataFrame) -> bool:
     return True
 
 
+def _protected(col: pd.Series) -> bool:
+    """Whether a column's cells are texts that protect_frame protects (text columns: str, object)."""
+    dtype = col.dtype
+    return isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype == object)
+
+
 def _csv_rows(df: pd.DataFrame, start: int, stop: int) -> Iterator[bytes]:
     """Rows start…stop-1 of a table _csv_writable says write_csv writes, as CSV bytes in blocks."""
     for i in range(start, stop, _CSV_BLOCK_ROWS):
@@ -235,5 +284,7 @@ def _csv_rows(df: pd.DataFrame, start: int, stop: int) -> Iterator[bytes]:
         for j in range(part.shape[1]):
             texts = _csv_texts(part.iloc[:, j])
             assert texts is not None
+            if _protected(part.iloc[:, j]):
+                texts = protect_texts(texts)
             columns.append(_csv_quoted(texts))
         yield ("\n".join(map(",".join, zip(*columns))) + "\n").encode("utf-8")

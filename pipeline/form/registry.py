@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..config.params import YearParams
 from ..config.years import earlier_years
+from ..core.csvtext import unprotect_all
 from ..core.errors import FormError
 from .text import norm_label, norm_text, normalize_school_code
 
@@ -207,6 +208,7 @@ def code_width(params: YearParams) -> int | None:
         if path.is_file():
             try:
                 codes = pd.read_csv(path, dtype=str, usecols=["school_code"], keep_default_na=False)["school_code"]
+                codes = pd.Series(unprotect_all(codes), dtype=object)
             except (ValueError, OSError, pd.errors.ParserError):
                 return None
             return learned_code_width(codes)

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 from ..config.methodology import Methodology, load_methodology
 from ..config.params import YearParams
+from ..core.csvtext import TRIGGERS
 from ..io.storage import write_bytes_atomic
 from .fields import CHECKLIST_COLUMNS, NO, SHEET_CHECKLIST, SHEET_INFO, SHEET_STAFF, YES, layout
 from .registry import load_registry
@@ -310,9 +311,22 @@ def prefilled_forms(params: YearParams, methodology: Methodology, stamp: dt.date
         values = {"info.school_code": str(rec.code), "info.school_name": str(rec.name)}
         if str(rec.type) in methodology.form.school_types:
             values["info.school_type"] = str(rec.type)
-        wb, _ = build_workbook(methodology, params.academic_year, values=values, locked=values)
+        wb, cells = build_workbook(methodology, params.academic_year, values=values, locked=values)
+        _as_text(wb, [cells[name] for name in values])
         out.append((str(rec.code), workbook_bytes(wb, stamp)))
     return out
+
+
+def _as_text(wb: Any, addresses: Iterable[str]) -> None:
+    """The registry's texts in a prefilled form stay texts: a name «=1+1» would otherwise be
+    saved as a formula (openpyxl takes a string starting with '=' for one)."""
+    for address in addresses:
+        sheet, coordinate = address.rsplit("!", 1)
+        c = wb[sheet.strip("'")][coordinate]
+        if isinstance(c.value, str):
+            c.data_type = "s"
+            if c.value.startswith(TRIGGERS):
+                c.quotePrefix = True
 
 
 def write_forms(params: YearParams, out_dir: str | Path) -> list[Path]:

@@ -3,13 +3,16 @@ checksums.
 
 Determinism: UTF-8, '\\n' line ends, no index, floats at full round-trip precision, rows in
 the order the stage sorted them (the bytes are pandas' own; pipeline.fast.csv writes them
-sooner). Atomicity: a stage's files are written into a temporary folder beside the target and
-moved into place only when all of them are written, so an interrupted run leaves the previous
-outputs of that year intact.
+sooner). Text cells that a spreadsheet would run as a formula are written with a leading
+apostrophe, which read_table takes off again (pipeline/core/csvtext.py). Atomicity: a
+stage's files are written into a temporary folder beside the target and moved into place
+only when all of them are written, so an interrupted run leaves the previous outputs of that
+year intact.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import os
@@ -22,6 +25,7 @@ from typing import IO
 
 import pandas as pd
 
+from ..core.csvtext import escaped_columns, unprotect, unprotect_all
 from ..fast.csv import write_csv
 
 _FILE_MODE = 0o644  # mkstemp creates 0600; outputs are meant to be read (and published)
@@ -138,17 +142,34 @@ def preview(df: pd.DataFrame, rows: int, where: str) -> tuple[pd.DataFrame, str 
                            "в папке результатов этапа (она указана в таблице в начале блокнота).")
 
 
+_TEXT_COLUMNS = {"school_code": "string", "file": "string", "cell": "string", "sheet": "string", "score_raw": "string"}
+
+
 def read_table(folder: str | Path, name: str) -> pd.DataFrame:
     """Read one processed CSV with codes kept as text (leading zeros matter), and the score as
     the school typed it (checklist's score_raw: "2" or "есть") as text — guessed, its type
-    would depend on which of pandas' reading chunks a non-number falls in."""
+    would depend on which of pandas' reading chunks a non-number falls in.
+
+    Text cells are unprotected (pipeline/core/csvtext.py: one leading apostrophe removed), and
+    a column that held one is typed again from its unprotected texts, as pandas types it, so
+    the table is the one the file gave before texts were protected («-2» in a column of
+    numbers written as text is still read as the number −2)."""
     path = Path(folder) / name
-    return pd.read_csv(
-        path,
-        dtype={"school_code": "string", "file": "string", "cell": "string", "sheet": "string", "score_raw": "string"},
-        keep_default_na=True,
-        na_values=[""],
-    )
+    df = pd.read_csv(path, dtype=_TEXT_COLUMNS, keep_default_na=True, na_values=[""])
+    df.columns = [unprotect(c) for c in df.columns]
+    for i in escaped_columns(df):
+        col = df.iloc[:, i]
+        values = unprotect_all(col.to_numpy(dtype=object))
+        if col.name in _TEXT_COLUMNS:
+            df.isetitem(i, pd.Series(values, index=col.index, dtype=col.dtype))
+            continue
+        # typed again: the unprotected column written alone (every field quoted: pandas' reader
+        # types quoted fields as it types bare ones) and read as above
+        alone = pd.DataFrame({"v": values}).to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        retyped = pd.read_csv(io.StringIO(alone), keep_default_na=True, na_values=[""])["v"]
+        retyped.index = col.index
+        df.isetitem(i, retyped)
+    return df
 
 
 def owned_tmp(path: Path) -> Path:

@@ -7,6 +7,10 @@ in `<reports_dir>/collection/`:
     status.csv / status.xlsx  one row per registry school (and per other file a school sent,
                               or a file of no registry school): state, problems, file, date, late
     reminders.csv             school, e-mail, what is missing: for a mail merge
+
+(Like every CSV file the pipeline writes, status.csv and reminders.csv carry a text that starts
+with =, +, -, @, a tab, a CR or ' with one more leading apostrophe: pipeline/core/csvtext.py;
+status.xlsx holds every text as text.)
     feedback/<code>.txt       for each school with problems, a letter listing every problem
                               with sheet, cell, what was found and what to enter
 
@@ -22,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from ..config.methodology import load_methodology
 from ..config.params import YearParams
@@ -29,6 +35,7 @@ from ..core.contract import COLLECTION_STATES as WORDS
 from ..core.russian import fmt_date, fmt_day
 from ..core.rules import fix_of, rule_name
 from ..io.storage import to_csv_bytes, write_bytes_atomic
+from ..report.excel import set_cell
 from ..stages import clean, ingest
 
 STATUS_COLUMNS = ("school_code", "school_name", "state", "status", "problems", "file", "filled_date", "late", "reason")
@@ -167,6 +174,25 @@ def build(params: YearParams) -> Collection:
     return Collection(status, reminder_table(status, registry), letters(params, status, issues, files))
 
 
+def status_xlsx(status: pd.DataFrame) -> bytes:
+    """status.xlsx: the status table with Russian headings, every text written as text (a
+    school name or file name «=1+1» is never a formula: report.excel.set_cell)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Сбор форм"
+    bold = Font(bold=True)
+    for j, name in enumerate(status.columns, 1):
+        set_cell(ws.cell(row=1, column=j), _RUSSIAN.get(name, name))
+        ws.cell(row=1, column=j).font = bold
+    kinds = ["int" if name == "problems" else "text" for name in status.columns]
+    for i, row in enumerate(status.itertuples(index=False), 2):
+        for j, (value, kind) in enumerate(zip(row, kinds), 1):
+            set_cell(ws.cell(row=i, column=j), value, kind)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def collection_dir(params: YearParams) -> Path:
     return Path(params.reports_dir) / "collection"
 
@@ -176,9 +202,7 @@ def write(collection: Collection, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = [write_bytes_atomic(folder / "status.csv", to_csv_bytes(collection.status)),
                write_bytes_atomic(folder / "reminders.csv", to_csv_bytes(collection.reminders))]
-    buf = io.BytesIO()
-    collection.status.rename(columns=_RUSSIAN).to_excel(buf, index=False, sheet_name="Сбор форм")
-    written.append(write_bytes_atomic(folder / "status.xlsx", buf.getvalue()))
+    written.append(write_bytes_atomic(folder / "status.xlsx", status_xlsx(collection.status)))
     feedback = folder / "feedback"
     feedback.mkdir(exist_ok=True)
     for old in feedback.glob("*.txt"):

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..core.contract import OUTPUTS
+from ..core.csvtext import unprotect_row
 from ..core.errors import RunError
 from ..config import years
 from ..config.params import YearParams, load_params
@@ -187,7 +188,7 @@ def _ingest_rows(params: YearParams) -> dict[str, dict[str, str]]:
     files_csv = Path(params.processed_dir) / "files.csv"
     if files_csv.is_file():
         with open(files_csv, encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
+            for row in map(unprotect_row, csv.DictReader(fh)):
                 name = row.get("file") or ""
                 p = Path(name)
                 if p.is_absolute():

@@ -61,6 +61,7 @@ from . import manifest as mf
 from ..config.params import YearParams, load_params
 
 
+from ..core.csvtext import unprotect_row
 from ..core.errors import PipelineError, StageFailedError, StrictModeError, WriteError
 
 
@@ -86,7 +87,7 @@ def _csv_count(path: Path, column: str | None = None, value: str | None = None) 
         return 0
     with open(path, encoding="utf-8", newline="") as fh:
         rows = csv.DictReader(fh)
-        return sum(1 for row in rows if column is None or row.get(column) == value)
+        return sum(1 for row in map(unprotect_row, rows) if column is None or row.get(column) == value)
 
 
 def _notebook_display(path: Path) -> str:

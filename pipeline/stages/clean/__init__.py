@@ -24,6 +24,7 @@ import pandas as pd
 
 from ...config.methodology import Methodology
 from ...config.params import YearParams
+from ...core.csvtext import unprotect_frame
 from ...core.rules import fix_of, rule_name
 from ...fast.memory import gc_paused
 from ...form.fields import layout
@@ -180,7 +181,8 @@ def findings(issues: pd.DataFrame, profile: pd.DataFrame) -> str:
 
 
 def read_inputs(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """forms.csv and files.csv of the ingest stage, every text column kept as text.
+    """forms.csv and files.csv of the ingest stage, every text column kept as text (one leading
+    apostrophe of a cell removed: pipeline/core/csvtext.py).
 
     (storage.read_table infers types, which would turn a value column holding only codes such
     as «0340» into numbers and «NA» typed by a school into a missing value.)
@@ -190,7 +192,7 @@ def read_inputs(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     for name, ints in (("forms.csv", ("row",)), ("files.csv", ("size_bytes",))):
         # na_filter=False: nothing is missing (as keep_default_na=False alone says), without
         # looking at every cell for it
-        df = pd.read_csv(folder / name, dtype=str, keep_default_na=False, na_filter=False)
+        df = unprotect_frame(pd.read_csv(folder / name, dtype=str, keep_default_na=False, na_filter=False))
         for c in ints:
             df[c] = df[c].astype("int64")
         out.append(df)

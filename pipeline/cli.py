@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .core.contract import STAGES as STAGE_NAMES
+from .core.contract import STAGE_TABLE, STAGES as STAGE_NAMES
 from .core.errors import PipelineError
 
 
@@ -35,12 +35,71 @@ def _positive(value: str) -> int:
     return n
 
 
+# argparse's own words (Python 3.11's messages), in Russian: a person using the command line
+# reads one language. Unknown messages stay as they are.
+_ARGPARSE_RU = {
+    "usage: ": "использование: ",
+    "positional arguments": "аргументы",
+    "options": "параметры",
+    "show this help message and exit": "показать эту справку и выйти",
+    "show program's version number and exit": "показать версию программы и выйти",
+    "the following arguments are required: %s": "не указаны обязательные аргументы: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "недопустимое значение %(value)r (выберите из: %(choices)s)",
+    "unrecognized arguments: %s": "неизвестные аргументы: %s",
+    "expected one argument": "нужно указать одно значение",
+    "expected at least one argument": "нужно указать хотя бы одно значение",
+    "argument %(argument_name)s: %(message)s": "аргумент %(argument_name)s: %(message)s",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: ошибка: %(message)s\n",
+    "invalid %(type)s value: %(value)r": "недопустимое значение %(value)r",
+    "not allowed with argument %s": "нельзя указывать вместе с %s",
+    "ambiguous option: %(option)s could match %(matches)s": "неоднозначный параметр %(option)s: подходит %(matches)s",
+    "one of the arguments %s is required": "нужно указать один из параметров: %s",
+    "ignored explicit argument %r": "лишнее значение %r",
+}
+
+
+def _russian(message: str) -> str:
+    return _ARGPARSE_RU.get(message, message)
+
+
+argparse._ = _russian  # type: ignore[attr-defined]  # argparse looks its words up through this name
+
+
+# the stages by their Russian titles too («--until оценка»)
+_STAGE_ALIASES = {**{s: s for s in STAGE_NAMES}, **{t.title: t.name for t in STAGE_TABLE}, "отчет": "report"}
+
+
+def _stage(value: str) -> str:
+    name = _STAGE_ALIASES.get(value.strip().lower())
+    if name is None:
+        raise argparse.ArgumentTypeError(
+            f"неизвестный этап «{value}»; этапы: " + ", ".join(f"{t.title} ({t.name})" for t in STAGE_TABLE))
+    return name
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pipeline")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree without installing
+        return "неизвестна"
+
+
+def _examples(*lines: str) -> str:
+    return "Примеры:\n" + "\n".join(f"  python -m pipeline {line}" for line in lines)
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m pipeline",
         description="Мониторинг эффективности деятельности школьных методических служб.",
+        epilog=_examples("run --all", "run --params params/2026.yaml", "status --params params/2026.yaml",
+                         "КОМАНДА --help   (справка по команде)"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = ap.add_subparsers(dest="command", required=True, metavar="команда")
+    ap.add_argument("--version", action="version", version=f"%(prog)s {_version()}", help="показать версию программы и выйти")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="команда", title="команды")
 
     p = sub.add_parser("run", help="выполнить этапы года (или всех лет) через papermill")
     who = p.add_mutually_exclusive_group(required=True)
@@ -50,43 +109,50 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="любое замечание к данным — ошибка запуска")
     p.add_argument("--force", action="store_true", help="выполнить все этапы заново, даже если ничего не изменилось")
     p.add_argument("--quiet", action="store_true", help="без индикатора выполнения")
-    p.add_argument("--until", choices=STAGE_NAMES, metavar="ЭТАП",
-                   help=f"выполнить этапы только до указанного включительно ({', '.join(STAGE_NAMES)})")
+    p.add_argument("--until", type=_stage, metavar="ЭТАП",
+                   help="выполнить этапы только до указанного включительно: "
+                        + ", ".join(f"{t.title} ({t.name})" for t in STAGE_TABLE) + "; например --until оценка")
     p.add_argument("--notebooks", type=Path, default=None, help="папка блокнотов этапов (по умолчанию notebooks/)")
     p.add_argument("--jobs", type=_positive, default=None, metavar="N",
                    help="сколько этапов разных лет выполнять одновременно (по умолчанию 2, если ядер 2 и больше)")
 
-    p = sub.add_parser("verify", help="пересчитать год во временной папке и сравнить с manifest.json")
-    p.add_argument("--params", type=Path, required=True)
+    p = sub.add_parser("verify", help="пересчитать год во временной папке и сравнить с manifest.json",
+                       epilog=_examples("verify --params params/2026.yaml"), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--params", type=Path, required=True, help="файл параметров года, например params/2026.yaml")
     p.add_argument("--quiet", action="store_true", help="без построчного хода пересчёта")
     p.add_argument("--notebooks", type=Path, default=None, help="папка блокнотов этапов (по умолчанию notebooks/)")
 
-    p = sub.add_parser("template", help="записать пустую форму школы для года")
-    p.add_argument("--params", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True, help="папка, куда записать форму")
+    p = sub.add_parser("template", help="записать пустую форму школы для года",
+                       epilog=_examples("template --params params/2026.yaml --out build/forms"),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--params", type=Path, required=True, help="файл параметров года, например params/2026.yaml")
+    p.add_argument("--out", type=Path, required=True, help="папка, куда записать форму, например build/forms")
     p.add_argument("--prefilled", action="store_true", help="также по одной заполненной шапкой форме на каждую школу реестра")
 
-    p = sub.add_parser("forms", help="формы для сбора: по одной заполненной шапкой форме на школу реестра и forms.zip")
-    p.add_argument("--params", type=Path, required=True)
+    p = sub.add_parser("forms", help="формы для сбора: по одной заполненной шапкой форме на школу реестра и forms.zip",
+                       epilog=_examples("forms --params params/2026.yaml"), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--params", type=Path, required=True, help="файл параметров года, например params/2026.yaml")
     p.add_argument("--out", type=Path, default=None, help="папка (по умолчанию <reports_dir>/collection/forms)")
 
-    p = sub.add_parser("status", help="состояние сбора форм года: кто прислал, что принято, письма школам")
-    p.add_argument("--params", type=Path, required=True)
+    p = sub.add_parser("status", help="состояние сбора форм года: кто прислал, что принято, письма школам",
+                       epilog=_examples("status --params params/2026.yaml"), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--params", type=Path, required=True, help="файл параметров года, например params/2026.yaml")
 
     p = sub.add_parser("sample", help="сгенерировать встроенные учебные данные (детерминированно)")
     p.add_argument("--out", type=Path, default=Path("data/raw"), help="корневая папка сырых данных")
     p.add_argument("--schools", type=int, default=36, help="число школ")
-    p.add_argument("--years", type=int, nargs="+", default=[2024, 2025, 2026])
-    p.add_argument("--seed", type=int, default=20260615)
+    p.add_argument("--years", type=int, nargs="+", default=[2024, 2025, 2026], help="годы, например --years 2025 2026")
+    p.add_argument("--seed", type=int, default=20260615, help="начальное значение генератора (те же данные при том же значении)")
     p.add_argument("--methodology", type=Path, default=None,
                    help="методика примера другого муниципалитета: чистые формы по ней, без внесённых ошибок")
 
-    p = sub.add_parser("publish", help="скопировать публикуемые файлы сайта в папку")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--reports", type=Path, default=Path("reports"))
+    p = sub.add_parser("publish", help="скопировать публикуемые файлы сайта в папку",
+                       epilog=_examples("publish --out /var/www/monitoring"), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, required=True, help="папка сайта: новая, пустая или прошлая публикация")
+    p.add_argument("--reports", type=Path, default=Path("reports"), help="папка отчётов (по умолчанию reports)")
 
     p = sub.add_parser("strip-notebooks", help="удалить результаты выполнения из блокнотов")
-    p.add_argument("paths", type=Path, nargs="+")
+    p.add_argument("paths", type=Path, nargs="+", help="блокноты или папки с ними, например notebooks")
     return ap
 
 

@@ -40,3 +40,32 @@ def test_help_is_russian():
     proc = subprocess.run([sys.executable, "-m", "pipeline", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0
     assert "template" in proc.stdout and "записать пустую форму" in proc.stdout
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_argparse_speaks_russian():
+    proc = _cli("оценка")
+    assert proc.returncode == 2
+    assert "ошибка" in proc.stderr and "недопустимое значение 'оценка'" in proc.stderr and "использование" in proc.stderr
+    assert "invalid choice" not in proc.stderr and "usage" not in proc.stderr
+    proc = _cli("verify")
+    assert "не указаны обязательные аргументы: --params" in proc.stderr and "required" not in proc.stderr
+
+
+def test_version_and_every_option_has_help():
+    proc = _cli("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("python -m pipeline ")
+    parser = cli._parser()
+    for action in parser._subparsers._group_actions[0].choices.values():  # noqa: SLF001 - every command
+        for opt in action._actions:
+            assert opt.help, f"{action.prog} {opt.option_strings or opt.dest}: no help"
+
+
+def test_stages_are_named_in_russian_or_english():
+    assert cli._stage("оценка") == cli._stage("score") == "score"
+    assert cli._stage("Отчёт") == cli._stage("отчет") == "report"
+    proc = _cli("run", "--all", "--until", "анализ")
+    assert proc.returncode == 2 and "неизвестный этап «анализ»" in proc.stderr and "оценка (score)" in proc.stderr

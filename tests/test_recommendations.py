@@ -423,7 +423,7 @@ def test_notebook_two_years(make_params, tmp_path):
     f25 = (p25.processed_dir / "followup.csv").read_text(encoding="utf-8")
     assert f25 == ",".join(stages_followup.FOLLOWUP_COLUMNS) + "\n"
     d25 = read_table(p25.processed_dir, "decisions.csv")
-    assert "seminar:M1" in d25.decision_id.tolist() and "visit:001" in d25.decision_id.tolist()
+    assert "seminar:K1" in d25.decision_id.tolist() and "visit:001" in d25.decision_id.tolist()  # M1 and M2 (K1) merged
 
     # 2026: 001 fixed M1, 002 stopped reporting, 003 still unconfirmed; written to a separate output_dir
     out = tmp_path / "stage_out"
@@ -496,7 +496,7 @@ def test_on_score_stage_outputs(params, tmp_path):
     assert r.loc["02:T3", "reason"] == "показатель не достигнут: 10 % при целевом 30 %"
     assert not any(i.startswith("03:") for i in r.index)
     ids = set(res.decisions.decision_id)
-    assert {"visit:02", "request:03", "seminar:M1", "seminar:T3"} <= ids
+    assert {"visit:02", "request:03", "seminar:K1", "seminar:T3"} <= ids   # M1 and M2 (both K1): one topic
 
 
 BINARY = load_methodology(DEFAULT_METHODOLOGY.parent / "binary.yaml")
@@ -529,3 +529,23 @@ def test_methodology_changes_are_said_in_russian():
     assert "Методика сменилась" in said and "изменилась шкала" in said and "M1" in said
     assert comparable_codes(METH, BINARY) == {t.code for t in METH.targets}
     assert methodology_changes(METH, METH) == []
+
+
+def _failing(params, failures: dict[str, int], n: int = 10, **decisions):
+    """n schools; failures: position → how many of them fail it (the first k schools)."""
+    codes = [f"{i:04d}" for i in range(1, n + 1)]
+    over = {(c, pos): {"claimed": 0, "points": 0} for pos, k in failures.items() for c in codes[:k]}
+    recs = recommendations.build_recommendations(METH, scores_df(codes), positions_df(codes, over), targets_df(codes))
+    p = params.model_copy(update={"decisions": params.decisions.model_copy(update=decisions)})
+    return recommendations.build_decisions(p, METH, scores_df(codes), recs, targets_df(codes))
+
+
+def test_seminar_topics_merged_by_criterion_ranked_and_capped(params):
+    # M1 and M2.2 are both criterion K1: one topic; M5 (K4) alone; M9 (K6) alone
+    dec = _failing(params, {"M1": 4, "M2.2": 5, "M5": 9, "M9": 3}, max_seminars=2)
+    sem = dec[dec["kind"] == "seminar"]
+    assert sem["decision_id"].tolist() == ["seminar:M5", "seminar:K1"]          # 9 of 10 before 5 of 10
+    k1 = sem.set_index("decision_id").loc["seminar:K1"]
+    assert k1["n_schools"] == 5 and "M1, M2.2" in k1["topic"]
+    later = dec[dec["kind"] == "deferred"]
+    assert later["decision_id"].tolist() == ["deferred:M9"] and "перенесено" in later["basis"].iloc[0]

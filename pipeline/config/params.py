@@ -63,6 +63,7 @@ class Decisions(BaseModel):
     seminar_due: str = "октябрь"
     visit_responsible: str = "Специалист управления образования"
     visit_due: str = "сентябрь–ноябрь"
+    max_seminars: int = Field(default=8, ge=1)   # seminar topics a year; the rest are deferred to next year
 
 
 class ReportOptions(BaseModel):

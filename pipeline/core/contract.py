@@ -81,6 +81,7 @@ DECISION_KINDS = {
     "measure": "Муниципальная мера",
     "visit": "Методический выезд",
     "request": "Запрос формы мониторинга",
+    "deferred": "Тема семинара перенесена на следующий год",
 }
 # «методика изменилась»: the indicator's definition changed between the two years (scale, measure),
 # so last year's result and this year's are not compared

@@ -1,10 +1,12 @@
 """Municipal management decisions («управленческие решения») from a year's results: a seminar
 (заседание РМО) on every position or target failed by at least `decisions.share_threshold` %
-of the schools concerned, a municipal measure for every municipal-only target not met, a
+of the schools concerned (positions of one criterion merged, most widespread first, at most
+`decisions.max_seminars` a year, the rest deferred), a municipal measure for every municipal-only target not met, a
 methodological visit to every school at level «низкий» and to every school the methodology's
 visit rules name (a ШНОР without support), and a request for every missing form.
 
-Ids: ``seminar:<code>``, ``measure:<code>``, ``visit:<school>``, ``request:<school>``.
+Ids: ``seminar:<code>`` (a position, a target, or a criterion whose positions were merged),
+``deferred:<code>``, ``measure:<code>``, ``visit:<school>``, ``request:<school>``.
 """
 
 from __future__ import annotations
@@ -44,18 +46,32 @@ def _seminar(code: str, name: str, about: str, failed: list[str], n_concerned: i
 
 def seminars(d: Decisions, methodology: Methodology, submitted: list[str], recommendations: pd.DataFrame,
              targets_school: pd.DataFrame) -> list[dict]:
-    """Positions not fully achieved by ≥ threshold % of the schools with a form (criterion order),
-    then school targets not met by ≥ threshold % of the schools where they apply."""
-    rows = []
+    """Seminar topics, most widespread first: positions not fully achieved by ≥ threshold % of
+    the schools with a form — several positions of one criterion merged into one topic — and
+    school targets not met by ≥ threshold % of the schools where they apply. At most
+    `max_seminars` a year; the rest are listed as deferred to next year, with the reason."""
     recs = recommendations.copy()
     recs["school_code"] = _school_codes(recs["school_code"])
     order = methodology.indicator_order()
+    by_criterion: dict[str, list[tuple[Any, list[str]]]] = {}
     for p in sorted(methodology.positions, key=lambda p: order[p.code]):
         failed = sorted(set(recs.loc[(recs["indicator_code"] == p.code) & (recs["kind"] == "position"), "school_code"])
                         & set(submitted))
         if _meets_threshold(len(failed), len(submitted), d.share_threshold):
-            rows.append(_seminar(p.code, p.short, f"критерий {p.criterion} «{methodology.criterion_name(p.criterion)}»",
-                                 failed, len(submitted), d, "позиция не выполнена в полном объёме (балл ниже максимального)"))
+            by_criterion.setdefault(p.criterion, []).append((p, failed))
+    rows = []
+    for crit, items in by_criterion.items():
+        about = f"критерий {crit} «{methodology.criterion_name(crit)}»"
+        what = "позиция не выполнена в полном объёме (балл ниже максимального)"
+        if len(items) == 1:
+            p, failed = items[0]
+            rows.append(_seminar(p.code, p.short, about, failed, len(submitted), d, what))
+            continue
+        codes = ", ".join(p.code for p, _ in items)
+        failed = sorted(set().union(*(set(f) for _, f in items)))
+        row = _seminar(crit, methodology.criterion_name(crit), f"позиции {codes}", failed, len(submitted), d,
+                       f"хотя бы одна из позиций {codes} не выполнена в полном объёме")
+        rows.append(row)
     tgt = targets_school.copy()
     tgt["school_code"] = _school_codes(tgt["school_code"])
     for t in methodology.targets:
@@ -66,6 +82,12 @@ def seminars(d: Decisions, methodology: Methodology, submitted: list[str], recom
         if _meets_threshold(len(failed), len(set(rows_t["school_code"])), d.share_threshold):
             rows.append(_seminar(t.code, t.name, "целевой показатель", failed, len(set(rows_t["school_code"])), d,
                                  "целевой показатель не достигнут"))
+    # most widespread first (exact shares: failed × concerned of the other), stable for ties
+    rows.sort(key=lambda r: -r["n_schools"] / r["n_concerned"])
+    for r in rows[d.max_seminars:]:
+        r.update(decision_id=f"deferred:{r['indicator_code']}", kind="deferred", due="следующий учебный год",
+                 basis=r["basis"] + f"; перенесено: в году не больше {d.max_seminars} тем семинаров, "
+                                    "темы выбраны по доле ОО, которых они касаются")
     return rows
 
 

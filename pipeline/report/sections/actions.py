@@ -75,7 +75,9 @@ def measures_html(ctx: ReportContext) -> str:
     ind = indicator_names(ctx.methodology)
     thr = ctx.params.decisions.share_threshold
     lead = para(f"Темой муниципального семинара (заседания РМО) становится позиция или целевой показатель, не "
-                f"выполненные не менее чем {fmt_num(thr, 0)} % ОО; каждая ОО с низким уровнем и каждая ШНОР без "
+                f"выполненные не менее чем {fmt_num(thr, 0)} % ОО (несколько позиций одного критерия — одна тема; "
+                f"в году не больше {ctx.params.decisions.max_seminars} тем, по убыванию доли ОО, остальные переносятся "
+                f"на следующий год); каждая ОО с низким уровнем и каждая ШНОР без "
                 f"методической поддержки получает методический выезд; у ОО без принятой формы форма запрашивается.")
     if dec.empty:
         return section("measures", "7", "Меры", lead, para("Мер муниципального уровня не потребовалось."))
@@ -119,7 +121,14 @@ def measures_html(ctx: ReportContext) -> str:
             rows.append(row)
         head = ["ОО", "Основание"] + ([] if same else ["Ответственные", "Срок"])
         blocks.append(sub(f"{DECISION_KINDS[kind]} — {len(g)}", who, table(head, rows)))
-    other = dec[~kinds.isin(["seminar", "visit", "request"])]
+    later = dec[kinds == "deferred"]
+    if len(later):
+        rows = [[text(r.topic), text(r.basis)] for r in later.itertuples()]
+        blocks.append(sub(f"Темы семинаров, перенесённые на следующий год — {len(later)}",
+                          para(f"В году проводится не больше {ctx.params.decisions.max_seminars} тем семинаров: "
+                               "выбраны темы, касающиеся наибольшей доли ОО."),
+                          table(["Тема", "Основание"], rows)))
+    other = dec[~kinds.isin(["seminar", "visit", "request", "deferred"])]
     if len(other):
         rows = [[DECISION_KINDS.get(text(r.kind), text(r.kind)), text(r.topic), text(r.responsible), text(r.due)]
                 for r in other.itertuples()]
@@ -152,6 +161,10 @@ def decisions_html(ctx: ReportContext) -> str:
     req = dec[kinds == "request"]
     if len(req):
         items.append(f"Получить формы мониторинга от ОО, не представивших их: {school_list(';'.join(req['schools'].map(text)), names)}.")
+    later = dec[kinds == "deferred"]
+    if len(later):
+        items.append(f"Перенести на {p.year}-{p.year + 1} учебный год темы семинаров ({len(later)}): "
+                     + "; ".join(text(r.get("indicator_code", "")) for r in later.to_dict("records")) + ".")
     mea = dec[kinds == "measure"]
     for r in mea.itertuples():
         items.append(f"{text(r.topic)} Ответственные: {text(r.responsible)}; срок: {text(r.due)}.")

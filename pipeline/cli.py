@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--params", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True, help="папка, куда записать форму")
     p.add_argument("--prefilled", action="store_true", help="также по одной заполненной шапкой форме на каждую школу реестра")
+    p.add_argument("--municipal", action="store_true",
+                   help="вместо формы школы — пустой department.xlsx: данные управления образования (РМО, сетевые формы, выезды)")
 
     p = sub.add_parser("forms", help="формы для сбора: по одной заполненной шапкой форме на школу реестра и forms.zip")
     p.add_argument("--params", type=Path, required=True)
@@ -106,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
             from .form.template import write_template
 
             params = load_params(args.params)
+            if args.municipal:
+                from .form.department import write_department_template
+
+                print(f"Записан шаблон данных управления образования: {write_department_template(params, args.out)}")
+                return 0
             written = write_template(params, args.out, prefilled=args.prefilled)
             for path in written:
                 print(f"Записана форма: {path}")

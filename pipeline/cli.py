@@ -128,6 +128,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--params", type=Path, required=True, help="файл параметров года, например params/2026.yaml")
     p.add_argument("--out", type=Path, required=True, help="папка, куда записать форму, например build/forms")
     p.add_argument("--prefilled", action="store_true", help="также по одной заполненной шапкой форме на каждую школу реестра")
+    p.add_argument("--municipal", action="store_true",
+                   help="вместо формы школы — пустой department.xlsx: данные управления образования (РМО, сетевые формы, выезды)")
 
     p = sub.add_parser("forms", help="формы для сбора: по одной заполненной шапкой форме на школу реестра и forms.zip",
                        epilog=_examples("forms --params params/2026.yaml"), formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -172,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
             from .form.template import write_template
 
             params = load_params(args.params)
+            if args.municipal:
+                from .form.department import write_department_template
+
+                print(f"Записан шаблон данных управления образования: {write_department_template(params, args.out)}")
+                return 0
             written = write_template(params, args.out, prefilled=args.prefilled)
             for path in written:
                 print(f"Записана форма: {path}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+import io
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -467,6 +468,45 @@ class _YearWriter:
         self.issue("unknown_code", stranger.code, name, sheet, cell, "form.unknown_school", "error")
         self.defect("unknown_code", stranger.code, name)
 
+    def department(self) -> None:
+        """department.xlsx: РМО meetings (some directions below 4), tutor communities and
+        internship sites (a few not working), visits to most ШНОР schools; one РМО count is
+        2,5 (value.not_integer)."""
+        from openpyxl import load_workbook
+
+        from .form.department import DEPARTMENT_FILE, department_bytes
+        from .form.template import FIRST_ROW
+
+        rng = random.Random(f"{self.seed}:{self.year}:department")
+        wb = load_workbook(io.BytesIO(department_bytes(self.m, self.ay, self.year)))
+        ws = wb["РМО"]
+        n = len(self.m.department.rmo_directions)
+        bad = FIRST_ROW + rng.randrange(n)
+        for row in range(FIRST_ROW, FIRST_ROW + n):
+            ws.cell(row=row, column=2, value=2.5 if row == bad else rng.choice([4, 4, 4, 4, 3, 2, 5]))
+            for col, top in ((3, 36), (4, 38), (5, 6)):
+                ws.cell(row=row, column=col, value=rng.randint(0, top))
+        self.issue("department_count", "", DEPARTMENT_FILE, "РМО", f"B{bad}", "value.not_integer", "error")
+        ws = wb["Сетевые формы"]
+        subjects = ["математика", "русский язык", "физика", "химия", "биология", "история", "обществознание",
+                    "информатика", "география", "литература", "английский язык", "математика (профильная)"]
+        items = [("тьюторское сообщество", f"Тьюторское сообщество: {s}") for s in subjects]
+        items += [("стажировочная площадка", f"Стажировочная площадка № {i}") for i in range(1, 9)]
+        for i, (kind, name) in enumerate(items):
+            working = YES if rng.random() < 0.85 + 0.05 * (self.year - 2024) else NO
+            for col, value in enumerate((kind, name, working), start=1):
+                ws.cell(row=FIRST_ROW + i, column=col, value=value)
+        ws = wb["Выезды"]
+        row = FIRST_ROW
+        for school in (s for s in self.schools if s.low_results and rng.random() < 0.8):
+            for _ in range(rng.randint(1, 3)):
+                day = dt.date(self.year - 1, 10, 1) + dt.timedelta(days=rng.randrange(200))
+                for col, value in enumerate((school.code, day, rng.choice(["консультация", "методический выезд", "семинар"])), 1):
+                    ws.cell(row=row, column=col, value=value)
+                row += 1
+        self.build.files[DEPARTMENT_FILE] = workbook_bytes(wb, self.stamp)
+        self.expect_file(DEPARTMENT_FILE, "department", "", "")
+
     def registry(self) -> None:
         lines = ["code,name,type"] + [f"{s.code},{s.name},{s.type}" for s in self.schools]
         self.build.files["registry.csv"] = ("\n".join(lines) + "\n").encode("utf-8")
@@ -488,6 +528,7 @@ def build_year(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED, methodo
         writer.school(school)
     writer.stranger()
     writer.registry()
+    writer.department()
     return writer.build
 
 

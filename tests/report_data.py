@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from pipeline.config.targets import NO_DEPARTMENT
 from pipeline.core.contract import OUTPUTS
 from pipeline.config.methodology import load_methodology
 from pipeline.io.storage import write_tables
@@ -214,6 +215,10 @@ def build_year(year: int, *, hostile: bool = False) -> dict[str, pd.DataFrame]:
         if "municipal" not in t.scope:
             continue
         sub = [s for s in staff]
+        if t.kind.municipal_only:  # the department's data: this synthetic year has no department.xlsx
+            tm.append({"target": t.code, "numerator": None, "denominator": None, "value": None, "target_value": 100,
+                       "met": None, "note": NO_DEPARTMENT})
+            continue
         if t.code in ("T1", "T3", "T4"):
             num, den = {"T1": ("P6", "P0"), "T3": ("P5", "P0"), "T4": ("P8", "P7")}[t.code]
             a, b = sum(s[num] for s in sub), sum(s[den] for s in sub)

@@ -60,7 +60,9 @@ schools = sorted({r["school_code"] for r in forms})
 write("checklist.csv", COLUMNS["checklist.csv"], [(s, "M1", 2, "2", "док", "", False, s + ".txt", "C3") for s in schools])
 write("staff.csv", COLUMNS["staff.csv"], [(s,) + tuple(range(10)) for s in schools])
 write("profile.csv", COLUMNS["profile.csv"], [(s, "Школа " + s, "СОШ", True, s + ".txt", 100, "нет", "нет", "нет", "да", "", "") for s in schools])
-write("issues.csv", COLUMNS["issues.csv"], [(r["school_code"], r["file"], "", "", "", "", "form", "error", r["reason"], "файл отклонён") for r in rejected])''',
+write("issues.csv", COLUMNS["issues.csv"], [(r["school_code"], r["file"], "", "", "", "", "form", "error", r["reason"], "файл отклонён") for r in rejected])
+for name in ("department_rmo.csv", "department_network.csv", "department_visits.csv"):
+    write(name, COLUMNS[name], [])''',
     "score": '''w = params.weights.checklist
 totals = {}
 for r in read("forms.csv"):

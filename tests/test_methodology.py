@@ -34,7 +34,8 @@ def test_default_methodology():
     assert [c.code for c in m.criteria] == ["K1", "K2", "K3", "K4", "K5", "K6"]
     assert all(p.scale == [0, 1, 2] and p.evidence_required and p.recommendation for p in m.positions)
     assert m.index_shares == ["S1", "S2", "S3", "S4", "S5"]
-    assert [t.code for t in m.targets] == ["T1", "T2", "T3", "T4", "T7", "T8", "T9"]
+    assert [t.code for t in m.targets] == ["T1", "T2", "T3", "T4", "T5", "T6.1", "T6.2", "T7", "T8", "T9"]
+    assert len(m.department.rmo_directions) == 23
     assert m.sha256 == hashlib.sha256(DEFAULT_METHODOLOGY.read_bytes()).hexdigest()
     assert m.position("M2.1").criterion == "K2"
     assert m.criterion_name("K4") == "Наличие системы аналитической деятельности"
@@ -82,10 +83,10 @@ def test_declared_maximum_matching_gives_no_warning(tmp_path):
         (lambda d: d["targets"][0]["measure"].update(share="S9"), "T1", "S9"),
         (lambda d: d["targets"][0]["measure"].update(field="P6"), "T1.measure", "measure.field: неизвестный ключ"),
         (lambda d: d["targets"][1]["measure"].update(field="innovation"), "T2", "innovation"),
-        (lambda d: d["targets"][5]["measure"].update(among="shnor"), "T8", "shnor"),
-        (lambda d: d["targets"][4]["measure"].update(field="pupils"), "T7", "pupils"),
-        (lambda d: d["targets"][4]["measure"].pop("field"), "T7.measure", "measure.field: обязательный ключ отсутствует"),
-        (lambda d: d["targets"][4]["measure"].update(among="low_results"), "T7.measure", "measure.among: неизвестный ключ"),
+        (lambda d: d["targets"][8]["measure"].update(among="shnor"), "T8", "shnor"),
+        (lambda d: d["targets"][7]["measure"].update(field="pupils"), "T7", "pupils"),
+        (lambda d: d["targets"][7]["measure"].pop("field"), "T7.measure", "measure.field: обязательный ключ отсутствует"),
+        (lambda d: d["targets"][7]["measure"].update(among="low_results"), "T7.measure", "measure.among: неизвестный ключ"),
         (lambda d: d["targets"][0]["measure"].update(kind="mean"), "T1.measure", "известны: share, flag, count"),
         (lambda d: d["targets"][0].update(scope=["region"]), "T1.scope.0", "'school', 'municipal'"),
     ],
@@ -128,8 +129,8 @@ def test_check_targets(make_params):
     params = load_params(make_params())
     check_targets(m, params)   # the shipped year matches
     with pytest.raises(ParamsError) as exc:
-        check_targets(m, load_params(make_params(targets={"T5": 50})))
-    assert exc.value.key == "targets.T5" and "не описан в методике" in str(exc.value)
+        check_targets(m, load_params(make_params(targets={"T50": 50})))
+    assert exc.value.key == "targets.T50" and "не описан в методике" in str(exc.value)
     missing = params.model_copy(update={"targets": {k: v for k, v in params.targets.items() if k != "T4"}})
     with pytest.raises(ParamsError) as exc:
         check_targets(m, missing)

@@ -23,7 +23,7 @@ def test_shipped_years_load(year):
     assert p.reports_dir == ROOT / "reports" / str(year)
     assert p.site_dir == ROOT / "reports"
     assert p.methodology.is_file()
-    assert set(p.targets) == {"T1", "T2", "T3", "T4", "T7", "T8", "T9"}
+    assert set(p.targets) == {"T1", "T2", "T3", "T4", "T5", "T6.1", "T6.2", "T7", "T8", "T9"}
     if year == 2024:
         assert p.previous_params is None
     else:

@@ -117,7 +117,7 @@ def test_defects_move_between_schools_and_vary_by_year():
 def test_forms_are_realistic(fresh):
     methodology = load_methodology(sample.DEFAULT_METHODOLOGY)
     plan = sample.planned_defects(2026)
-    corrupt = {d["file"] for d in plan["defects"] if d["kind"] in ("corrupt", "lock_file")}
+    corrupt = {d["file"] for d in plan["defects"] if d["kind"] in ("corrupt", "lock_file")} | {"department.xlsx"}
     docs, links, dates, p7_zero = [], [], [], 0
     for path in sorted((fresh / "2026").glob("*.xlsx")):
         if path.name in corrupt:
@@ -134,6 +134,19 @@ def test_forms_are_realistic(fresh):
     spring = [d for d in dates if d and d.year == 2026 and 3 <= d.month <= 5]
     assert len(spring) >= len(dates) - 1  # the one form of last year
     assert p7_zero >= 3
+
+
+def test_department_workbook_is_realistic(fresh):
+    """Each year's department.xlsx: the 23 РМО directions, some below 4 meetings, one bad cell."""
+    from pipeline.form.department import read_department_values
+
+    for year in (2024, 2025, 2026):
+        values = read_department_values((fresh / str(year) / "department.xlsx").read_bytes())
+        meetings = [v[6] for v in values if v[0] == "department.rmo.meetings"]
+        assert len(meetings) == 23 and meetings.count("2.5") == 1
+        assert any(m in ("2", "3") for m in meetings) and meetings.count("4") >= 8
+        assert sum(v[0] == "department.network.form" for v in values) == 20
+        assert any(v[0] == "department.visits.school_code" for v in values)
 
 
 def test_too_few_schools_is_refused(tmp_path):

@@ -435,9 +435,9 @@ def test_municipal_share_is_a_ratio_of_sums_not_a_mean_of_percentages(params):
 
 
 def test_check_targets(params, make_params):
-    with pytest.raises(ParamsError, match="targets.T5"):
+    with pytest.raises(ParamsError, match="targets.T50"):
         stages_score.run(checklist_df({}), staff_df({}), profile_df(), METH,
-                    load_params(make_params(targets={"T5": 10})))
+                    load_params(make_params(targets={"T50": 10})))
     missing = params.model_copy(update={"targets": {k: v for k, v in params.targets.items() if k != "T9"}})
     with pytest.raises(ParamsError, match="targets.T9") as exc:
         stages_score.run(checklist_df({}), staff_df({}), profile_df(), METH, missing)

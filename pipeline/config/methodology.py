@@ -204,6 +204,13 @@ class Target(BaseModel):
         return target_kinds.kind_of(self.measure)
 
 
+class Department(BaseModel):
+    """The department's own workbook (department.xlsx): the РМО directions its template lists."""
+
+    model_config = _STRICT
+    rmo_directions: list[str] = Field(default_factory=list)
+
+
 class Methodology(BaseModel):
     """A validated methodology. `warnings` holds the non-fatal findings (Russian)."""
 
@@ -219,6 +226,7 @@ class Methodology(BaseModel):
     clusters: Clusters | None = None
     visits: list[VisitRule] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
+    department: Department = Department()
     # set by load_methodology
     source: Path | None = None
     sha256: str = ""
@@ -369,7 +377,11 @@ def _check_method(m: Methodology, file: str) -> None:
             if f is not None and f not in yesno:
                 raise MethodologyError(file, f"visits.{f}", f"«{f}» — не поле да/нет листа «Сведения»")
     for t in m.targets:
-        target_kinds.kind_of(t.measure).check(t.measure, m, file, t.code)
+        kind = target_kinds.kind_of(t.measure)
+        if kind.municipal_only and "school" in t.scope:
+            raise MethodologyError(file, t.code, f"вид «{kind.name}» — данные управления образования, только scope: [municipal]",
+                                   "Уберите school из scope этого показателя.")
+        kind.check(t.measure, m, file, t.code)
 
 
 def _check_clusters(m: Methodology, file: str) -> None:

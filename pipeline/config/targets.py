@@ -44,6 +44,7 @@ class TargetKind:
     name: ClassVar[str]
     Spec: ClassVar[type[BaseModel]]
     municipal_unit: ClassVar[str] = "%"   # what targets_municipal.csv's value is in
+    municipal_only: ClassVar[bool] = False  # measured from the department's data (scope municipal only)
 
     def check(self, spec: Any, m: Methodology, file: str, code: str) -> None:
         """Refuse a spec that names what the methodology does not have (MethodologyError)."""
@@ -269,3 +270,111 @@ class CountKind(TargetKind):
 
     def goal_text(self, goal):
         return f"≥ {fmt_int(goal)} чел."
+
+
+# --------------------------------------------------------------------------- the department's data
+
+NO_DEPARTMENT = "нет данных: данные управления образования (department.xlsx) не представлены"
+
+
+class Department:
+    """The department's tables of a year (department_rmo / _network / _visits.csv);
+    `present` False when the year has no department.xlsx."""
+
+    def __init__(self, rmo: pd.DataFrame, network: pd.DataFrame, visits: pd.DataFrame, present: bool) -> None:
+        self.rmo, self.network, self.visits, self.present = rmo, network, visits, present
+
+
+class DepartmentKind(TargetKind):
+    """A kind measured from the department's workbook: municipal only; `municipal` gets the
+    department's tables as `department` (score passes them) and is not computed without them."""
+
+    municipal_only = True
+
+    def school(self, spec, m, profile, staff, goal):
+        raise NotImplementedError("municipal only")
+
+    def municipal(self, spec, m, profile, staff, goal, department: Department | None = None):
+        raise NotImplementedError
+
+    def school_threshold(self, goal):
+        return goal
+
+    def goal_text(self, goal):
+        return f"≥ {fmt_int(goal)}"
+
+
+class RmoSpec(BaseModel):
+    model_config = _SPEC
+    kind: Literal["rmo_meetings"]
+
+
+@register
+class RmoMeetingsKind(DepartmentKind):
+    """РМО (sheet «РМО»): directions that held at least the year's number of meetings /
+    directions listed × 100, compared with 100 (the number of meetings is school_threshold)."""
+
+    name = "rmo_meetings"
+    Spec = RmoSpec
+
+    def municipal(self, spec, m, profile, staff, goal, department=None):
+        meetings = pd.to_numeric(department.rmo["meetings"], errors="coerce")
+        return int(at_least(meetings, goal).sum()), len(meetings), 100.0
+
+    def municipal_how(self, numerator, denominator, small, n_small):
+        return f"{fmt_int(numerator)} из {fmt_int(denominator)} направлений РМО"
+
+
+class NetworkSpec(BaseModel):
+    model_config = _SPEC
+    kind: Literal["network"]
+    form: Literal["tutor_community", "internship_site"]
+
+
+@register
+class NetworkKind(DepartmentKind):
+    """Network forms (sheet «Сетевые формы») of one `form`: working ones / the year's number
+    × 100, compared with 100 — met when at least the year's number work (kept as
+    school_threshold)."""
+
+    name = "network"
+    Spec = NetworkSpec
+    _WORDS = {"tutor_community": "тьюторских сообществ", "internship_site": "стажировочных площадок"}
+
+    def municipal(self, spec, m, profile, staff, goal, department=None):
+        net = department.network
+        working = (net["form"].astype("string") == spec.form) & net["working"].astype("boolean").fillna(False)
+        return int(working.sum()), int(round(goal)), 100.0
+
+    def municipal_how(self, numerator, denominator, small, n_small):
+        return f"работает {fmt_int(numerator)} из {fmt_int(denominator)} запланированных"
+
+
+class VisitedSpec(BaseModel):
+    model_config = _SPEC
+    kind: Literal["visited"]
+    among: str
+
+
+@register
+class VisitedKind(DepartmentKind):
+    """ШНОР support (sheet «Выезды»): schools with да in `among` (a да/нет field) that had a
+    visit / those schools × 100, compared with the year's value."""
+
+    name = "visited"
+    Spec = VisitedSpec
+
+    def check(self, spec, m, file, code):
+        yesno = m.fields_of_type("yesno")
+        _need(spec.among in yesno, file, code, f"поле да/нет «{spec.among}» неизвестно; допустимы: {', '.join(yesno) or 'нет'}")
+
+    def municipal(self, spec, m, profile, staff, goal, department=None):
+        concerned = profile[spec.among].fillna(False).astype(bool)
+        visited = profile["school_code"].astype("string").isin(set(department.visits["school_code"].astype("string")))
+        return int((concerned & visited).sum()), int(concerned.sum()), goal
+
+    def school_threshold(self, goal):
+        return np.nan
+
+    def goal_text(self, goal):
+        return f"≥ {fmt_pct(goal, 0)}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Status of a raw file (files.csv).
-FILE_STATUSES = ("accepted", "rejected", "superseded", "registry")
+FILE_STATUSES = ("accepted", "rejected", "superseded", "registry", "department")
 
 # The collection state of a school's form, in the words every output uses (`status`, the
 # report's participation, the ingest notebook): one vocabulary.
@@ -48,6 +48,10 @@ OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
         "profile.csv": ("school_code", "school_name", "school_type", "submitted", "file"),
         # every problem found, including rejected and superseded files
         "issues.csv": ("school_code", "file", "sheet", "cell", "field", "value", "rule", "severity", "message", "action"),
+        # the department's own workbook (department.xlsx), one row per item; empty without it
+        "department_rmo.csv": ("direction", "meetings", "schools", "preschools", "additional"),
+        "department_network.csv": ("form", "name", "working"),
+        "department_visits.csv": ("school_code", "date", "support"),
     },
     "score": {
         # one row per registry school; a school without a form has submitted=False, empty

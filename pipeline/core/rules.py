@@ -98,6 +98,15 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("checklist.unconfirmed", WARNING, "балл без подтверждающего документа", "Укажите название и реквизиты документа."),
     ("checklist.unknown_position", WARNING, "неизвестная позиция самооценки", "Проверьте код позиции."),
     ("checklist.bad_link", WARNING, "ссылка не является адресом http(s)", "Укажите адрес страницы на сайте ОО."),
+    # the department's own workbook (department.xlsx)
+    ("department.missing", WARNING, "не заполнена ячейка данных управления образования",
+     "Заполните ячейку в department.xlsx (0, если заседаний или участников не было)."),
+    ("department.bad_choice", ERROR, "вид сетевой формы не из списка",
+     "Выберите в department.xlsx «тьюторское сообщество» или «стажировочная площадка»."),
+    ("department.bad_yesno", ERROR, "«Работает» — не «да» / «нет»", "Выберите в department.xlsx «да» или «нет»."),
+    ("department.unknown_school", ERROR, "выезд в ОО с кодом не из реестра",
+     "Исправьте код ОО в листе «Выезды» department.xlsx: код из реестра, текстом, с ведущими нулями."),
+    ("department.bad_date", ERROR, "дата выезда не распознана", "Введите в department.xlsx дату в формате ДД.ММ.ГГГГ."),
     # the registry
     ("registry.missing", ERROR, "реестр школ не найден",
      "Положите registry.csv или registry.xlsx (столбцы code, name, type) в папку сырых данных года."),

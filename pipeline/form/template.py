@@ -60,6 +60,47 @@ class _Styles:
         self.Alignment = Alignment
 
 
+def write_header(ws: Any, st: _Styles, title: str, note: str, heads: list[str], last_col: str) -> None:
+    """Rows 1–3 of a sheet: title, instruction, header row; panes frozen under it."""
+    ws["A1"] = title
+    ws["A1"].font = st.title_font
+    ws["A2"] = note
+    ws["A2"].font = st.note_font
+    ws["A2"].alignment = st.Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(f"A1:{last_col}1")
+    ws.merge_cells(f"A2:{last_col}2")
+    ws.row_dimensions[2].height = 48
+    for i, h in enumerate(heads, start=1):
+        c = ws.cell(row=3, column=i, value=h)
+        c.font = st.bold
+        c.fill = st.head_fill
+        c.border = st.box
+        c.alignment = st.Alignment(wrap_text=True, vertical="center")
+    ws.freeze_panes = "A4"
+
+
+def answer_style(c: Any, st: _Styles, locked: bool = False, number_format: str | None = None) -> None:
+    """An answer cell: boxed; unlocked and yellow unless locked."""
+    c.border = st.box
+    if not locked:
+        c.protection = st.unlocked
+        c.fill = st.answer_fill
+    if number_format:
+        c.number_format = number_format
+
+
+def add_validation(ws: Any, **kwargs: Any) -> Any:
+    """A data validation (drop-down or number check) added to a sheet, its errors shown."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    dv = DataValidation(allow_blank=True, **kwargs)
+    dv.showErrorMessage = True
+    dv.showInputMessage = True
+    dv.errorTitle = "Недопустимое значение"
+    ws.add_data_validation(dv)
+    return dv
+
+
 class _FormWriter:
     """Writes the three sheets of one form into an openpyxl workbook, remembering where each
     field's answer cell is."""
@@ -82,47 +123,20 @@ class _FormWriter:
         self.ws_check = self.wb.create_sheet(SHEET_CHECKLIST) if SHEET_CHECKLIST in self.form.sheets else None
 
     def header(self, ws: Any, title: str, note: str, heads: list[str], last_col: str) -> None:
-        st = self.st
-        ws["A1"] = title
-        ws["A1"].font = st.title_font
-        ws["A2"] = note
-        ws["A2"].font = st.note_font
-        ws["A2"].alignment = st.Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(f"A1:{last_col}1")
-        ws.merge_cells(f"A2:{last_col}2")
-        ws.row_dimensions[2].height = 48
-        for i, h in enumerate(heads, start=1):
-            c = ws.cell(row=3, column=i, value=h)
-            c.font = st.bold
-            c.fill = st.head_fill
-            c.border = st.box
-            c.alignment = st.Alignment(wrap_text=True, vertical="center")
-        ws.freeze_panes = "A4"
+        write_header(ws, self.st, title, note, heads, last_col)
 
     def answer(self, ws: Any, row: int, col: int, name: str, number_format: str | None = None,
                locked: bool = False) -> Any:
         c = ws.cell(row=row, column=col)
         if name in self.values and self.values[name] is not None:
             c.value = self.values[name]
-        c.border = self.st.box
-        if not locked:
-            c.protection = self.st.unlocked
-            c.fill = self.st.answer_fill
-        if number_format:
-            c.number_format = number_format
+        answer_style(c, self.st, locked, number_format)
         self.cells[name] = f"{ws.title}!{c.coordinate}"
         return c
 
     @staticmethod
     def validation(ws: Any, **kwargs: Any) -> Any:
-        from openpyxl.worksheet.datavalidation import DataValidation
-
-        dv = DataValidation(allow_blank=True, **kwargs)
-        dv.showErrorMessage = True
-        dv.showInputMessage = True
-        dv.errorTitle = "Недопустимое значение"
-        ws.add_data_validation(dv)
-        return dv
+        return add_validation(ws, **kwargs)
 
     def info_validations(self) -> dict[str, Any]:
         """The drop-down lists and checks of «Сведения», by field kind (choice: by key)."""

@@ -306,7 +306,8 @@ def results_tables(ctx: "ReportContext") -> dict[str, pd.DataFrame]:
                    status=ts["status"].map(lambda s: TARGET_STATUS_LABEL.get(text(s), text(s))))
     tm = municipal_targets(ctx).assign(
         level="муниципалитет", school_code="", school_name="", target_name=lambda x: x["name"],
-        status=lambda x: x["met"].map(lambda m: "н/д" if m is None else ("достигнут" if m else "не достигнут")))
+        status=lambda x: [("нет данных" if n else "н/д") if m is None else ("достигнут" if m else "не достигнут")
+                          for m, n in zip(x["met"], x["note"])])
     targets = pd.concat([tm, ts], ignore_index=True)
     recs = d["recommendations.csv"].copy()
     recs = recs.assign(school_name=recs["school_code"].map(lambda c: names.get(text(c), "")),

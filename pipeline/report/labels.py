@@ -30,6 +30,7 @@ FILE_STATUS_LABEL = {
     "rejected": COLLECTION_STATES["rejected"],
     "superseded": COLLECTION_STATES["superseded"],
     "registry": "реестр школ",
+    "department": "данные управления образования",
 }
 
 

@@ -284,7 +284,7 @@ def participation(ctx: ReportContext) -> dict[str, Any]:
     """Forms expected / received / accepted / rejected / superseded; schools without a form."""
     prof = ctx.data["profile.csv"]
     files = ctx.data["files.csv"].copy()
-    forms = files[files["status"].map(text) != "registry"]
+    forms = files[~files["status"].map(text).isin(("registry", "department"))]
     expected = len(prof)
     accepted_schools = int(prof["submitted"].sum()) if "submitted" in prof else 0
     by_status = forms["status"].map(text).value_counts().to_dict()
@@ -310,6 +310,7 @@ def municipal_targets(ctx: ReportContext) -> pd.DataFrame:
     tm["name"] = tm["target"].map(lambda c: names[c].name if c in names else c)
     tm["kind"] = tm["target"].map(lambda c: names[c].measure.kind if c in names else "")
     tm["met"] = tm["met"].map(as_bool)
+    tm["note"] = tm["note"].map(text) if "note" in tm.columns else ""  # why a target is not computed
     for c in ("numerator", "denominator", "value", "target_value"):
         tm[c] = pd.to_numeric(tm[c], errors="coerce").astype("float64")
     tm["small"] = [c in names and names[c].kind.municipal_small(d, ctx.n_small) for c, d in zip(tm["target"], tm["denominator"])]

@@ -79,7 +79,7 @@ def status_table(registry: pd.DataFrame, files: pd.DataFrame, issues: pd.DataFra
                  deadline: dt.date | None) -> pd.DataFrame:
     """status.csv: each registry school's form (or «не представлена»), then its other files,
     then files of no registry school (pure)."""
-    forms = files[(files["status"] != "registry") & ~files["rule"].isin(_SKIPPED_RULES)]
+    forms = files[~files["status"].isin(("registry", "department")) & ~files["rule"].isin(_SKIPPED_RULES)]
     order = {"accepted": 0, "rejected": 1, "superseded": 2}
     rows: list[dict[str, object]] = []
     names = dict(zip(registry["code"], registry["name"]))

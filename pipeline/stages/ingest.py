@@ -35,6 +35,7 @@ from ..config.params import YearParams
 from ..core.parallel import Forked, WorkerDied, can_fork, cores, fork_map, shared
 from ..io.storage import read_hashed, sha256_file
 from ..form import package
+from ..form.department import DEPARTMENT_FILE, read_department_values
 from ..form.reader import FormValue, ParsedForm, read_form_values
 from ..form.registry import REGISTRY_NAMES, canonical_code, code_width, read_registry, registry_name
 from ..form.text import normalize_academic_year, normalize_school_code, parse_date
@@ -161,6 +162,8 @@ def _kind(name: str, registry: str = REGISTRY_FILE) -> str:
     base = name.rpartition("/")[2]  # the file's own name (raw names use forward slashes)
     if name == registry:
         return "registry"
+    if name == DEPARTMENT_FILE:
+        return "department"
     if base.startswith("~$"):
         return "lock"
     if base.startswith("."):
@@ -335,6 +338,22 @@ def _file_record(f: RawFile, kind: str) -> dict[str, object]:
     return rec
 
 
+def _department(f: RawFile, rec: dict[str, object]) -> pd.DataFrame:
+    """The department's workbook read: its cells as forms.csv rows (school code empty) and
+    status «department»; a workbook that cannot be used is rejected with the reason."""
+    try:
+        values = read_department_values(f.data or b"", f.name)
+    except FormError as exc:
+        rec.update(rule=exc.rule, reason=exc.reason, sheet=exc.sheet or "", cell=exc.cell or "",
+                   value="" if exc.value is None else str(exc.value))
+        return pd.DataFrame()
+    rec.update(status="department")
+    cols = [c for c in columns("ingest", "forms.csv") if c not in ("file", "school_code")]
+    df = pd.DataFrame([dict(zip(VALUE_FIELDS, v)) for v in values], columns=list(VALUE_FIELDS))
+    df["file"], df["school_code"] = f.name, ""
+    return df[list(columns("ingest", "forms.csv"))].astype({c: "str" for c in cols if c != "row"})
+
+
 def _judge_form(rec: dict[str, object], read: FormsRead, start: int, count: int, codes: set[str],
                 params: YearParams, width: int | None = None) -> tuple[str, dt.date | None, FormValue | None]:
     """Whose form it is and whether it counts: accepted, or rejected naming the cell that says
@@ -409,10 +428,13 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
     candidates: dict[str, list[dict[str, object]]] = {}
     form_files: list[str] = []  # forms.csv's file and code columns, one entry per value read
     form_codes: list[str] = []
+    department = pd.DataFrame()
     for f in raw.files:
         rec = _file_record(f, _kind(f.name, registry))
         records.append(rec)
-        if rec["rule"] or rec["status"] == "registry":
+        if rec["kind"] == "department" and not rec["rule"]:
+            department = _department(f, rec)
+        if rec["rule"] or rec["status"] in ("registry", "department") or rec["kind"] == "department":
             continue
         start, count, error = outcome[id(f)]
         if error is not None:
@@ -428,12 +450,16 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
             _supersede(code, group)
     files = pd.DataFrame(records, columns=list(columns("ingest", "files.csv")) + list(FILES_EXTRA))
     files["size_bytes"] = files["size_bytes"].astype("int64")
-    return {"files.csv": files, "forms.csv": _forms_table(read, form_files, form_codes)}
+    forms = _forms_table(read, form_files, form_codes)
+    if len(department):
+        forms = pd.concat([forms, department.astype({"row": "int64"})], ignore_index=True)
+    return {"files.csv": files, "forms.csv": forms}
 
 
 def summary(files: pd.DataFrame) -> pd.DataFrame:
     """Files by status, for the notebook (Russian headings)."""
-    names = {"registry": "реестр школ", **{k: COLLECTION_STATES[k] for k in ("accepted", "rejected", "superseded")}}
+    names = {"registry": "реестр школ", "department": "данные управления образования",
+             **{k: COLLECTION_STATES[k] for k in ("accepted", "rejected", "superseded")}}
     counts = files["status"].value_counts().reindex(list(names), fill_value=0)
     return pd.DataFrame({"статус": [names[s] for s in counts.index], "файлов": counts.to_numpy()})
 

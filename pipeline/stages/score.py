@@ -28,6 +28,8 @@ Rules (see methodology/README.md for the full text):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -36,6 +38,8 @@ from ..core.errors import StageError
 from ..core.values import flags
 from ..config.methodology import Methodology, check_targets
 from ..config.params import YearParams
+from ..config.targets import NO_DEPARTMENT, Department
+from ..io.storage import read_table
 
 NO_DATA = NO_LEVEL                                     # level of a school without a result
 RANK_DECIMALS = 9                                      # totals are compared at this precision
@@ -389,10 +393,33 @@ def school_targets(profile: pd.DataFrame, staff: pd.DataFrame, methodology: Meth
     return out.astype({"school_code": "string", "target": "string", "status": "string", "kind": "string"})
 
 
-def municipal_targets(profile: pd.DataFrame, staff: pd.DataFrame, methodology: Methodology, params: YearParams) -> pd.DataFrame:
+DEPARTMENT_TABLES = ("department_rmo.csv", "department_network.csv", "department_visits.csv")
+
+
+def department_of(files: pd.DataFrame, rmo: pd.DataFrame, network: pd.DataFrame, visits: pd.DataFrame) -> Department:
+    """The department's tables of the year; present when ingest found its department.xlsx
+    (files.csv status «department»)."""
+    present = bool((files["status"].astype("string") == "department").any())
+    return Department(rmo, network, visits, present)
+
+
+def read_department(folder: str | Path) -> Department:
+    """The department's tables from a processed folder (files.csv and clean's department_*.csv);
+    a folder without them (written before department.xlsx was read): not present."""
+    folder = Path(folder)
+    names = ("files.csv", *DEPARTMENT_TABLES)
+    if not all((folder / n).is_file() for n in names):
+        empty = {n: pd.DataFrame(columns=list(OUTPUTS["clean"][n])) for n in DEPARTMENT_TABLES}
+        return Department(*empty.values(), present=False)
+    return department_of(*(read_table(folder, n) for n in names))
+
+
+def municipal_targets(profile: pd.DataFrame, staff: pd.DataFrame, methodology: Methodology, params: YearParams,
+                      department: Department | None = None) -> pd.DataFrame:
     """targets_municipal.csv over the submitted schools, always a ratio of sums as the target's
     kind makes it (numerator, denominator, value in %, the goal it is compared with); value and
-    met are empty when the denominator is 0."""
+    met are empty when the denominator is 0. A kind of the department's data gets `department`;
+    without its workbook the row is empty with the reason in `note`."""
     p = profile.loc[profile["submitted"].astype(bool)].reset_index(drop=True)
     st = p[["school_code"]].merge(staff, on="school_code", how="left")
     rows = []
@@ -400,17 +427,21 @@ def municipal_targets(profile: pd.DataFrame, staff: pd.DataFrame, methodology: M
         if "municipal" not in t.scope:
             continue
         goal_value = float(params.targets[t.code])
-        numerator, denominator, goal = t.kind.municipal(t.measure, methodology, p, st, goal_value)
+        row = {"target": t.code, "kind": t.measure.kind, "school_threshold": t.kind.school_threshold(goal_value), "note": ""}
+        if t.kind.municipal_only and (department is None or not department.present):
+            rows.append({**row, "numerator": pd.NA, "denominator": pd.NA, "value": np.nan, "met": pd.NA,
+                         "target_value": 100.0 if not np.isnan(row["school_threshold"]) else goal_value, "note": NO_DEPARTMENT})
+            continue
+        extra = {"department": department} if t.kind.municipal_only else {}
+        numerator, denominator, goal = t.kind.municipal(t.measure, methodology, p, st, goal_value, **extra)
         pct = numerator * 100 / denominator if denominator else np.nan
         met = pd.NA if denominator == 0 else bool(round(pct, RANK_DECIMALS) >= goal)
-        rows.append({"target": t.code, "numerator": numerator, "denominator": denominator, "value": pct,
-                     "target_value": goal, "met": met, "kind": t.measure.kind,
-                     "school_threshold": t.kind.school_threshold(goal_value)})
-    cols = list(OUTPUTS["score"]["targets_municipal.csv"]) + ["kind", "school_threshold"]
+        rows.append({**row, "numerator": numerator, "denominator": denominator, "value": pct, "target_value": goal, "met": met})
+    cols = list(OUTPUTS["score"]["targets_municipal.csv"]) + ["kind", "school_threshold", "note"]
     out = pd.DataFrame(rows, columns=cols)
     return out.astype(
         {"target": "string", "numerator": "Int64", "denominator": "Int64", "value": "float64",
-         "target_value": "float64", "met": "boolean", "kind": "string", "school_threshold": "float64"}
+         "target_value": "float64", "met": "boolean", "kind": "string", "school_threshold": "float64", "note": "string"}
     )
 
 
@@ -419,9 +450,11 @@ def municipal_targets(profile: pd.DataFrame, staff: pd.DataFrame, methodology: M
 
 
 def run(
-    checklist: pd.DataFrame, staff: pd.DataFrame, profile: pd.DataFrame, methodology: Methodology, params: YearParams
+    checklist: pd.DataFrame, staff: pd.DataFrame, profile: pd.DataFrame, methodology: Methodology, params: YearParams,
+    department: Department | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The whole score stage: clean tables in, {file name: table} out (see the contract)."""
+    """The whole score stage: clean tables in, {file name: table} out (see the contract);
+    `department`: the department's tables (clean's department_*.csv), for the kinds using them."""
     check_targets(methodology, params)
     p = prepare_profile(profile, methodology)
     st = prepare_staff(staff, p)
@@ -431,7 +464,7 @@ def run(
         "positions.csv": positions,
         "criteria.csv": criteria_subtotals(positions, methodology),
         "targets_school.csv": school_targets(p, st, methodology, params),
-        "targets_municipal.csv": municipal_targets(p, st, methodology, params),
+        "targets_municipal.csv": municipal_targets(p, st, methodology, params, department),
     }
 
 

@@ -125,6 +125,8 @@ def targets_html(ctx: ReportContext) -> Markup:
         how = r.how
         value = small if r.small else fmt_pct(r.value)
         status = "н/д" if r.met is None or r.small else ("достигнут" if r.met else "не достигнут")
+        if r.note:  # not computed (a department target without department.xlsx): the reason
+            how, value, status = r.note.partition(": ")[2] or r.note, "нет данных", "нет данных"
         rows.append([r.target, r.name, how, value, f"≥ {fmt_pct(r.target_value, 0)}",
                      h("span", status, class_="status " + ("met" if r.met and not r.small else "not-met" if r.met is False and not r.small else "na"))])
         classes.append("")

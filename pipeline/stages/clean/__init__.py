@@ -31,6 +31,7 @@ from ...form.fields import layout
 from ...form.registry import repaired_codes
 from .cells import _rows, cells_by_file, first_of_each
 from .checklist import CHECKLIST_COLUMNS, Context, checklist_rows
+from .department import department_tables
 from .issues import Issues
 from .profile import empty_profile_row, profile_row
 from .staff import staff_row
@@ -46,7 +47,7 @@ def _prepare(df: pd.DataFrame, text_cols: list[str]) -> pd.DataFrame:
 
 def run(forms_df: pd.DataFrame, files: pd.DataFrame, registry: pd.DataFrame, methodology: Methodology,
         params: YearParams) -> dict[str, pd.DataFrame]:
-    """checklist.csv, staff.csv, profile.csv and issues.csv of the year."""
+    """checklist.csv, staff.csv, profile.csv, issues.csv and the department's tables of the year."""
     with gc_paused():
         files = _prepare(files, ["file", "kind", "status", "reason", "school_code", "filled_date", "rule", "sheet", "cell", "value"])
         registry = _prepare(registry, ["code", "name", "type"])
@@ -55,11 +56,13 @@ def run(forms_df: pd.DataFrame, files: pd.DataFrame, registry: pd.DataFrame, met
         _file_issues(file_rows, issues)
         _registry_issues(registry, file_rows, issues)
         profile, staff, checklist = _school_rows(file_rows, registry, forms_df, issues, methodology, params)
+        department = department_tables(forms_df, files, registry, issues)
         return {
             "checklist.csv": _checklist_table(checklist),
             "staff.csv": _staff_table(staff, methodology),
             "profile.csv": _profile_table(profile, methodology),
             "issues.csv": issues.frame(),
+            **department,
         }
 
 

@@ -573,7 +573,8 @@ def generate_example(out_root: str | Path, methodology_path: str | Path, years: 
                      n_schools: int = 24, seed: int = DEFAULT_SEED) -> list[Path]:
     """Write <out_root>/<year>/ for a municipality that uses another methodology: the registry and
     one clean form per school, filled with what that methodology's form asks (no planted
-    defects: the default sample carries those). Returns the paths written."""
+    defects: the default sample carries those), and the department's workbook where the
+    methodology declares one (with the sample's one bad РМО count). Returns the paths written."""
     out_root = Path(out_root)
     methodology = load_methodology(methodology_path)
     schools = make_schools(n_schools, seed)
@@ -585,4 +586,10 @@ def generate_example(out_root: str | Path, methodology_path: str | Path, years: 
         for school in schools:
             wb, _ = build_workbook(methodology, ay, values=form_values(school, year, seed, methodology))
             written.append(write_bytes_atomic(out_root / str(year) / _file_name(school, year), workbook_bytes(wb, stamp)))
+        if any(t.kind.municipal_only for t in methodology.targets):  # the department's workbook, as the sample writes it
+            from .form.department import DEPARTMENT_FILE
+
+            writer = _YearWriter(year, n_schools, seed, methodology, None)
+            writer.department()
+            written.append(write_bytes_atomic(out_root / str(year) / DEPARTMENT_FILE, writer.build.files[DEPARTMENT_FILE]))
     return written

@@ -418,7 +418,7 @@ def _warnings(m: Methodology) -> list[str]:
     for c in m.criteria:
         if c.code not in used:
             out.append(f"Критерий {c.code} «{c.name}» не содержит ни одной позиции; в профиле критериев он не показывается.")
-    if m.shares and not m.index_shares:
+    if m.positions and m.shares and not m.index_shares:
         out.append(
             "Ни одна доля не отмечена in_activity_index: индекс активности не рассчитывается, "
             "итоговый балл равен проценту по чек-листу."

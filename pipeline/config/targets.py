@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ..core.errors import MethodologyError
 from ..core.messages import location, russian
 from ..core.privacy import is_small, shown, small_label
-from ..core.russian import fmt_int, fmt_number, fmt_pct
+from ..core.russian import fmt_int, fmt_number, fmt_pct, plural
 
 # (a kind is handed the methodology it belongs to — pipeline.config.methodology.Methodology,
 # which imports this module — and reads its shares and fields)
@@ -324,6 +324,10 @@ class RmoMeetingsKind(DepartmentKind):
     def municipal_how(self, numerator, denominator, small, n_small):
         return f"{fmt_int(numerator)} из {fmt_int(denominator)} направлений РМО"
 
+    def goal_text(self, goal):
+        n = int(goal)
+        return f"≥ {fmt_int(goal)} {plural(n, 'заседания', 'заседаний', 'заседаний')} по каждому направлению"
+
 
 class NetworkSpec(BaseModel):
     model_config = _SPEC
@@ -348,6 +352,9 @@ class NetworkKind(DepartmentKind):
 
     def municipal_how(self, numerator, denominator, small, n_small):
         return f"работает {fmt_int(numerator)} из {fmt_int(denominator)} запланированных"
+
+    def goal_text(self, goal):
+        return f"≥ {fmt_int(goal)} работающих"
 
 
 class VisitedSpec(BaseModel):

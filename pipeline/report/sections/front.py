@@ -167,7 +167,8 @@ def indicators_html(ctx: ReportContext) -> str:
     for t in m.targets:
         tv = p.targets.get(t.code)
         scope = ", ".join({"school": "ОО", "municipal": "муниципалитет"}[s] for s in t.scope)
-        trows.append([t.code, t.name, f"≥ {fmt_num(tv, 0)} {t.unit}".strip() if tv is not None else "—", scope]
+        goal = (t.kind.goal_text(tv) if t.kind.municipal_only else f"≥ {fmt_num(tv, 0)} {t.unit}".strip()) if tv is not None else "—"
+        trows.append([t.code, t.name, goal, scope]
                      + ([t.method or "—"] if any(x.method for x in m.targets) else []))
     with_method = ["Метод сбора информации"] if any(x.method for x in m.targets) else []
     targets = table(["Код", "Целевой показатель", f"Значение {p.year} г.", "Уровень", *with_method], trows)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from processes import descendants, kill_run  # noqa: F401  (kill_run is used below)
 import yaml
 from conftest import ROOT, write_params
 from formbuilder import REGISTRY, raw_folder
@@ -440,38 +442,6 @@ def test_cli_duplicate_registry_code_stops_the_year_with_a_russian_message(tmp_p
 # --------------------------------------------------------------------------------------------
 # safe outputs: a run killed in the middle, two runs of one year at once
 # --------------------------------------------------------------------------------------------
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process started (directly or not) by pid, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
-def kill_run(proc: subprocess.Popen) -> None:
-    """SIGKILL the run and every process it started (its notebook kernel), as a power cut
-    or `kill -9` would: nothing gets a chance to clean up."""
-    family = [proc.pid, *descendants(proc.pid)]
-    for pid in family:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait(timeout=30)
 
 
 def outputs(folder: Path) -> dict[str, str]:

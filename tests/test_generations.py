@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from processes import kill_run
 import yaml
 
 from pipeline import cli
@@ -55,33 +57,6 @@ def _consistent(params_file: Path) -> None:
     assert not disk["differ"] and not disk["missing"], disk
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    """SIGKILL the run and every process it started: nothing gets a chance to clean up."""
-    for pid in [proc.pid, *_descendants(proc.pid)]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait(timeout=60)
-
-
 def _start(params_file: Path, notebooks: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--params", str(params_file), "--notebooks",
@@ -116,7 +91,7 @@ def test_a_run_killed_at_any_moment_leaves_one_generation_whole(year):
         _set_weight(params_file, new)
         proc = _start(params_file, notebooks)
         time.sleep(rng.uniform(0, max(durations) * 1.05))
-        _kill(proc)
+        kill_run(proc)
         with run_lock.year_lock(load_params(params_file)):  # what the next run (or verify) does first
             pass
         now = _generation(root)

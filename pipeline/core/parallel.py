@@ -148,3 +148,16 @@ def _run_forked(fn: Callable[[Any], Any], share: Any, conn: Any) -> None:
         conn.send(("error", "".join(traceback.format_exception_only(exc)).strip()))
     finally:
         conn.close()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this pid exists: a lock's holder, a temporary file's writer.
+    Unsure (no permission to signal it, another error) counts as alive: nothing of a process
+    that may still run is taken or removed."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True

@@ -57,7 +57,7 @@ def build_department_workbook(methodology: Methodology, academic_year: str) -> A
     from openpyxl.utils import get_column_letter
     from openpyxl.workbook.protection import WorkbookProtection
 
-    from .template import FIRST_ROW, _Styles, add_validation, answer_style, write_header
+    from .template import FIRST_ROW, _Styles, add_validation, answer_style, protect_sheet, write_header
 
     st = _Styles()
     wb = Workbook()
@@ -81,9 +81,7 @@ def build_department_workbook(methodology: Methodology, academic_year: str) -> A
                     checks[col].add(c.coordinate)
         for j, width in enumerate(_WIDTHS[key], start=1):
             ws.column_dimensions[get_column_letter(j)].width = width
-        ws.protection.sheet = True
-        ws.protection.formatColumns = False
-        ws.protection.formatRows = False
+        protect_sheet(ws)
     wb.security = WorkbookProtection(lockStructure=True)
     return wb
 

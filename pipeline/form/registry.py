@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..config.params import YearParams
 from ..config.years import earlier_years
-from ..core.csvtext import unprotect_all
+from ..io.storage import read_table
 from ..core.errors import FormError
 from .text import norm_label, norm_text, normalize_school_code
 
@@ -204,12 +204,11 @@ def code_width(params: YearParams) -> int | None:
     for earlier in earlier_years(params):
         if earlier.params is None:
             return None
-        path = Path(earlier.params.processed_dir) / "profile.csv"
-        if path.is_file():
+        folder = Path(earlier.params.processed_dir)
+        if (folder / "profile.csv").is_file():
             try:
-                codes = pd.read_csv(path, dtype=str, usecols=["school_code"], keep_default_na=False)["school_code"]
-                codes = pd.Series(unprotect_all(codes), dtype=object)
-            except (ValueError, OSError, pd.errors.ParserError):
+                codes = read_table(folder, "profile.csv")["school_code"].astype(str)
+            except (ValueError, KeyError, OSError, pd.errors.ParserError):
                 return None
             return learned_code_width(codes)
     return None

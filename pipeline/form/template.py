@@ -60,6 +60,13 @@ class _Styles:
         self.Alignment = Alignment
 
 
+def protect_sheet(ws: Any) -> None:
+    """Cells locked unless an answer cell opened them; widths and heights may still change."""
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+
+
 def write_header(ws: Any, st: _Styles, title: str, note: str, heads: list[str], last_col: str) -> None:
     """Rows 1–3 of a sheet: title, instruction, header row; panes frozen under it."""
     ws["A1"] = title
@@ -241,9 +248,7 @@ class _FormWriter:
             for col, width in COLUMN_WIDTHS[ws.title].items():
                 ws.column_dimensions[col].width = width
             if protect:
-                ws.protection.sheet = True
-                ws.protection.formatColumns = False
-                ws.protection.formatRows = False
+                protect_sheet(ws)
         if protect:
             self.wb.security = WorkbookProtection(lockStructure=True)
 

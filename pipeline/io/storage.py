@@ -26,6 +26,7 @@ from typing import IO
 import pandas as pd
 
 from ..core.csvtext import escaped_columns, unprotect, unprotect_all
+from ..core.parallel import pid_alive
 from ..fast.csv import write_csv
 
 _FILE_MODE = 0o644  # mkstemp creates 0600; outputs are meant to be read (and published)
@@ -183,19 +184,9 @@ def stale_tmps(path: Path) -> list[Path]:
     out = []
     for tmp in path.parent.glob(f".{path.name}.*.tmp"):
         pid = tmp.name[len(path.name) + 2: -len(".tmp")]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             out.append(tmp)
     return sorted(out)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def write_bytes_atomic(path: str | Path, data: bytes, *, durable: bool = True, owned: bool = False) -> Path:

@@ -14,6 +14,7 @@ from typing import Iterator
 
 from ..config.params import YearParams
 from ..core.errors import RunLockedError
+from ..core.parallel import pid_alive
 
 
 LOCK_NAME = ".lock"
@@ -22,18 +23,6 @@ LOCK_NAME = ".lock"
 # the same process, another year's thread, is refused too)
 _HELD: dict[str, str] = {}
 _HELD_GUARD = threading.Lock()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
 
 
 def _lock_pid(lock: Path) -> int | None:
@@ -94,7 +83,7 @@ def _take(params: YearParams, lock: Path) -> None:
                         raise _refuse(params, lock, _holder(lock)) from None
                 except FileNotFoundError:
                     continue
-            elif pid != os.getpid() and _pid_alive(pid):
+            elif pid != os.getpid() and pid_alive(pid):
                 raise _refuse(params, lock, _holder(lock)) from None
             lock.unlink(missing_ok=True)
             continue

@@ -222,8 +222,10 @@ def methodology_changes_since_last_year(ctx: ReportContext) -> list[str]:
 
     if ctx.previous is None:
         return []
-    try:
-        old = load_methodology(ctx.previous.params.methodology)
-    except MethodologyError:
-        return []
-    return methodology_changes(old, ctx.methodology)
+    key = "methodology_changes"   # said by the effectiveness and the dynamics sections: read once
+    if key not in ctx.cache:
+        try:
+            ctx.cache[key] = methodology_changes(load_methodology(ctx.previous.params.methodology), ctx.methodology)
+        except MethodologyError:
+            ctx.cache[key] = []
+    return list(ctx.cache[key])

@@ -213,6 +213,10 @@ def methods_html(ctx: ReportContext) -> str:
     shown_fields = [f.label[:1].lower() + f.label[1:] if f.label[1:2].islower() else f.label
                     for f in form.declared if not f.personal]
     items.append("Сведения об ОО (лист «Сведения»): " + ", ".join(["тип ОО", *shown_fields]) + ".")
+    if any(t.kind.municipal_only for t in m.targets):
+        items.append("Сведения управления образования (department.xlsx): заседания районных методических объединений "
+                     "и участвовавшие организации, работа тьюторских сообществ и стажировочных площадок, "
+                     "методические выезды в ОО.")
     if m.positions:
         items.append("Аудит документационного обеспечения: балл без подтверждающего документа не засчитывается "
                      "(«не подтверждено»), ссылка, не являющаяся адресом http(s), не используется.")

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PARAMS ?= params/2026.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report examples year template sample test test-fast bench bench-quick publish strip clean-processed
+.PHONY: help setup system report examples year template sample test test-fast bench bench-quick publish strip clean-processed
 
 help: ## list the targets with what they do
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -21,7 +21,21 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create .venv and install the project with its test tools
 
-report: $(STAMP) ## set up, then run every year in params/ on the embedded sample and build the site
+# Debian programs the documents and the real-client tests use: LibreOffice (DOCX → PDF, forms
+# re-saved as .ods/.xls), Chromium (accessibility and print tests), poppler (PDF → PNG), fonts
+# with Cyrillic. Installed when missing and the user may (root with apt-get); otherwise a note
+# says what is missing — those tests then skip with the reason, and the site lists DOCX only.
+DEBIAN_PACKAGES := libreoffice-writer libreoffice-calc chromium chromium-driver poppler-utils fonts-dejavu fonts-liberation2
+system: ## install the Debian programs above when missing (needs root and apt-get; otherwise says what is missing)
+	@if command -v soffice >/dev/null && command -v chromium >/dev/null && command -v pdftoppm >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Устанавливаю LibreOffice, Chromium, poppler и шрифты (apt-get)…"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null \
+	  || echo "Не удалось установить $(DEBIAN_PACKAGES): тесты с ними будут пропущены с причиной"; \
+	else echo "Нет LibreOffice/Chromium/poppler и нет прав на установку: sudo apt-get install $(DEBIAN_PACKAGES)"; fi
+
+report: $(STAMP) system ## set up, then run every year in params/ on the embedded sample and build the site
 	$(PY) -m pipeline run --all
 
 examples: $(STAMP) ## run the example municipality of every other shipped methodology (params/examples/) into reports/examples/
@@ -36,7 +50,7 @@ template: $(STAMP) ## write the blank school form of PARAMS into build/forms/
 sample: $(STAMP) ## regenerate the embedded sample data in data/raw/ (deterministic)
 	$(PY) -m pipeline sample --out data/raw
 
-test: $(STAMP) ## set up, then run the whole test suite (what CI runs)
+test: $(STAMP) system ## set up, then run the whole test suite (what CI runs)
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP) ## the test suite without the slow end-to-end tests

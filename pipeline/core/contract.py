@@ -70,6 +70,10 @@ OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
         "recommendations.csv": ("recommendation_id", "school_code", "indicator_code", "priority", "text"),
         "decisions.csv": ("decision_id", "kind", "topic", "schools", "responsible", "due"),
         "followup.csv": ("recommendation_id", "school_code", "indicator_code", "status"),
+        # next year's roadmap (seed 004's form): one row per seminar, municipal measure and visit of
+        # decisions.csv, sorted by due_month and numbered 1…n; school_code empty for municipal ones
+        "roadmap.csv": ("decision_id", "number", "kind", "title", "due_month", "due", "indicator", "executors",
+                        "school_code"),
     },
 }
 

@@ -53,6 +53,7 @@ from ..core.values import flags, num
 from .decisions import build_decisions
 from .followup import FIRST_YEAR, FIRST_YEAR_MESSAGE, PREVIOUS_MISSING, PreviousYear, build_followup
 from .indicators import HIGH, MEDIUM, _bool, _frame, _indicator_order, _school_codes, _submitted, recommendation_id
+from .roadmap import build_roadmap
 
 REC_COLUMNS = OUTPUTS["recommendations"]["recommendations.csv"] + (
     "school_name", "kind", "criterion", "indicator_name", "reason",
@@ -149,12 +150,13 @@ class RecommendationsResult:
     followup_message: str
     previous_year: int | None = None
     messages: list[str] = field(default_factory=list)
+    roadmap: pd.DataFrame | None = None
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """What the stage writes, by file name."""
         return {"recommendations.csv": self.recommendations, "decisions.csv": self.decisions,
-                "followup.csv": self.followup}
+                "followup.csv": self.followup, "roadmap.csv": self.roadmap}
 
 
 def run(
@@ -178,7 +180,9 @@ def run(
     messages = []
     if profile is None and methodology.visits:
         messages.append("Сведения об ОО (profile.csv) не переданы: выезды по правилам методики (visits) не назначались.")
-    return RecommendationsResult(recs, decisions, followup, previous.state, previous.message, previous.year, messages)
+    roadmap = build_roadmap(decisions, params, methodology, scores)
+    return RecommendationsResult(recs, decisions, followup, previous.state, previous.message, previous.year, messages,
+                                 roadmap)
 
 
 def priority_counts(recommendations: pd.DataFrame) -> pd.DataFrame:

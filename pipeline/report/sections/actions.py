@@ -257,7 +257,7 @@ def roadmap_measures_html(ctx: ReportContext) -> list[Markup]:
         rows = [[g.label, *_group_cells(g, ctx.n_small)] for g in groups]
         blocks.append(para(f"Методические выезды: как изменился {what} ОО с {p.year - 1} по {p.year} год "
                            "(ОО с результатом в оба года)."))
-        blocks.append(table(["ОО", "Число ОО", f"Среднее изменение", "Доля ОО с ростом"], rows, num_cols=(1, 2, 3)))
+        blocks.append(table(["ОО", "Число ОО", "Среднее изменение", "Доля ОО с ростом"], rows, num_cols=(1, 2, 3)))
     comps = me.seminar_comparisons(ctx)
     if comps:
         rows = []

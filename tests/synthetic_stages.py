@@ -61,7 +61,7 @@ write("checklist.csv", COLUMNS["checklist.csv"], [(s, "M1", 2, "2", "док", ""
 write("staff.csv", COLUMNS["staff.csv"], [(s,) + tuple(range(10)) for s in schools])
 write("profile.csv", COLUMNS["profile.csv"], [(s, "Школа " + s, "СОШ", True, s + ".txt", 100, "нет", "нет", "нет", "да", "", "") for s in schools])
 write("issues.csv", COLUMNS["issues.csv"], [(r["school_code"], r["file"], "", "", "", "", "form", "error", r["reason"], "файл отклонён") for r in rejected])
-for name in ("department_rmo.csv", "department_network.csv", "department_visits.csv"):
+for name in ("department_rmo.csv", "department_network.csv", "department_visits.csv", "measures_reported.csv"):
     write(name, COLUMNS[name], [])''',
     "score": '''w = params.weights.checklist
 totals = {}
@@ -76,7 +76,9 @@ write("targets_municipal.csv", COLUMNS["targets_municipal.csv"], [("T9", 1, len(
     "recommendations": '''scores = read("scores.csv")
 write("recommendations.csv", COLUMNS["recommendations.csv"], [(f"R{i}", r["school_code"], "M1", "средний", "Сделайте план") for i, r in enumerate(scores, 1)])
 write("decisions.csv", COLUMNS["decisions.csv"], [("D1", "seminar", "M1", ";".join(r["school_code"] for r in scores), "РМО", "октябрь")])
-write("followup.csv", COLUMNS["followup.csv"], [])''',
+write("followup.csv", COLUMNS["followup.csv"], [])
+write("roadmap.csv", COLUMNS["roadmap.csv"], [("seminar:M1", 1, "seminar", "Семинар M1", f"{params.year}-10", f"октябрь {params.year}", "проведён", "РМО", "")])
+write("measures.csv", COLUMNS["measures.csv"], [])''',
     "report": '''import html
 from IPython.display import HTML, display
 scores = read("scores.csv")
@@ -85,6 +87,8 @@ page = f"<html><head><title>Отчёт — {params.year}</title></head><body><h1
 display(HTML(page))
 (out / "index.html").write_text(page, encoding="utf-8")  # the year's published page
 (out / "results.xlsx").write_bytes(b"PK synthetic")
+(out / "documents").mkdir(exist_ok=True)
+(out / "documents" / "measures.xlsx").write_bytes(b"PK synthetic")
 (out / "schools").mkdir(exist_ok=True)
 for r in scores:
     (out / "schools" / f"{r['school_code']}.html").write_text(f"<p>{r['total_score']}</p>", encoding="utf-8")

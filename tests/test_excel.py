@@ -125,6 +125,23 @@ def test_bytes_are_reproducible(ctx):
     assert excel.workbook_bytes(ctx) == excel.workbook_bytes(ctx)
 
 
+def test_bytes_do_not_depend_on_the_process(tmp_path):
+    """The same workbook from two processes with different string hashing: equal bytes (no
+    order taken from a set)."""
+    import hashlib
+    import os
+    import sys
+
+    code = ("import datetime as dt, hashlib, pandas as pd; from pipeline.report import excel; "
+            "f = pd.DataFrame({'a': ['x', '=1', 'зелёная'], 'n': [1.5, None, 3.0], 'z': ['красная', 'жёлтая', 'y']}); "
+            "cols = (('a', 'Текст', 'text', 40), ('n', 'Балл', 'pct', 9), ('z', 'Зона', 'text', 10)); "
+            "print(hashlib.sha256(excel.build_workbook([excel.SheetData('Лист', cols, f, 1)], 'Заголовок', None, "
+            "dt.datetime(2026, 6, 15))).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(digests) == 1 and len(next(iter(digests)).strip()) == len(hashlib.sha256().hexdigest())
+
+
 def test_saving_time_is_not_in_the_file(ctx, monkeypatch):
     """A writer stamps the time of saving into docProps/core.xml unless told a date; the file
     must not carry it, nor in its zip entries."""

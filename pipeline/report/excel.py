@@ -241,7 +241,7 @@ class _Styles:
 
     def __init__(self, wb: Any) -> None:
         self.index: dict[tuple, str] = {(None, False, False, None): ""}
-        for number_format in set(FORMATS[k] for k in NUMERIC):
+        for number_format in dict.fromkeys(FORMATS[k] for k in NUMERIC):  # in a fixed order
             self._make(wb, (number_format, False, False, None))
         for quote in (False, True):
             for wrap in (False, True):
@@ -397,9 +397,23 @@ def column_width(header: str, width: int) -> int:
 
 
 def text_lines(text: str, width: float) -> int:
-    """Lines a text takes wrapped in a column of this width (its own line breaks kept)."""
-    return sum(max(1, len(textwrap.wrap(part, max(1, int(width) - 2), break_long_words=True)))
-               for part in text.split("\n")) if text else 1
+    """Lines a text takes wrapped at word boundaries in a column of this width (its own line
+    breaks kept, a word longer than the column broken)."""
+    cap = max(1, int(width) - 2)
+    total = 0
+    for part in text.split("\n"):
+        lines, used = 1, 0
+        for word in part.split():
+            size = len(word)
+            if used and used + 1 + size <= cap:
+                used += 1 + size
+                continue
+            if used:
+                lines += 1
+            lines += (size - 1) // cap if size > cap else 0
+            used = size - (size - 1) // cap * cap if size > cap else size
+        total += lines
+    return max(1, total)
 
 
 def header_height(columns: Sequence[Column]) -> int:

@@ -333,12 +333,16 @@ def main(argv: list[str] | None = None) -> int:
         if "kept" in results[n]:
             base = results[n]["kept"]["wall"]
             ratios = ", ".join(f"{k} {v['wall'] / base:.1f}×" for k, v in results[n].items() if k != "kept")
-            print(f"  against kept: {ratios}")
+            if ratios:
+                print(f"  against kept: {ratios}")
     if 10000 in results and "kept" in results[10000]:
         got = results[10000]["kept"]
-        met = "met" if got["wall"] <= GOAL_SECONDS else "NOT met"
-        print(f"\n{met}: results.xlsx for 10,000 schools ≤ {GOAL_SECONDS:.0f} s with every feature: "
-              f"{got['wall']:.1f} s wall ({got['cpu']:.1f} s CPU)")
+        # on a busy machine the wall time is other processes' too; the CPU time (both threads)
+        # is what the writing costs, and the wall time on an idle 2-core machine is at most it
+        for what, value in (("wall time", got["wall"]), ("CPU time", got["cpu"])):
+            met = "met    " if value <= GOAL_SECONDS else "NOT met"
+            print(f"{met}  results.xlsx for 10,000 schools ≤ {GOAL_SECONDS:.0f} s with every feature, {what}: "
+                  f"{value:.1f} s (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     return 0
 
 

@@ -358,15 +358,13 @@ def _rows_xml(columns: Sequence[Column], df: pd.DataFrame, styles: _Styles, stri
               first_row: int, chunk: int = 20000) -> Iterator[bytes]:
     """The table's rows as <row> elements, numbered from first_row, in chunks of UTF-8.
 
-    Each cell is its address joined to the XML of its value (made once per distinct value);
-    the joining runs in numpy over object arrays, not cell by cell in Python."""
+    Each cell is its address joined to the XML of its value (made once per distinct value of
+    its column); the joining runs in numpy over object arrays, not cell by cell in Python."""
     n = len(df)
     if n == 0:
         return
-    rows = np.arange(first_row, first_row + n)
-    numbers = np.array([f'{r}"' for r in rows.tolist()], dtype=object)
-    matrix = np.empty((n, len(columns) + 2), dtype=object)
     lines = np.ones(n, dtype=np.int64)
+    encoded = []  # per column: its letter's cell start, its codes, the XML per code
     for j, (name, head, kind, width) in enumerate(columns):
         wrap = kind == "text" and width >= WRAP_WIDTH
         codes, frags, texts = _column_codes(_column_values(df, name), n, kind, styles, strings, wrap, name == "zone")
@@ -375,17 +373,24 @@ def _rows_xml(columns: Sequence[Column], df: pd.DataFrame, styles: _Styles, stri
             lines = np.maximum(lines, np.array([text_lines(t, wide) for t in texts] + [1])[codes])
         empty = styles.get(wrap=True) + "/>" if wrap else ""  # an empty wide cell keeps its alignment
         table = np.array(frags + [empty], dtype=object)  # code -1 → the last
-        cells = (f'<c r="{xl_col_to_name(j)}' + numbers) + table[codes]
-        if not wrap:
-            cells[codes < 0] = ""
         is_string = np.array([' t="s"' in f for f in frags] + [False])
         strings.count += int(np.count_nonzero(is_string[codes]))
-        matrix[:, j + 1] = cells
-    matrix[:, 0] = [f'<row r="{r}" ht="{k * LINE_HEIGHT}" customHeight="1">' if k > 1 else f'<row r="{r}">'
-                    for r, k in zip(rows.tolist(), lines.tolist())]
-    matrix[:, -1] = "</row>"
+        encoded.append((f'<c r="{xl_col_to_name(j)}', codes, table, wrap))
+    # the cells are joined a chunk of rows at a time, so that no sheet is all in memory as text
     for start in range(0, n, chunk):
-        yield "".join(matrix[start:start + chunk].ravel().tolist()).encode("utf-8")
+        rows = range(first_row + start, first_row + min(n, start + chunk))
+        matrix = np.empty((len(rows), len(columns) + 2), dtype=object)
+        numbers = np.array([f'{r}"' for r in rows], dtype=object)
+        for j, (begin, codes, table, wrap) in enumerate(encoded, start=1):
+            part = codes[start:start + chunk]
+            cells = (begin + numbers) + table[part]
+            if not wrap:
+                cells[part < 0] = ""
+            matrix[:, j] = cells
+        matrix[:, 0] = [f'<row r="{r}" ht="{k * LINE_HEIGHT}" customHeight="1">' if k > 1 else f'<row r="{r}">'
+                        for r, k in zip(rows, lines[start:start + chunk].tolist())]
+        matrix[:, -1] = "</row>"
+        yield "".join(matrix.ravel().tolist()).encode("utf-8")
 
 
 # --- the workbook ------------------------------------------------------------------------------
@@ -652,7 +657,7 @@ def write_results(ctx: "ReportContext", path: str | Path) -> Path:
 class ResultsJob:
     """results.xlsx written by a forked process while the report goes on in this one.
 
-    Writing the workbook is single-threaded work (tens of seconds of CPU at 10,000 schools);
+    Writing the workbook is a few seconds of CPU at 10,000 schools (benchmarks/excel_writers.py);
     the report's sections and school pages do not need it, so on a machine with two cores it
     costs almost no wall time (pipeline.core.parallel.Forked; without fork it is written when
     result() is asked for). The file is the same either way.

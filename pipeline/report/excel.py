@@ -16,7 +16,7 @@ times.
 XlsxWriter writes the workbook (styles, sheet settings, protection, print set-up, title and
 header rows); the table rows, millions of cells at 10,000 schools, are made here as XML text
 column by column and spliced into each sheet (benchmarks/excel_writers.py: XlsxWriter alone
-takes ~20 s there, this ~3 s). The cells are those ``set_cell`` puts in an openpyxl sheet
+takes ~19 s of CPU there, this ~3 s). The cells are those ``set_cell`` puts in an openpyxl sheet
 (tests/test_excel.py compares the two).
 """
 

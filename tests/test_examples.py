@@ -78,4 +78,4 @@ def test_example_runs_and_shows_only_what_its_methodology_has(name, tmp_path):
     assert ("Самооценка" in labels) == m.has_checklist and ("Индекс активности" in labels) == bool(m.index_shares)
     assert not _empty_tables(school)
     wb = openpyxl.load_workbook(params.reports_dir / "results.xlsx", read_only=True)
-    assert wb["Результаты"].max_row == 25
+    assert wb["Результаты"].max_row == 26  # the title row, the header and 24 schools

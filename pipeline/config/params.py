@@ -87,6 +87,10 @@ class ReportOptions(BaseModel):
     model_config = _STRICT
     trend_threshold: float = Field(default=5, ge=0)
     min_group_size: int = Field(default=5, ge=1)
+    # results.xlsx: every sheet protected (cells locked; sorting, filtering and selecting
+    # allowed); with a password only that password lifts the protection. It keeps cells from
+    # being changed by mistake, not secret: the file is internal anyway.
+    results_password: str | None = Field(default=None, min_length=1, max_length=255)
 
 
 class Collection(BaseModel):

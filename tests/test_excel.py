@@ -25,7 +25,7 @@ from pipeline.core import values as core_values
 from pipeline.report import context as report_context
 from pipeline.report import excel
 
-SHEETS = ["Результаты", "Критерии", "Целевые показатели", "Рекомендации", "Решения", "Анализ мер",
+SHEETS = ["Результаты", "Критерии", "Целевые показатели", "Рекомендации", "Решения", "Дорожная карта", "Анализ мер",
           "Замечания к данным", "Файлы", "Сведения об ОО"]
 
 
@@ -206,7 +206,13 @@ def _reference_sheet(ws, columns, df):
 def _described(path):
     """Every cell below the header as a person sees it (an empty cell's type is no matter)."""
     ws = openpyxl.load_workbook(path).worksheets[0]
-    return {c.coordinate: (c.value, type(c.value), c.data_type if c.value is not None else None, c.number_format,
+    # openpyxl writes a carriage return raw with the standard library's XML writer (the package
+    # keeps it, OPENPYXL_LXML=False) and XML reading turns it into a line feed, where the streamed
+    # writer keeps it as &#13;: the two are compared with CR read as LF
+    def value(v):
+        return v.replace("\r", "\n") if isinstance(v, str) else v
+
+    return {c.coordinate: (value(c.value), type(c.value), c.data_type if c.value is not None else None, c.number_format,
                            c.quotePrefix, c.font.b, c.fill.fill_type, str(c.fill.fgColor.rgb)[-6:], c.alignment.wrap_text,
                            c.alignment.vertical)
             for row in ws.iter_rows(min_row=3) for c in row}

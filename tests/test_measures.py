@@ -221,3 +221,21 @@ def test_a_year_without_the_record_says_so(sample_run, tmp_path):
     text = BeautifulSoup(html, "html.parser").find(id="effectiveness").get_text(" ", strip=True)
     assert "Сведения о выполнении мер дорожной карты на 2025-2026 учебный год не представлены" in text
     assert "выезд проведён" not in text
+
+
+@pytest.mark.slow
+def test_results_workbook_carries_the_roadmap_in_seed_004_form(sample_run):
+    """results.xlsx's «Дорожная карта»: seed 004's columns, one row per roadmap.csv row, in order."""
+    root, params_dir = sample_run
+    p = load_params(params_dir / "2026.yaml")
+    roadmap = read_table(p.processed_dir, "roadmap.csv")
+    sheet = load_workbook(p.reports_dir / "results.xlsx")["Дорожная карта"]
+    header = [c.value for c in sheet[2]]
+    assert header[:5] == ["№ п/п", "Наименование мероприятия", "Срок исполнения (месяц, год)",
+                          "Индикативные показатели", "Исполнители"]
+    rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=3)]
+    assert len(rows) == len(roadmap) > 0
+    assert [r[0] for r in rows] == [int(n) for n in roadmap["number"]]
+    assert [r[1] for r in rows] == roadmap["title"].tolist()
+    assert [r[2] for r in rows] == roadmap["due"].tolist()
+    assert len(set(roadmap["due"])) > 1  # spread across the year, not one date for all

@@ -127,6 +127,13 @@ SHEETS: tuple[Sheet, ...] = (
         ("topic", "Тема / основание", "text", 70), ("schools", "ОО (коды)", "text", 20),
         ("school_names", "ОО", "text", 50), ("responsible", "Ответственные", "text", 34), ("due", "Срок", "text", 16),
     )),
+    # next year's roadmap in seed 004's form (roadmap.csv: one row per measure)
+    Sheet("Дорожная карта", "roadmap", (
+        ("number", "№ п/п", "int", 8), ("title", "Наименование мероприятия", "text", 60),
+        ("due", "Срок исполнения (месяц, год)", "text", 16), ("indicator", "Индикативные показатели", "text", 60),
+        ("executors", "Исполнители", "text", 34), ("school_code", "Код ОО", "text", 9),
+        ("decision_id", "Идентификатор", "text", 16),
+    )),
     Sheet("Анализ мер", "followup", (
         ("recommendation_id", "Рекомендация прошлого года", "text", 16), ("school_code", "Код ОО", "text", 9),
         ("school_name", "Наименование ОО", "text", 34), ("indicator_code", "Показатель", "text", 10),
@@ -638,7 +645,7 @@ def results_tables(ctx: "ReportContext") -> dict[str, pd.DataFrame]:
     issues = issues.assign(severity=_each(issues["severity"], lambda s: SEVERITY_LABEL.get(text(s), text(s))),
                            rule_name=_each(issues["rule"], rule_name))
     return {"scores": st, "criteria": cr, "targets": targets, "recommendations": recs, "decisions": dec,
-            "followup": fu, "issues": issues, "files": files, "profile": d["profile.csv"]}
+            "roadmap": d["roadmap.csv"], "followup": fu, "issues": issues, "files": files, "profile": d["profile.csv"]}
 
 
 def workbook_bytes(ctx: "ReportContext") -> bytes:

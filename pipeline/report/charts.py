@@ -68,7 +68,7 @@ def contrast(a: str, b: str) -> float:
 
 def ink_on(colour: str) -> str:
     """White or the ink for text drawn on a mark of that colour: whichever contrasts more."""
-    return "white" if contrast("#ffffff", colour) >= contrast(INK, colour) else INK
+    return "#ffffff" if contrast("#ffffff", colour) >= contrast(INK, colour) else INK
 
 
 @contextmanager

@@ -76,7 +76,7 @@ def total_chart(scores: pd.DataFrame, params: Any) -> plt.Figure:
         fig, ax = plt.subplots(figsize=(8, 4))
         ax.hist(scored["total_score"], bins=range(0, 105, 5), color=INK, edgecolor="white")
         ax.axvline(params.levels.medium, color=YELLOW, linestyle="--", label=f"средний уровень ≥ {params.levels.medium:g}")
-        ax.axvline(params.levels.high, color=GREEN, linestyle="--", label=f"высокий уровень ≥ {params.levels.high:g}")
+        ax.axvline(params.levels.high, color=GREEN, linestyle=":", lw=2, label=f"высокий уровень ≥ {params.levels.high:g}")
         ax.set_xlim(0, 100)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Итоговый балл")

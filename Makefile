@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# axe-core (MPL-2.0, from npm; not committed): the accessibility checker tests/test_accessibility.py
+# runs in Chromium. Pinned so that a new rule cannot turn the suite red by itself.
+AXE_VERSION := 4.11.4
+AXE    := $(VENV)/axe/node_modules/axe-core/axe.min.js
 PARAMS ?= params/2026.yaml
 
 .DEFAULT_GOAL := help
@@ -19,7 +23,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
-setup: $(STAMP) ## create .venv and install the project with its test tools
+$(AXE):
+	@if command -v npm >/dev/null; then \
+	  npm install --prefix $(VENV)/axe --no-save --silent axe-core@$(AXE_VERSION) \
+	  || echo "Не удалось установить axe-core $(AXE_VERSION): проверка доступности будет пропущена с причиной"; \
+	else echo "Нет npm: axe-core не установлен, проверка доступности будет пропущена (apt-get install npm)"; fi
+
+setup: $(STAMP) $(AXE) ## create .venv and install the project with its test tools (and axe-core when npm exists)
 
 # Debian programs the documents and the real-client tests use: LibreOffice (DOCX → PDF, forms
 # re-saved as .ods/.xls), Chromium (accessibility and print tests), poppler (PDF → PNG), fonts
@@ -50,7 +60,7 @@ template: $(STAMP) ## write the blank school form of PARAMS into build/forms/
 sample: $(STAMP) ## regenerate the embedded sample data in data/raw/ (deterministic)
 	$(PY) -m pipeline sample --out data/raw
 
-test: $(STAMP) system ## set up, then run the whole test suite (what CI runs)
+test: $(STAMP) $(AXE) system ## set up, then run the whole test suite (what CI runs)
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP) ## the test suite without the slow end-to-end tests

@@ -12,6 +12,8 @@ import papermill as pm  # noqa: E402
 from pipeline.run import kernels  # noqa: E402
 import pytest
 import yaml
+
+import chromium as chromium_helper
 from hypothesis import settings
 
 # no timed assertions: hypothesis' per-example deadline would fail a property on a busy machine
@@ -93,3 +95,23 @@ def execute_notebook(name: str, params_file: Path, out_dir: Path, **parameters: 
         kernel_manager_class=kernels.kernel_manager_class(),
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of the Chromium binary (installed when missing and allowed); skips with the
+    reason where it cannot be had, fails under CI=true."""
+    path = chromium_helper.find_chromium()
+    if path is None:
+        chromium_helper.install_chromium()
+        path = chromium_helper.find_chromium()
+    if path is None:
+        chromium_helper.skip_or_fail("Chromium не найден и не может быть установлен (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    """One headless Chromium for the whole session, driven over DevTools (tests/chromium.py)."""
+    with chromium_helper.launch(chromium) as client:
+        yield client

@@ -60,7 +60,7 @@ def test_example_runs_and_shows_only_what_its_methodology_has(name, tmp_path):
     assert "по 0 позиц" not in text and "0 из 0" not in text
     assert not re.search(r"\d[.,]0 из \d", text), "a count written as a float («33.0 из 36.0»)"
     partial = any(len(p.scale) > 2 for p in m.positions)
-    assert ("жёлтый — частично" in text) == (m.has_checklist and partial), "the heat map's legend does not fit the scale"
+    assert ("жёлтый ◐ — частично" in text) == (m.has_checklist and partial), "the heat map's legend does not fit the scale"
     assert bool(soup.find(id="heatmap")) == m.has_checklist
     assert bool(soup.find(id="criteria")) == m.has_checklist
     assert bool(soup.find(id="targets")) == bool(m.targets)

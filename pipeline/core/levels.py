@@ -10,6 +10,10 @@ from .contract import ZONES
 from .russian import fmt_num
 from .values import num
 
+# a zone told by a letter as well as by its colour (WCAG 1.4.1): the initial of its level
+# (высокий, средний, низкий) — letters render in every font, unlike ◐
+ZONE_MARK = dict(zip(ZONES, ("В", "С", "Н")))
+
 
 def zone_of(value: Any, params: Any) -> str:
     """зелёная / жёлтая / красная from the level thresholds; '' for empty."""

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Sequence
 from markupsafe import Markup, escape
 
 from ..config.params import YearParams
-from ..core.levels import trend, zone_of
+from ..core.levels import ZONE_MARK, trend, zone_of
 from ..core.russian import fmt_num
 from ..core.values import num, text
 from .labels import ZONE_CLASS
@@ -37,9 +37,11 @@ def h(tag: str, content: Any = "", **attrs: Any) -> Markup:
 
 def table(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, cls: str = "data",
           num_cols: Sequence[int] = (), caption: str | None = None, row_classes: Sequence[str] | None = None,
-          nowrap: Sequence[int] = (), widths: Sequence[str | None] | None = None) -> Markup:
+          nowrap: Sequence[int] = (), widths: Sequence[str | None] | None = None, hidden_caption: bool = False) -> Markup:
     """A plain HTML table; numeric columns right-aligned, `nowrap` columns kept on one line,
-    `widths` (CSS widths per column) fix the layout so that tables of one kind line up."""
+    `widths` (CSS widths per column) fix the layout so that tables of one kind line up. The
+    caption names the table for a screen reader (`hidden_caption`: for it only, when a heading
+    just above already says it; sub() gives an uncaptioned table its heading so)."""
     numeric, keep = set(num_cols), set(nowrap)
 
     def klass(i: int) -> str | None:
@@ -52,7 +54,7 @@ def table(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, cls: str = "
         cells = Markup("").join(h("td", c, class_=klass(i)) for i, c in enumerate(row))
         rc = row_classes[r] if row_classes and r < len(row_classes) else None
         body.append(h("tr", cells, class_=rc or None))
-    cap = h("caption", caption) if caption else Markup("")
+    cap = h("caption", caption, class_="sr-only" if hidden_caption else None) if caption else Markup("")
     cols = Markup("")
     if widths:
         cols = h("colgroup", Markup("").join(Markup(f'<col style="width:{escape(w)}">') if w else Markup("<col>")
@@ -62,11 +64,27 @@ def table(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, cls: str = "
                   f"<tbody>{Markup('').join(body)}</tbody></table></div>")
 
 
+def zone_mark(zone: str) -> Markup:
+    """The zone's symbol (seen) and its name (read by a screen reader instead of the symbol)."""
+    return (h("span", ZONE_MARK[zone], class_="zmark", aria_hidden="true")
+            + h("span", f" ({zone} зона)", class_="sr-only"))
+
+
 def zone_chip(value: Any, params: YearParams, label: str | None = None) -> Markup:
+    """A value in its zone's colour, with the zone's letter (В, С, Н) so colour is not alone."""
     z = zone_of(value, params)
     if not z:
         return h("span", label if label is not None else "—", class_="chip none")
-    return h("span", label if label is not None else fmt_num(value), class_=f"chip {ZONE_CLASS[z]}", title=f"{z} зона")
+    content = [zone_mark(z), " ", label if label is not None else fmt_num(value)]
+    return h("span", content, class_=f"chip {ZONE_CLASS[z]}", title=f"{z} зона")
+
+
+def zone_legend(params: YearParams) -> Markup:
+    """One line naming the zone letters and colours with the thresholds."""
+    hi, med = fmt_num(params.levels.high, 0), fmt_num(params.levels.medium, 0)
+    z = [h("span", ZONE_MARK[k], class_=f"chip {ZONE_CLASS[k]}") + " " for k in ZONE_MARK]
+    return h("p", Markup("Зоны: ") + z[0] + f"зелёная — высокий уровень (≥ {hi}), " + z[1]
+             + f"жёлтая — средний (≥ {med}), " + z[2] + "красная — низкий (зона риска).", class_="zone-legend note")
 
 
 def trend_chip(delta: Any, threshold: float) -> Markup:
@@ -96,9 +114,24 @@ def section(anchor: str, number: str, title: str, *content: Any, lead: str | Non
     return str(h("section", Markup("").join(parts), id=anchor, class_="report-section"))
 
 
+_TABLE_START = '<div class="table-wrap"><table class="'
+
+
+def _captioned(content: Any, title: str) -> Any:
+    """A table built by table() without a caption gets the heading above it as a caption for
+    screen readers (WCAG 1.3.1: a table is named)."""
+    if not (isinstance(content, Markup) and content.startswith(_TABLE_START)):
+        return content
+    head_end = content.index(">", len(_TABLE_START)) + 1
+    if content.startswith("<caption", head_end):
+        return content
+    return Markup(content[:head_end]) + h("caption", title, class_="sr-only") + Markup(content[head_end:])
+
+
 def sub(title: str, *content: Any, anchor: str | None = None) -> Markup:
-    """A titled part of a section; with an anchor it is a block the contents can link to."""
-    inner = Markup("").join([h("h3", title)] + [_cell(c) for c in content])
+    """A titled part of a section; with an anchor it is a block the contents can link to.
+    Its tables without a caption are named by its title."""
+    inner = Markup("").join([h("h3", title)] + [_cell(_captioned(c, title)) for c in content])
     return h("div", inner, id=anchor, class_="subsection") if anchor else inner
 
 
@@ -110,7 +143,15 @@ def note(*sentences: Any) -> Markup:
     return para(*sentences, cls="note")
 
 
-def figure(uri: str, alt: str, caption: str | None = None, width: int | None = None) -> Markup:
+def figure(uri: str, alt: str, caption: str, data: Markup, width: int | None = None) -> Markup:
+    """A chart with its text alternative (WCAG 1.1.1): `alt` says what it shows with its key
+    numbers, the caption how to read it, and `data` (a table of the numbers drawn, from
+    chart_data()) sits folded under the caption."""
     img = Markup(f'<img src="{escape(uri)}" alt="{escape(alt)}"' + (f' width="{int(width)}"' if width else "") + ">")
-    cap = h("figcaption", caption) if caption else Markup("")
-    return h("figure", img + cap, class_="chart")
+    folded = h("details", h("summary", "Данные диаграммы") + data, class_="chart-data")
+    return h("figure", img + h("figcaption", h("span", caption) + folded), class_="chart")
+
+
+def chart_data(title: str, headers: Sequence[Any], rows: Iterable[Sequence[Any]], num_cols: Sequence[int] = ()) -> Markup:
+    """The numbers of a chart as a table captioned «Данные диаграммы: <title>»."""
+    return table(headers, rows, num_cols=num_cols, caption=f"Данные диаграммы: {title}", cls="data chart-table")

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from ..config.params import YearParams
 from ..io.storage import write_bytes_atomic
+from ..core.levels import ZONE_MARK
 from ..core.values import text
 from .context import ReportContext
 from .sections import all_sections, summary_line
@@ -58,6 +59,7 @@ def render_school_page(view: "dict[str, Any] | SimpleNamespace", params: "YearPa
         organization=hd.organization,
         order=f"{hd.order_number} от {hd.order_date:%d.%m.%Y}",
         min_group=params.report.min_group_size,
+        zone_marks=ZONE_MARK,
         # drawn only where the page shows it (more than one year)
         history_svg=charts.history_svg(history, high=high, medium=medium) if len(history) > 1 else Markup(""),
     )

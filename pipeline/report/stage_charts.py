@@ -14,7 +14,11 @@ from matplotlib.ticker import MaxNLocator
 from ..core.contract import COLLECTION_STATES, FOLLOWUP_STATUSES, LEVELS, PRIORITIES
 from ..core.russian import short
 from ..core.rules import ERROR
-from .charts import FOLLOWUP_COLOURS, GREEN, shown_statuses, INK, LEVEL_COLOURS, MUTED, RED, YELLOW, _style
+from .charts import (FOLLOWUP_COLOURS, FOLLOWUP_HATCH, GREEN, INK, LEVEL_COLOURS, LEVEL_HATCH, MUTED, OUTLINE, RED, YELLOW,
+                     _style, shown_statuses)
+
+# colour never alone (WCAG 1.4.1): the second of two colours is hatched as well
+WARN_HATCH = "///"
 
 FILE_STATUS_COLOURS = {"реестр школ": MUTED, COLLECTION_STATES["accepted"]: GREEN, COLLECTION_STATES["rejected"]: RED,
                        COLLECTION_STATES["superseded"]: YELLOW}
@@ -51,10 +55,12 @@ def issues_chart(by_rule: pd.DataFrame, academic_year: str) -> plt.Figure | None
     with _style():
         fig, ax = plt.subplots(figsize=(8, 0.35 * len(by_rule) + 1.2))
         d = by_rule.iloc[::-1]
-        ax.barh(d["что проверяется"], d["замечаний"], color=[RED if s == ERROR else YELLOW for s in d["важность"]])
+        ax.barh(d["что проверяется"], d["замечаний"], color=[RED if s == ERROR else YELLOW for s in d["важность"]],
+                hatch=["" if s == ERROR else WARN_HATCH for s in d["важность"]], edgecolor="white")
         ax.set_xlabel("Число замечаний")
         ax.set_title(f"Замечания к данным форм по правилам, {academic_year} учебный год")
-        ax.legend([Patch(color=RED), Patch(color=YELLOW)], ["ошибка: значение не используется", "предупреждение"],
+        ax.legend([Patch(facecolor=RED, edgecolor="white"), Patch(facecolor=YELLOW, edgecolor="white", hatch=WARN_HATCH)],
+                  ["ошибка: значение не используется", "предупреждение"],
                   loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
         fig.tight_layout()
     return fig
@@ -70,7 +76,7 @@ def total_chart(scores: pd.DataFrame, params: Any) -> plt.Figure:
         fig, ax = plt.subplots(figsize=(8, 4))
         ax.hist(scored["total_score"], bins=range(0, 105, 5), color=INK, edgecolor="white")
         ax.axvline(params.levels.medium, color=YELLOW, linestyle="--", label=f"средний уровень ≥ {params.levels.medium:g}")
-        ax.axvline(params.levels.high, color=GREEN, linestyle="--", label=f"высокий уровень ≥ {params.levels.high:g}")
+        ax.axvline(params.levels.high, color=GREEN, linestyle=":", lw=2, label=f"высокий уровень ≥ {params.levels.high:g}")
         ax.set_xlim(0, 100)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Итоговый балл")
@@ -87,7 +93,10 @@ def cluster_levels_chart(summary: pd.DataFrame) -> plt.Figure:
         return _nothing("Уровни по кластерам", "Нет школ с итоговым баллом: ни одна форма не принята.")
     with _style():
         fig, ax = plt.subplots(figsize=(8, 3.5))
-        summary[list(LEVELS)].plot.barh(stacked=True, ax=ax, color=[LEVEL_COLOURS[lv] for lv in LEVELS])
+        summary[list(LEVELS)].plot.barh(stacked=True, ax=ax, color=[LEVEL_COLOURS[lv] for lv in LEVELS], edgecolor="white")
+        for bars, lv in zip(ax.containers, LEVELS):
+            for bar in bars:
+                bar.set_hatch(LEVEL_HATCH[lv])
         ax.set_xlabel("Число школ")
         ax.set_ylabel("Кластер")
         ax.set_title("Уровни по кластерам")
@@ -104,12 +113,14 @@ def municipal_targets_stage_chart(municipal: pd.DataFrame) -> plt.Figure:
         fig, ax = plt.subplots(figsize=(8, 4))
         m = municipal.iloc[::-1]
         colours = [GREEN if v is True else RED for v in m["met"].astype(object)]
-        ax.barh(m["target"], m["value"].fillna(0), color=colours)
+        ax.barh(m["target"], m["value"].fillna(0), color=colours, edgecolor="white",
+                hatch=["" if v is True else "xxx" for v in m["met"].astype(object)])
         mark = ax.scatter(m["target_value"], m["target"], color=INK, marker="|", s=300)
         ax.set_xlim(0, 105)
         ax.set_xlabel("%: доли — отношение сумм по школам; да/нет и счётчики — доля школ")
         ax.set_title("Муниципальные целевые показатели: значение и цель")
-        ax.legend([Patch(color=GREEN), Patch(color=RED), mark], ["достигнут", "не достигнут", "целевое значение"],
+        ax.legend([Patch(facecolor=GREEN, edgecolor="white"), Patch(facecolor=RED, edgecolor="white", hatch="xxx"), mark],
+                  ["достигнут", "не достигнут", "целевое значение"],
                   loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
         fig.tight_layout()
     return fig
@@ -123,7 +134,8 @@ def deficits_chart(deficits: pd.DataFrame) -> plt.Figure:
         labels = [f"{c} — {short(n, 45)}" for c, n in zip(d["indicator_code"], d["indicator_name"])]
         left = [0] * len(d)
         for p, colour in zip(PRIORITIES, (RED, YELLOW)):
-            ax.barh(labels, d[p], left=left, color=colour, label=f"приоритет «{p}»")
+            ax.barh(labels, d[p], left=left, color=colour, edgecolor="white", hatch="" if colour == RED else WARN_HATCH,
+                    label=f"приоритет «{p}»")
             left = [a + b for a, b in zip(left, d[p])]
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Число школ, получивших рекомендацию")
@@ -141,7 +153,8 @@ def followup_stage_chart(summary: pd.DataFrame) -> plt.Figure:
         labels = [f"{c} (n={n})" for c, n in zip(d["indicator_code"], d["n"])]
         left = [0.0] * len(d)
         for s in shown_statuses(summary):
-            ax.barh(labels, d[s], left=left, color=FOLLOWUP_COLOURS[s], label=s)
+            ax.barh(labels, d[s], left=left, color=FOLLOWUP_COLOURS[s], hatch=FOLLOWUP_HATCH[s], edgecolor=OUTLINE,
+                    linewidth=0.6, label=s)
             left = [a + b for a, b in zip(left, d[s])]
         ax.set_xlim(0, 100)
         ax.set_xlabel("Доля рекомендаций прошлого года, %")

@@ -10,7 +10,7 @@ from ...core.privacy import small_label
 from ...core.russian import fmt_int, fmt_num, fmt_pct, plural
 from ...core.values import num, text
 from ..context import ReportContext
-from ..html import figure, h, para, section, sub, table
+from ..html import chart_data, figure, h, para, section, sub, table
 from ..tables import codes_of, _names, followup_summary, indicator_names, school_page, school_table
 from ..tables import school_list
 
@@ -210,9 +210,15 @@ def effectiveness_html(ctx: ReportContext) -> str:
     changes = [para(c) for c in methodology_changes_since_last_year(ctx)]
     return section(
         "effectiveness", "9", "Анализ эффективности принятых мер", para(lead), *changes,
-        figure(charts.followup_chart(summ), "Что стало с рекомендациями прошлого года", None, width=charts.WIDTH_PX),
+        figure(charts.followup_chart(summ), f"Что стало с рекомендациями {p.year - 1} года: " + lead.split(": ", 1)[-1],
+               "Полоса — рекомендации одного показателя (n — их число), отрезки — доли исходов (цвет и штриховка — "
+               "по легенде); верхняя полоса — всего.",
+               chart_data("исходы рекомендаций прошлого года, %", ["Код", "Рекомендаций", *[s.capitalize() for s in statuses]],
+                          [[r[0], r[2], *r[3:]] for r in rows], num_cols=tuple(range(1, 2 + len(statuses)))),
+               width=charts.WIDTH_PX),
         table(["Код", "Показатель", "Рекомендаций", *[s.capitalize() for s in statuses]], rows,
-              num_cols=tuple(range(2, 3 + len(statuses))), row_classes=classes),
+              num_cols=tuple(range(2, 3 + len(statuses))), row_classes=classes,
+              caption="Исходы рекомендаций прошлого года по показателям", hidden_caption=True),
         *roadmap_measures_html(ctx),
     )
 

@@ -8,7 +8,7 @@ from ...core.privacy import small_label
 from ...core.russian import fmt_int, fmt_num, fmt_pct, plural, short
 from ...core.values import text
 from ..context import ReportContext
-from ..html import bar_cell, figure, h, note, para, section, sub, table, trend_chip, zone_chip
+from ..html import bar_cell, chart_data, figure, h, note, para, section, sub, table, trend_chip, zone_chip, zone_legend
 from ..labels import TARGET_STATUS_LABEL, TARGET_STATUS_MARK
 from ..tables import cluster_order, cluster_profile, deficits, history_table, municipal_targets, position_matrix, published_school_table, target_school_matrix
 
@@ -24,11 +24,23 @@ def distribution_html(ctx: ReportContext) -> Markup:
     desc = sub_["total_score"].describe()
     text_ = (f"Итоговый балл рассчитан для {len(sub_)} ОО: минимум {fmt_num(desc['min'])}, медиана "
              f"{fmt_num(sub_['total_score'].median())}, максимум {fmt_num(desc['max'])}, среднее {fmt_num(desc['mean'])}.")
+    hist = charts.histogram(sub_, ctx.params)
+    levels = charts.cluster_levels(sub_, cluster_order(ctx))
+    totals = levels.sum()
+    alt = (f"Гистограмма итоговых баллов {len(sub_)} ОО (от {fmt_num(desc['min'])} до {fmt_num(desc['max'])}, медиана "
+           f"{fmt_num(sub_['total_score'].median())}) и уровни по кластерам: "
+           + ", ".join(f"{lv} — {int(totals[lv])}" for lv in levels.columns) + " ОО.")
+    hrows = [[f"{int(r['from'])}–{int(r['to'])}", r["zone"], int(r["count"])]
+             for r in hist.to_dict("records") if r["count"]]
+    lrows = [[cl, *[int(v) for v in row], int(sum(row))] for cl, row in zip(levels.index, levels.to_numpy())]
+    data = (chart_data("распределение итоговых баллов", ["Итоговый балл", "Зона", "Число ОО"], hrows, num_cols=(2,))
+            + chart_data("уровни по кластерам (число ОО)", ["Кластер", *[c.capitalize() for c in levels.columns], "Всего"],
+                         lrows, num_cols=tuple(range(1, 2 + len(levels.columns)))))
     return sub("Распределение итоговых баллов", para(text_),
-               figure(uri, "Гистограмма итоговых баллов и уровни по кластерам",
-                      f"Зоны: зелёная — высокий уровень (≥ {fmt_num(ctx.params.levels.high, 0)}), жёлтая — средний "
-                      f"(≥ {fmt_num(ctx.params.levels.medium, 0)}), красная — низкий (зона риска).",
-                      width=charts.WIDTH_PX), anchor="distribution")
+               figure(uri, alt, "Слева — число ОО по интервалам итогового балла, справа — уровни ОО в каждом кластере. "
+                      f"Зоны: зелёная (без штриховки) — высокий уровень (≥ {fmt_num(ctx.params.levels.high, 0)}), жёлтая "
+                      f"(штриховка ///) — средний (≥ {fmt_num(ctx.params.levels.medium, 0)}), красная (штриховка ×××) — "
+                      "низкий (зона риска).", data, width=charts.WIDTH_PX), anchor="distribution")
 
 
 def total_rule(ctx: ReportContext) -> str:
@@ -47,7 +59,7 @@ def ranking_html(ctx: ReportContext) -> Markup:
     thr = p.report.trend_threshold
     small = small_label(ctx.n_small)
     parts = [("Само­оценка", m.has_checklist, "11%"), ("Индекс актив­ности", bool(m.index_shares), "10%")]
-    head = ["Место", "ОО", "Итог", "", "Уровень", *[t for t, on, _ in parts if on], f"К {p.year - 1} г."]
+    head = ["Место", "ОО", "Итог", Markup('<span class="sr-only">Итог на шкале 0–100</span>'), "Уровень", *[t for t, on, _ in parts if on], f"К {p.year - 1} г."]
     spare = sum(int(w[:-1]) for _, on, w in parts if not on)   # a column the methodology lacks widens «ОО»
     widths = ("6%", f"{29 + spare}%", "9%", "16%", "9%", *[w for _, on, w in parts if on], "10%")
     blocks = []
@@ -72,7 +84,7 @@ def ranking_html(ctx: ReportContext) -> Markup:
             nowrap=(2, len(head) - 1), widths=widths)))
     return sub("Кластеры и рейтинг", para(
         f"ОО сравниваются внутри кластера: {m.cluster_rule.describe(p.cluster_threshold)}. {total_rule(ctx)} "
-        f"Отметка тренда ▲/▼ — изменение более чем на {fmt_num(thr, 0)} баллов к прошлому году."),
+        f"Отметка тренда ▲/▼ — изменение более чем на {fmt_num(thr, 0)} баллов к прошлому году."), zone_legend(p),
         *blocks, anchor="ranking")
 
 
@@ -87,14 +99,36 @@ def heatmap_html(ctx: ReportContext) -> Markup:
     d = deficits(ctx)
     rows = [[r.position, r.short, r.criterion, r.n, r.zero, r.unconfirmed, fmt_pct(r.share_below, 0)]
             for r in d.sort_values(["share_below", "zero"], ascending=False).itertuples()]
+    hm = charts.heatmap_data(pos, st, ctx.methodology)
+    marks = charts.CELL_MARKS
+    partial = any(len(x.scale) > 2 for x in ctx.methodology.positions)
+    cells = {state: int((hm.cat == k).sum()) for k, state in enumerate(charts.CELL_STATES)}
+    unconfirmed = int(sum(bool(v) and v == v for v in hm.unconfirmed.to_numpy(dtype=object).ravel()))
+    alt = (f"Карта дефицитов: {len(hm.codes)} ОО × {len(hm.positions)} позиций самооценки; клеток с максимальным баллом — "
+           f"{cells['full']}, " + (f"частично — {cells['part']}, " if partial else "") + f"с 0 баллов — {cells['zero']} "
+           f"(из них не подтверждено документом — {unconfirmed}), без данных — {cells['none']}. "
+           "Баллы каждой ОО — в таблице «Данные диаграммы».")
+    caption = ("Цвет и знак — засчитанный балл позиции: зелёный ● — максимальный, "
+               + ("жёлтый ◐ — частично, " if partial else "") + "красный ○ — 0, серый без знака — нет данных. "
+               "Знак × — балл заявлен, но не подтверждён документом (засчитан 0).")
+    if len(hm.codes) <= charts.HEATMAP_NAMED_ROWS:
+        hrows = []
+        for i, code in enumerate(hm.codes):
+            row: list[Any] = [code, text(hm.names.get(code, "")), hm.clusters[code]]
+            for j, position in enumerate(hm.positions):
+                v, u = hm.points.iloc[i, j], hm.unconfirmed.iloc[i, j]
+                state = charts.CELL_STATES[int(hm.cat[i, j])]
+                row.append("—" if state == "none" else ("× " if bool(u) and u == u else f"{marks[state]} ") + fmt_num(v, 0))
+            hrows.append(row)
+        data = chart_data("засчитанные баллы ОО по позициям самооценки", ["Код", "ОО", "Кластер", *hm.positions], hrows)
+    else:   # a region's thousands of schools: the counts per position (the table below repeats them)
+        caption += " Школы слишком многочисленны для таблицы по каждой: данные — число ОО по позициям."
+        data = chart_data("число ОО по позициям самооценки", ["Позиция", "Содержание", "Критерий", "ОО", "С 0 баллов",
+                                                               "Не подтверждено", "Не на максимуме"], rows, num_cols=(3, 4, 5, 6))
     return sub("Карта дефицитов (ОО × позиции самооценки)",
-               figure(uri, "Тепловая карта баллов ОО по позициям самооценки",
-                      "Цвет — засчитанный балл позиции: зелёный — максимальный, "
-                      + ("жёлтый — частично, " if any(len(x.scale) > 2 for x in ctx.methodology.positions) else "")
-                      + "красный — 0. "
-                      "Знак × — балл заявлен, но не подтверждён документом (засчитан 0).", width=charts.WIDTH_PX),
+               figure(uri, alt, caption, data, width=charts.WIDTH_PX),
                table(["Позиция", "Содержание", "Критерий", "ОО", "С 0 баллов", "Не подтверждено", "Не на максимуме"],
-                     rows, num_cols=(3, 4, 5, 6)), anchor="heatmap")
+                     rows, num_cols=(3, 4, 5, 6), caption="Дефициты по позициям самооценки"), anchor="heatmap")
 
 
 def criteria_html(ctx: ReportContext) -> Markup:
@@ -108,8 +142,17 @@ def criteria_html(ctx: ReportContext) -> Markup:
     for c in ctx.methodology.criteria:
         rows.append([c.code, c.name] + [zone_chip(prof.loc[c.code, col], ctx.params, fmt_pct(prof.loc[c.code, col]))
                                         for col in prof.columns])
-    return sub("Профиль по критериям", para("Средний процент выполнения каждого критерия в кластере; цвет — зона."),
-               figure(uri, "Средний процент выполнения критериев по кластерам", None, width=charts.WIDTH_PX),
+    overall = "все ОО" if "все ОО" in prof.columns else prof.columns[0]
+    alt = (f"Средний процент выполнения {len(prof)} критериев по кластерам ({', '.join(map(str, prof.columns))}); "
+           f"{'по всем ОО' if overall == 'все ОО' else overall}: "
+           + "; ".join(f"{c} — {fmt_pct(prof.loc[c, overall], 0)}" for c in prof.index) + ".")
+    data = chart_data("средний процент выполнения критериев по кластерам", ["Код", *prof.columns],
+                      [[c, *[fmt_pct(prof.loc[c, col]) for col in prof.columns]] for c in prof.index],
+                      num_cols=tuple(range(1, 1 + len(prof.columns))))
+    return sub("Профиль по критериям", para("Средний процент выполнения каждого критерия в кластере; цвет и буква — зона."),
+               figure(uri, alt, "Столбцы — кластеры (цвет и штриховка — кластер, по легенде), чёрная отметка — среднее по всем "
+                      "ОО; фон — зоны уровней.", data, width=charts.WIDTH_PX),
+               zone_legend(ctx.params),
                table(["Код", "Критерий", *prof.columns], rows, num_cols=tuple(range(2, 2 + len(prof.columns)))),
                anchor="criteria")
 
@@ -133,8 +176,18 @@ def targets_html(ctx: ReportContext) -> Markup:
     blocks: list[Any] = [para("Значения муниципального уровня рассчитаны по суммарным данным ОО (сумма числителей / "
                               "сумма знаменателей), а не как среднее процентов.")]
     if not tm.empty:
-        blocks.append(figure(charts.targets_chart(tm, ctx.params), "Значения муниципальных целевых показателей", None,
-                             width=charts.WIDTH_PX))
+        drows = []
+        for r in tm.itertuples():
+            small_ = bool(r.small) or r.value != r.value
+            status = "н/д" if small_ or r.met is None else ("достигнут" if r.met else "не достигнут")
+            drows.append([r.target, "н/д" if small_ else fmt_pct(r.value), fmt_pct(r.target_value, 0), status])
+        alt = ("Муниципальные целевые показатели, значение и цель: "
+               + "; ".join(f"{c} — {v} при цели {g} ({st_})" for c, v, g, st_ in drows) + ".")
+        blocks.append(figure(charts.targets_chart(tm, ctx.params), alt,
+                             "Полоса — значение показателя (зелёная ✓ — достигнут, красная со штриховкой ✗ — не достигнут, "
+                             "серая — н/д), чёрная отметка — целевое значение.",
+                             chart_data("муниципальные целевые показатели", ["Код", "Значение", "Цель", "Итог"], drows,
+                                        num_cols=(1, 2)), width=charts.WIDTH_PX))
         blocks.append(table(["Код", "Показатель", "Расчёт", "Значение", "Цель", "Итог"], rows, num_cols=(3, 4), nowrap=(5,)))
     # school matrix
     mat = target_school_matrix(ctx)
@@ -172,8 +225,21 @@ def dynamics_html(ctx: ReportContext) -> Markup:
     if len(with_data) < 2:
         blocks.append(para("Динамика по годам появится, когда будут обработаны данные как минимум двух лет мониторинга."))
     else:
-        blocks.append(figure(charts.dynamics_chart(with_data, ctx.params, cluster_order(ctx)), "Динамика среднего итогового балла и уровней по годам",
-                             None, width=charts.WIDTH_PX))
+        clusters = [cl for cl in cluster_order(ctx) if f"mean_{cl}" in with_data and with_data[f"mean_{cl}"].notna().any()]
+        shares = charts.level_shares(with_data)
+        years = [str(y) for y in with_data["year"]]
+        alt = ("Средний итоговый балл по годам: " + "; ".join(f"{y} — {fmt_num(v)}" for y, v in zip(years, with_data["mean_total"]))
+               + ". Доля ОО высокого уровня: " + "; ".join(f"{y} — {fmt_pct(v, 0)}" for y, v in zip(years, shares["высокий"]))
+               + ", низкого: " + "; ".join(f"{y} — {fmt_pct(v, 0)}" for y, v in zip(years, shares["низкий"])) + ".")
+        dhead = ["Год", "Все ОО", *clusters, *[f"{lv.capitalize()}, %" for lv in shares.columns]]
+        drows = [[y, fmt_num(r["mean_total"]), *[fmt_num(r[f"mean_{cl}"]) for cl in clusters],
+                  *[fmt_num(shares.iloc[i][lv], 0) for lv in shares.columns]]
+                 for i, (y, r) in enumerate(zip(years, with_data.to_dict("records")))]
+        blocks.append(figure(charts.dynamics_chart(with_data, ctx.params, cluster_order(ctx)), alt,
+                             "Слева — средний итоговый балл по годам: все ОО (чёрная линия) и кластеры (пунктир, форма "
+                             "маркера — кластер); справа — доли ОО каждого уровня.",
+                             chart_data("средний итоговый балл и доли уровней по годам", dhead, drows,
+                                        num_cols=tuple(range(1, len(dhead)))), width=charts.WIDTH_PX))
         tcodes = [t.code for t in ctx.methodology.targets if "municipal" in t.scope]
         head = ["Год", "Учебный год", "ОО (форм)", "Средний балл", "Высокий", "Средний", "Низкий", "Целевых достигнуто"]
         rows = []

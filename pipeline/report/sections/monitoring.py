@@ -23,7 +23,7 @@ def monitoring_html(ctx: ReportContext) -> str:
         ["Заменено более поздней формой той же ОО", part["superseded"]],
         ["ОО без принятой формы", len(part["missing_schools"])],
     ]
-    blocks: list[Any] = [sub("Участие ОО", table(["", "Количество"], rows, num_cols=(1,), cls="data compact")),
+    blocks: list[Any] = [sub("Участие ОО", table(["Показатель", "Количество"], rows, num_cols=(1,), cls="data compact")),
                          para(f"Охват мониторингом: {fmt_pct(part['rate'])} ОО реестра.")]
     if len(part["rejected_files"]):
         blocks.append(sub("Отклонённые файлы", table(

@@ -1,0 +1,416 @@
+"""What every Word document of the year shares: the page and the fonts of Russian office
+documents, the requisites of ГОСТ Р 7.0.97-2025 (organisation, document type, date and
+number, place, approval block, executor mark), page numbers, tables, and a reproducible save.
+
+ГОСТ Р 7.0.97-2025 keeps the requisites and the page of the 2016 edition (§5, §6): margins
+left 20 mm, right 10 mm, top and bottom 20 mm; page numbers centred in the top margin, not on
+the first page; the executor mark at the end of the last page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import struct
+import zipfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Mm, Pt, RGBColor
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from ...config.params import YearParams, split_person
+from ...io.storage import write_bytes_atomic
+
+FONT = "Times New Roman"        # LibreOffice shows it as Liberation Serif (metric-compatible)
+BODY_PT = 14                    # text
+TABLE_PT = 12                   # tables
+SMALL_PT = 10                   # wide tables, the executor mark
+INDENT = Cm(1.25)               # абзацный отступ
+BLANK_NUMBER = "________"       # a number not yet assigned: the draft has a blank
+BLANK_DATE = "«___» ____________ 20__ г."
+
+# zone of a table cell (the HTML chip's class) → a light shading of the cell
+SHADES = {"green": "DDF0E4", "yellow": "FCEFCF", "red": "F6DCDB"}
+
+
+def new_document(*, landscape: bool = False) -> DocxDocument:
+    """An empty A4 document with ГОСТ margins and Times New Roman 14 (tables 12)."""
+    doc = Document()
+    sec = doc.sections[0]
+    sec.page_height, sec.page_width = Mm(297), Mm(210)
+    if landscape:
+        sec.orientation = WD_ORIENT.LANDSCAPE
+        sec.page_width, sec.page_height = Mm(297), Mm(210)
+    sec.left_margin, sec.right_margin = Mm(20), Mm(10)
+    sec.top_margin, sec.bottom_margin = Mm(20), Mm(20)
+    sec.header_distance, sec.footer_distance = Mm(10), Mm(10)
+    for name in ("Normal", "Header", "Footer", "Caption", "Heading 1", "Heading 2", "Title"):
+        if name not in [s.name for s in doc.styles]:
+            continue
+        st = doc.styles[name]
+        _font(st.font, BODY_PT)
+        st.font.color.rgb = RGBColor(0, 0, 0)
+    normal = doc.styles["Normal"].paragraph_format
+    normal.space_before, normal.space_after, normal.line_spacing = Pt(0), Pt(0), 1.0
+    for name, size, before in (("Heading 1", BODY_PT, 12), ("Heading 2", BODY_PT, 8)):
+        st = doc.styles[name]
+        _font(st.font, size)
+        st.font.bold, st.font.italic = True, False
+        pf = st.paragraph_format
+        pf.space_before, pf.space_after, pf.keep_with_next = Pt(before), Pt(6), True
+        pf.alignment = WD_ALIGN_PARAGRAPH.CENTER if name == "Heading 1" else WD_ALIGN_PARAGRAPH.LEFT
+        pf.first_line_indent = Cm(0) if name == "Heading 1" else INDENT
+    cap = doc.styles["Caption"]
+    _font(cap.font, TABLE_PT)
+    cap.font.bold, cap.font.italic = False, True
+    cap.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    cap.paragraph_format.space_after = Pt(6)
+    _language(doc)
+    return doc
+
+
+def _font(font: Any, size: float) -> None:
+    font.name, font.size = FONT, Pt(size)
+    rpr = font.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
+        fonts.attrib.pop(qn(attr), None)
+
+
+def _language(doc: DocxDocument) -> None:
+    """Russian as the document's language (spelling, hyphenation in Word and LibreOffice)."""
+    rpr = doc.styles["Normal"].element.get_or_add_rPr()
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "ru-RU")
+    lang.set(qn("w:eastAsia"), "ru-RU")
+    lang.set(qn("w:bidi"), "ar-SA")
+    rpr.append(lang)
+
+
+def text_width(doc: DocxDocument) -> int:
+    """The width between the margins (EMU)."""
+    sec = doc.sections[-1]
+    return int(sec.page_width - sec.left_margin - sec.right_margin)
+
+
+def para(doc: DocxDocument, text: str = "", *, bold: bool = False, italic: bool = False, size: float | None = None,
+         align: Any = WD_ALIGN_PARAGRAPH.JUSTIFY, indent: bool = True, before: float = 0, after: float = 0,
+         keep: bool = False, left: Any = None) -> Paragraph:
+    """A paragraph of text: justified with the first-line indent unless told otherwise."""
+    p = doc.add_paragraph()
+    pf = p.paragraph_format
+    pf.alignment = align
+    pf.first_line_indent = INDENT if indent else Cm(0)
+    pf.space_before, pf.space_after = Pt(before), Pt(after)
+    if keep:
+        pf.keep_with_next = True
+    if left is not None:
+        pf.left_indent = left
+    if text:
+        run(p, text, bold=bold, italic=italic, size=size)
+    return p
+
+
+def run(p: Paragraph, text: str, *, bold: bool = False, italic: bool = False, size: float | None = None) -> Any:
+    r = p.add_run(text)
+    r.bold, r.italic = bold or None, italic or None
+    if size:
+        r.font.size = Pt(size)
+    return r
+
+
+def page_break(doc: DocxDocument) -> None:
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+
+# --------------------------------------------------------------------------- requisites
+
+
+def fmt_doc_date(d: dt.date | None) -> str:
+    """A document's date as ГОСТ writes it: 15.06.2026; a blank to fill when not yet known."""
+    return f"{d:%d.%m.%Y}" if d else BLANK_DATE
+
+
+def number_text(number: str | None) -> str:
+    """«№ 205» from «205» or «№ 205»; a blank when not yet assigned."""
+    n = (number or "").strip()
+    if not n:
+        return f"№ {BLANK_NUMBER}"
+    return n if n.startswith("№") else f"№ {n}"
+
+
+def approval_block(doc: DocxDocument, params: YearParams, date: dt.date | None) -> None:
+    """Гриф утверждения, top right: УТВЕРЖДАЮ, position, signature line with initials and
+    surname, date (ГОСТ Р 7.0.97, requisite 16)."""
+    hd = params.header
+    left = Cm(9.5) if doc.sections[-1].page_width < Mm(250) else Cm(18)
+    lines = [("УТВЕРЖДАЮ", True), (hd.approver_position, False), (f"__________ {hd.approver_name}", False),
+             (fmt_doc_date(date), False)]
+    for i, (text, bold) in enumerate(lines):
+        p = para(doc, text, bold=bold, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False, left=left,
+                 before=6 if i == 2 else 0, after=12 if i == len(lines) - 1 else 0)
+        p.paragraph_format.keep_with_next = True
+
+
+def organisation(doc: DocxDocument, params: YearParams) -> None:
+    """Наименование организации (requisite 4), centred, bold."""
+    para(doc, params.header.organization, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, after=6)
+
+
+def kind_date_number_place(doc: DocxDocument, kind: str, date: dt.date | None, number: str | None,
+                           place: str | None) -> None:
+    """Вид документа, дата, регистрационный номер, место составления (requisites 9, 10, 11, 14)."""
+    para(doc, kind, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=6, after=6)
+    tbl = doc.add_table(rows=1, cols=2)
+    tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
+    left, right = tbl.rows[0].cells
+    _cell_text(left, fmt_doc_date(date), WD_ALIGN_PARAGRAPH.LEFT, BODY_PT)
+    _cell_text(right, number_text(number), WD_ALIGN_PARAGRAPH.RIGHT, BODY_PT)
+    _no_borders(tbl)
+    if place:
+        para(doc, place, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=4)
+
+
+def title(doc: DocxDocument, text: str) -> None:
+    """Заголовок к тексту (requisite 18): bold, centred, before the text."""
+    para(doc, text, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=12, after=12, keep=True)
+
+
+def signature(doc: DocxDocument, params: YearParams) -> None:
+    """Подпись (requisite 22): position on the left, initials and surname on the right."""
+    hd = params.header
+    tbl = doc.add_table(rows=1, cols=2)
+    tbl.autofit = False
+    left, right = tbl.rows[0].cells
+    _cell_text(left, hd.approver_position, WD_ALIGN_PARAGRAPH.LEFT, BODY_PT)
+    _cell_text(right, hd.approver_name, WD_ALIGN_PARAGRAPH.RIGHT, BODY_PT)
+    _no_borders(tbl)
+    tbl.rows[0].cells[0].paragraphs[0].paragraph_format.space_before = Pt(24)
+    tbl.rows[0].cells[1].paragraphs[0].paragraph_format.space_before = Pt(24)
+
+
+def executor_mark(doc: DocxDocument, params: YearParams) -> None:
+    """Отметка об исполнителе (requisite 25): each executor's initials and surname and phone,
+    at the end of the document, small print."""
+    phones = params.documents.executor_phones
+    p = para(doc, "", align=WD_ALIGN_PARAGRAPH.LEFT, indent=False, before=36)
+    p.paragraph_format.keep_with_next = True
+    for i, who in enumerate(params.header.executors):
+        name = split_person(who)[1]
+        phone = phones[i] if i < len(phones) else ""
+        q = para(doc, name, size=SMALL_PT, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False)
+        if phone:
+            q.paragraph_format.keep_with_next = True
+            para(doc, phone, size=SMALL_PT, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False)
+        if i < len(params.header.executors) - 1:
+            q.paragraph_format.keep_with_next = True
+
+
+def page_numbers(doc: DocxDocument) -> None:
+    """Page numbers centred in the top margin from the second page (the first has none)."""
+    for sec in doc.sections:
+        sec.different_first_page_header_footer = True
+        p = sec.header.paragraphs[0]
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _field(p, "PAGE")
+
+
+def _field(p: Paragraph, instr: str) -> None:
+    r = p.add_run()
+    begin = OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    code = OxmlElement("w:instrText")
+    code.set(qn("xml:space"), "preserve")
+    code.text = f" {instr} "
+    sep = OxmlElement("w:fldChar")
+    sep.set(qn("w:fldCharType"), "separate")
+    r._r.append(begin)
+    r._r.append(code)
+    r._r.append(sep)
+    shown = p.add_run("2")
+    end = OxmlElement("w:fldChar")
+    end.set(qn("w:fldCharType"), "end")
+    shown._r.append(end)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def add_table(doc: DocxDocument, headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
+              widths: Sequence[float] | None = None, size: float | None = None,
+              bold_rows: Sequence[int] = (), shades: dict[tuple[int, int], str] | None = None,
+              num_cols: Sequence[int] = ()) -> Table:
+    """A bordered table: its header row repeated on every page (w:tblHeader), no row split
+    across pages (w:cantSplit); widths are relative (normalised to the text width)."""
+    ncols = len(headers)
+    size = size or (TABLE_PT if ncols <= 6 else SMALL_PT)
+    tbl = doc.add_table(rows=1 + len(rows), cols=ncols)
+    tbl.style = doc.styles["Table Grid"]
+    tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
+    tbl.autofit = False
+    numeric = set(num_cols)
+    for j, head in enumerate(headers):
+        _cell_text(tbl.rows[0].cells[j], str(head), WD_ALIGN_PARAGRAPH.CENTER, size, bold=True)
+    for i, row in enumerate(rows, start=1):
+        cells = tbl.rows[i].cells
+        for j in range(ncols):
+            value = row[j] if j < len(row) else ""
+            align = WD_ALIGN_PARAGRAPH.RIGHT if j in numeric else WD_ALIGN_PARAGRAPH.LEFT
+            _cell_text(cells[j], "" if value is None else str(value), align, size, bold=(i - 1) in bold_rows)
+            shade = (shades or {}).get((i - 1, j))
+            if shade:
+                _shade(cells[j], shade)
+    _header_row(tbl.rows[0])
+    for r in tbl.rows:
+        _cant_split(r)
+    _widths(tbl, widths or _auto_widths(headers, rows), text_width(doc))
+    doc.add_paragraph().paragraph_format.space_after = Pt(0)
+    return tbl
+
+
+def _auto_widths(headers: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[float]:
+    """Relative column widths from the texts: a code column narrow, a name column wide."""
+    out = []
+    for j, head in enumerate(headers):
+        longest = max([len(str(r[j])) if j < len(r) and r[j] is not None else 0 for r in rows] or [0])
+        words = max([len(w) for w in str(head).split()] or [1])
+        out.append(min(max(longest, words, 3), 60) ** 0.8)
+    return out
+
+
+def _widths(tbl: Table, rel: Sequence[float], total: int) -> None:
+    s = sum(rel) or 1
+    widths = [int(total * w / s) for w in rel]
+    grid = tbl._tbl.tblGrid
+    for col, w in zip(grid.findall(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(int(w / 635)))   # EMU → twentieths of a point
+    for row in tbl.rows:
+        for cell, w in zip(row.cells, widths):
+            cell.width = w
+    tblpr = tbl._tbl.tblPr
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    tblpr.append(layout)
+
+
+def _cell_text(cell: Any, text: str, align: Any, size: float, *, bold: bool = False) -> None:
+    lines = text.split("\n")
+    p = cell.paragraphs[0]
+    for k, line in enumerate(lines):
+        if k:
+            p = cell.add_paragraph()
+        p.paragraph_format.alignment = align
+        p.paragraph_format.first_line_indent = Cm(0)
+        if line:
+            run(p, line, bold=bold, size=size)
+
+
+def _header_row(row: Any) -> None:
+    trpr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    trpr.append(el)
+
+
+def _cant_split(row: Any) -> None:
+    trpr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:cantSplit")
+    el.set(qn("w:val"), "true")
+    trpr.insert(0, el)
+
+
+def _shade(cell: Any, fill: str) -> None:
+    tcpr = cell._tc.get_or_add_tcPr()
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    tcpr.append(shd)
+
+
+def _no_borders(tbl: Table) -> None:
+    tblpr = tbl._tbl.tblPr
+    borders = OxmlElement("w:tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:val"), "nil")
+        borders.append(el)
+    tblpr.append(borders)
+
+
+# --------------------------------------------------------------------------- pictures
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height in pixels of a PNG (its IHDR chunk)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    return struct.unpack(">II", data[16:24])
+
+
+def picture(doc: DocxDocument, data: bytes, *, max_height_cm: float = 21.0) -> None:
+    """A PNG across the text width, smaller when it would be taller than max_height_cm."""
+    w, h = png_size(data)
+    width = text_width(doc)
+    if width * h / w > Cm(max_height_cm):
+        width = int(Cm(max_height_cm) * w / h)
+    p = doc.add_paragraph()
+    p.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.paragraph_format.keep_with_next = True
+    p.add_run().add_picture(io.BytesIO(data), width=width)
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def stamp_of(params: YearParams) -> dt.datetime:
+    """The fixed moment a document of the year carries (its core properties and zip entries):
+    the order's date, so that the same data give the same bytes."""
+    d = params.header.order_date
+    return dt.datetime(d.year, d.month, d.day, 12, 0, 0)
+
+
+def docx_bytes(doc: DocxDocument, params: YearParams, title_: str) -> bytes:
+    """The document's bytes, reproducible: core properties and zip dates fixed."""
+    cp = doc.core_properties
+    stamp = stamp_of(params)
+    cp.author = params.header.organization
+    cp.title = title_
+    cp.last_modified_by = params.header.organization
+    cp.created = cp.modified = stamp
+    cp.revision = 1
+    cp.comments = ""
+    buf = io.BytesIO()
+    doc.save(buf)
+    return fixed_zip(buf.getvalue(), stamp)
+
+
+def fixed_zip(data: bytes, stamp: dt.datetime) -> bytes:
+    """The same zip with every entry's date set to stamp (entry order kept)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            zi = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o644 << 16
+            dst.writestr(zi, src.read(info.filename))
+    return out.getvalue()
+
+
+def save(doc: DocxDocument, path: Path, params: YearParams, title_: str) -> Path:
+    """Write the document atomically (pipeline.io.storage) with reproducible bytes."""
+    return write_bytes_atomic(path, docx_bytes(doc, params, title_), durable=False)

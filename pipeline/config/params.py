@@ -86,15 +86,30 @@ class Weights(BaseModel):
 
 
 class Decisions(BaseModel):
-    """How municipal management decisions are derived and who carries them out."""
+    """How municipal management decisions are derived, who carries them out and when.
+
+    `seminar_months` and `visit_months` are month numbers of the school year that follows the
+    June review (months 7–12 of the review's year, 1–6 of the next): seminars and municipal
+    measures are given them in order of importance, visits spread evenly over them
+    (pipeline/stages/decisions.py `schedule`)."""
 
     model_config = _STRICT
     share_threshold: float = Field(default=30, ge=0, le=100)
     seminar_responsible: str = "Методист муниципальной методической службы"
-    seminar_due: str = "октябрь"
+    seminar_months: list[int] = Field(default_factory=lambda: [10, 11, 12, 1, 2, 3])
     visit_responsible: str = "Специалист управления образования"
-    visit_due: str = "сентябрь–ноябрь"
+    visit_months: list[int] = Field(default_factory=lambda: [9, 10, 11])
     max_seminars: int = Field(default=8, ge=1)   # seminar topics a year; the rest are deferred to next year
+
+    @field_validator("seminar_months", "visit_months")
+    @classmethod
+    def _months(cls, v: list[int]) -> list[int]:
+        if not v:
+            raise ValueError("укажите хотя бы один месяц (номер от 1 до 12), например [9, 10, 11]")
+        bad = [m for m in v if not 1 <= m <= 12]
+        if bad:
+            raise ValueError(f"номер месяца должен быть от 1 до 12, указано: {', '.join(map(str, bad))}")
+        return v
 
 
 class ReportOptions(BaseModel):

@@ -17,7 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Status of a raw file (files.csv).
-FILE_STATUSES = ("accepted", "rejected", "superseded", "registry", "department")
+FILE_STATUSES = ("accepted", "rejected", "superseded", "registry", "department", "measures")
+# statuses of the files that are not a school's form: the registry, the department's workbook,
+# the record of last year's measures (measures.xlsx)
+NOT_FORM_STATUSES = ("registry", "department", "measures")
 
 # The collection state of a school's form, in the words every output uses (`status`, the
 # report's participation, the ingest notebook): one vocabulary.
@@ -52,6 +55,9 @@ OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
         "department_rmo.csv": ("direction", "meetings", "schools", "preschools", "additional"),
         "department_network.csv": ("form", "name", "working"),
         "department_visits.csv": ("school_code", "date", "support"),
+        # the record of last year's measures (measures.xlsx), one row per measure reported on
+        # (done: да/нет, empty when not given); empty without the file
+        "measures_reported.csv": ("decision_id", "done", "date", "document", "participants"),
     },
     "score": {
         # one row per registry school; a school without a form has submitted=False, empty
@@ -70,6 +76,13 @@ OUTPUTS: dict[str, dict[str, tuple[str, ...]]] = {
         "recommendations.csv": ("recommendation_id", "school_code", "indicator_code", "priority", "text"),
         "decisions.csv": ("decision_id", "kind", "topic", "schools", "responsible", "due"),
         "followup.csv": ("recommendation_id", "school_code", "indicator_code", "status"),
+        # next year's roadmap (seed 004's form): one row per seminar, municipal measure and visit of
+        # decisions.csv, sorted by due_month and numbered 1…n; school_code empty for municipal ones
+        "roadmap.csv": ("decision_id", "number", "kind", "title", "due_month", "due", "indicator", "executors",
+                        "school_code"),
+        # each measure of the PREVIOUS year's roadmap.csv and what became of it (MEASURE_STATUSES),
+        # from this year's measures_reported.csv; empty in a first year
+        "measures.csv": ("decision_id", "kind", "title", "school_code", "status", "date", "document", "participants"),
     },
 }
 
@@ -89,6 +102,8 @@ DECISION_KINDS = {
 }
 # «методика изменилась»: the indicator's definition changed between the two years (scale, measure),
 # so last year's result and this year's are not compared
+# status of a measure of last year's roadmap (measures.csv): no row in measures.xlsx, or no file → нет сведений
+MEASURE_STATUSES = ("выполнено", "не выполнено", "нет сведений")
 FOLLOWUP_STATUSES = ("устранён", "улучшение", "без изменений", "ухудшение", "нет данных", "методика изменилась")
 
 
@@ -133,7 +148,7 @@ STAGE_TABLE: tuple[Stage, ...] = (
           reads=("ingest", "clean", "score"), history=1),
     Stage("report", "05_report.ipynb", "отчёт",
           reads=("ingest", "clean", "score", "recommendations"), history=ALL_YEARS, target="reports_dir",
-          publishes=True, writes=("index.html", "results.xlsx")),
+          publishes=True, writes=("index.html", "results.xlsx", "documents/measures.xlsx")),
 )
 
 # the stages' names in order (the command line's --until)

@@ -64,6 +64,12 @@ def fmt_date(d: dt.date) -> str:
     return f"{d.day} {MONTHS_GEN[d.month - 1]} {d.year}\u00a0г."
 
 
+def fmt_month(year_month: str) -> str:
+    """«2026-10» → «октябрь 2026» (a roadmap's «Срок исполнения (месяц, год)»)."""
+    year, month = (int(x) for x in str(year_month).split("-"))
+    return f"{MONTHS[month - 1]} {year}"
+
+
 def fmt_day(d: dt.date) -> str:
     """15.06.2026"""
     return d.strftime("%d.%m.%Y")

@@ -31,6 +31,7 @@ FILE_STATUS_LABEL = {
     "superseded": COLLECTION_STATES["superseded"],
     "registry": "реестр школ",
     "department": "данные управления образования",
+    "measures": "сведения о выполнении мер",
 }
 
 

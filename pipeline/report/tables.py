@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..config.methodology import Methodology
-from ..core.contract import FOLLOWUP_STATUSES, LEVELS, PRIORITIES
+from ..core.contract import FOLLOWUP_STATUSES, LEVELS, NOT_FORM_STATUSES, PRIORITIES
 from ..core.levels import zone_of
 from ..core.privacy import is_small, redact, shown, small_label
 from ..core.russian import fmt_pct
@@ -284,7 +284,7 @@ def participation(ctx: ReportContext) -> dict[str, Any]:
     """Forms expected / received / accepted / rejected / superseded; schools without a form."""
     prof = ctx.data["profile.csv"]
     files = ctx.data["files.csv"].copy()
-    forms = files[~files["status"].map(text).isin(("registry", "department"))]
+    forms = files[~files["status"].map(text).isin(NOT_FORM_STATUSES)]
     expected = len(prof)
     accepted_schools = int(prof["submitted"].sum()) if "submitted" in prof else 0
     by_status = forms["status"].map(text).value_counts().to_dict()

@@ -32,6 +32,7 @@ from openpyxl.styles import Font
 from ..config.methodology import load_methodology
 from ..config.params import YearParams
 from ..core.contract import COLLECTION_STATES as WORDS
+from ..core.contract import NOT_FORM_STATUSES
 from ..core.russian import fmt_date, fmt_day
 from ..core.rules import fix_of, rule_name
 from ..io.storage import to_csv_bytes, write_bytes_atomic
@@ -79,7 +80,7 @@ def status_table(registry: pd.DataFrame, files: pd.DataFrame, issues: pd.DataFra
                  deadline: dt.date | None) -> pd.DataFrame:
     """status.csv: each registry school's form (or «не представлена»), then its other files,
     then files of no registry school (pure)."""
-    forms = files[~files["status"].isin(("registry", "department")) & ~files["rule"].isin(_SKIPPED_RULES)]
+    forms = files[~files["status"].isin(NOT_FORM_STATUSES) & ~files["rule"].isin(_SKIPPED_RULES)]
     order = {"accepted": 0, "rejected": 1, "superseded": 2}
     rows: list[dict[str, object]] = []
     names = dict(zip(registry["code"], registry["name"]))

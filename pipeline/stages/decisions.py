@@ -7,6 +7,9 @@ visit rules name (a ШНОР without support), and a request for every missing f
 
 Ids: ``seminar:<code>`` (a position, a target, or a criterion whose positions were merged),
 ``deferred:<code>``, ``measure:<code>``, ``visit:<school>``, ``request:<school>``.
+
+When: `schedule` gives each decision its month of the next school year (`due_month`,
+«YYYY-MM», and `due`, «октябрь 2026»), the one place the roadmap (roadmap.py) takes them from.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ import pandas as pd
 from ..config.methodology import Methodology
 from ..config.params import Decisions, YearParams
 from ..core.contract import OUTPUTS
-from ..core.russian import fmt_number
+from ..core.russian import fmt_month, fmt_number
 from ..core.values import flags, num
 from .indicators import _bool, _frame, _school_codes, _submitted
 
 DEC_COLUMNS = OUTPUTS["recommendations"]["decisions.csv"] + (
-    "indicator_code", "n_schools", "n_concerned", "share_failed", "threshold", "basis",
+    "indicator_code", "n_schools", "n_concerned", "share_failed", "threshold", "basis", "due_month",
 )
+DEFERRED_DUE = "следующий учебный год"
 
 
 def _meets_threshold(n_failed: int, n_concerned: int, threshold: float) -> bool:
@@ -37,7 +41,7 @@ def _seminar(code: str, name: str, about: str, failed: list[str], n_concerned: i
     return {
         "decision_id": f"seminar:{code}", "kind": "seminar",
         "topic": f"Провести муниципальный семинар (заседание РМО) по теме: «{name}» ({about}, {code})",
-        "schools": ";".join(failed), "responsible": d.seminar_responsible, "due": d.seminar_due,
+        "schools": ";".join(failed), "responsible": d.seminar_responsible,
         "indicator_code": code, "n_schools": len(failed), "n_concerned": n_concerned,
         "share_failed": round(share, 1), "threshold": d.share_threshold,
         "basis": f"{what} в {len(failed)} из {n_concerned} ОО ({fmt_number(share)} %; порог {fmt_number(d.share_threshold)} %)",
@@ -85,7 +89,7 @@ def seminars(d: Decisions, methodology: Methodology, submitted: list[str], recom
     # most widespread first (exact shares: failed × concerned of the other), stable for ties
     rows.sort(key=lambda r: -r["n_schools"] / r["n_concerned"])
     for r in rows[d.max_seminars:]:
-        r.update(decision_id=f"deferred:{r['indicator_code']}", kind="deferred", due="следующий учебный год",
+        r.update(decision_id=f"deferred:{r['indicator_code']}", kind="deferred", due=DEFERRED_DUE,
                  basis=r["basis"] + f"; перенесено: в году не больше {d.max_seminars} тем семинаров, "
                                     "темы выбраны по доле ОО, которых они касаются")
     return rows
@@ -105,7 +109,7 @@ def municipal_measures(d: Decisions, methodology: Methodology, targets_municipal
         u = " %" if t.unit.strip() == "%" else f" {t.unit.strip()}"
         rows.append({
             "decision_id": f"measure:{t.code}", "kind": "measure", "topic": t.recommendation,
-            "schools": "", "responsible": d.seminar_responsible, "due": d.seminar_due,
+            "schools": "", "responsible": d.seminar_responsible,
             "indicator_code": t.code, "n_schools": 0, "n_concerned": pd.NA, "share_failed": pd.NA, "threshold": pd.NA,
             "basis": f"муниципальный показатель «{t.name}» не достигнут: "
                      f"{fmt_number(num(values.get(t.code)))}{u} при целевом {fmt_number(num(goals.get(t.code)))}{u}",
@@ -152,7 +156,7 @@ def visits_and_requests(params: YearParams, reasons: dict[str, list[str]], score
         rows.append({
             "decision_id": f"visit:{code}", "kind": "visit",
             "topic": f"Организовать методический выезд в {_named(code, names)} с целью оказания методической помощи",
-            "schools": code, "responsible": d.visit_responsible, "due": d.visit_due,
+            "schools": code, "responsible": d.visit_responsible,
             "n_schools": 1, "basis": "; ".join(reasons[code]),
         })
     for code in sorted(set(codes) - set(submitted)):
@@ -160,9 +164,43 @@ def visits_and_requests(params: YearParams, reasons: dict[str, list[str]], score
             "decision_id": f"request:{code}", "kind": "request",
             "topic": f"Запросить у {_named(code, names)} форму мониторинга за {params.academic_year} учебный год; "
                      "при непредставлении — провести выезд для сбора сведений",
-            "schools": code, "responsible": d.visit_responsible, "due": d.visit_due,
+            "schools": code, "responsible": d.visit_responsible,
             "n_schools": 1, "basis": "форма мониторинга не представлена или не принята",
         })
+    return rows
+
+
+def school_month(year: int, month: int) -> str:
+    """«YYYY-MM» of a month number of the school year after the June review of `year`: months
+    7–12 fall in `year`, months 1–6 in the next (the review of June 2026 → 2026-10, 2027-02)."""
+    return f"{year if month >= 7 else year + 1}-{month:02d}"
+
+
+def spread(n: int, months: list[int]) -> list[int]:
+    """The month of each of n items in order: one a month while there are fewer items than
+    months, else the months shared out evenly, earlier months first."""
+    k = len(months)
+    return [months[i * k // max(n, k)] for i in range(n)]
+
+
+def schedule(rows: list[dict], params: YearParams) -> list[dict]:
+    """Give each decision its month (`due_month`, `due`): seminars and municipal measures in
+    their order (most important first) over `decisions.seminar_months`, visits in school order
+    evenly over `decisions.visit_months`, requests for forms in the first visit month;
+    deferred topics none. The one home of a decision's date."""
+    d = params.decisions
+
+    def month_of(kinds: tuple[str, ...], months: list[int]) -> None:
+        picked = [r for r in rows if r["kind"] in kinds]
+        for r, m in zip(picked, spread(len(picked), months)):
+            r["due_month"] = school_month(params.year, m)
+
+    month_of(("seminar", "measure"), d.seminar_months)
+    month_of(("visit",), d.visit_months)
+    for r in rows:
+        if r["kind"] == "request":
+            r["due_month"] = school_month(params.year, d.visit_months[0])
+        r["due"] = fmt_month(r["due_month"]) if r.get("due_month") else DEFERRED_DUE
     return rows
 
 
@@ -181,4 +219,5 @@ def build_decisions(
     rows = seminars(d, methodology, submitted, recommendations, targets_school)
     rows += municipal_measures(d, methodology, targets_municipal)
     rows += visits_and_requests(params, visit_reasons(methodology, scores, profile), scores, submitted)
+    rows = schedule(rows, params)
     return _frame(rows, DEC_COLUMNS, ints=("n_schools", "n_concerned"), floats=("share_failed", "threshold"))

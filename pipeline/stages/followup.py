@@ -56,6 +56,7 @@ class PreviousYear:
     positions: pd.DataFrame | None = None
     targets_school: pd.DataFrame | None = None
     methodology: Methodology | None = None   # last year's methodology (None: it cannot be loaded)
+    roadmap: pd.DataFrame | None = None      # last year's roadmap.csv (None: not written that year)
 
     def inputs_table(self) -> pd.DataFrame:
         """Last year's files the follow-up read, with sha256 (the stage header names only this year's)."""
@@ -67,7 +68,7 @@ class PreviousYear:
         """Files read (for the stage header's checksums)."""
         if self.processed_dir is None:
             return []
-        return [self.processed_dir / n for n in ("recommendations.csv", "positions.csv", "targets_school.csv")
+        return [self.processed_dir / n for n in ("recommendations.csv", "positions.csv", "targets_school.csv", "roadmap.csv")
                 if (self.processed_dir / n).is_file()]
 
 
@@ -105,6 +106,7 @@ def load_previous(params: YearParams) -> PreviousYear:
         AVAILABLE, f"Анализ эффективности принятых мер: рекомендации {prev.year} года из {folder}.",
         year=prev.year, processed_dir=folder, recommendations=optional("recommendations.csv"),
         positions=optional("positions.csv"), targets_school=optional("targets_school.csv"), methodology=prev_methodology,
+        roadmap=optional("roadmap.csv"),
     )
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from ..core.contract import COLLECTION_STATES, columns
+from ..core.contract import COLLECTION_STATES, NOT_FORM_STATUSES, columns
 from ..core.rules import rule_name
 from ..core.errors import FormError, ParamsError
 from ..config.methodology import Methodology
@@ -36,6 +36,7 @@ from ..core.parallel import Forked, WorkerDied, can_fork, cores, fork_map, share
 from ..io.storage import read_hashed, sha256_file
 from ..form import package
 from ..form.department import DEPARTMENT_FILE, read_department_values
+from ..form.measures import MEASURES_FILE, read_measures_values
 from ..form.reader import FormValue, ParsedForm, read_form_values
 from ..form.registry import REGISTRY_NAMES, canonical_code, code_width, read_registry, registry_name
 from ..form.text import normalize_academic_year, normalize_school_code, parse_date
@@ -164,6 +165,8 @@ def _kind(name: str, registry: str = REGISTRY_FILE) -> str:
         return "registry"
     if name == DEPARTMENT_FILE:
         return "department"
+    if name == MEASURES_FILE:
+        return "measures"
     if base.startswith("~$"):
         return "lock"
     if base.startswith("."):
@@ -338,16 +341,21 @@ def _file_record(f: RawFile, kind: str) -> dict[str, object]:
     return rec
 
 
+# the department's own workbooks: kind (= status when read) → its reader
+_OWN_READERS = {"department": read_department_values, "measures": read_measures_values}
+
+
 def _department(f: RawFile, rec: dict[str, object]) -> pd.DataFrame:
-    """The department's workbook read: its cells as forms.csv rows (school code empty) and
-    status «department»; a workbook that cannot be used is rejected with the reason."""
+    """The department's workbook (department.xlsx, or measures.xlsx, the record of last year's
+    measures) read: its cells as forms.csv rows (school code empty) and its status («department»,
+    «measures»); a workbook that cannot be used is rejected with the reason."""
     try:
-        values = read_department_values(f.data or b"", f.name)
+        values = _OWN_READERS[str(rec["kind"])](f.data or b"", f.name)
     except FormError as exc:
         rec.update(rule=exc.rule, reason=exc.reason, sheet=exc.sheet or "", cell=exc.cell or "",
                    value="" if exc.value is None else str(exc.value))
         return pd.DataFrame()
-    rec.update(status="department")
+    rec.update(status=rec["kind"])
     cols = [c for c in columns("ingest", "forms.csv") if c not in ("file", "school_code")]
     df = pd.DataFrame([dict(zip(VALUE_FIELDS, v)) for v in values], columns=list(VALUE_FIELDS))
     df["file"], df["school_code"] = f.name, ""
@@ -428,13 +436,13 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
     candidates: dict[str, list[dict[str, object]]] = {}
     form_files: list[str] = []  # forms.csv's file and code columns, one entry per value read
     form_codes: list[str] = []
-    department = pd.DataFrame()
+    own: list[pd.DataFrame] = []
     for f in raw.files:
         rec = _file_record(f, _kind(f.name, registry))
         records.append(rec)
-        if rec["kind"] == "department" and not rec["rule"]:
-            department = _department(f, rec)
-        if rec["rule"] or rec["status"] in ("registry", "department") or rec["kind"] == "department":
+        if rec["kind"] in _OWN_READERS and not rec["rule"]:
+            own.append(_department(f, rec))
+        if rec["rule"] or rec["status"] in NOT_FORM_STATUSES or rec["kind"] in _OWN_READERS:
             continue
         start, count, error = outcome[id(f)]
         if error is not None:
@@ -451,14 +459,16 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
     files = pd.DataFrame(records, columns=list(columns("ingest", "files.csv")) + list(FILES_EXTRA))
     files["size_bytes"] = files["size_bytes"].astype("int64")
     forms = _forms_table(read, form_files, form_codes)
-    if len(department):
-        forms = pd.concat([forms, department.astype({"row": "int64"})], ignore_index=True)
+    for department in own:
+        if len(department):
+            forms = pd.concat([forms, department.astype({"row": "int64"})], ignore_index=True)
     return {"files.csv": files, "forms.csv": forms}
 
 
 def summary(files: pd.DataFrame) -> pd.DataFrame:
     """Files by status, for the notebook (Russian headings)."""
     names = {"registry": "реестр школ", "department": "данные управления образования",
+             "measures": "сведения о выполнении мер",
              **{k: COLLECTION_STATES[k] for k in ("accepted", "rejected", "superseded")}}
     counts = files["status"].value_counts().reindex(list(names), fill_value=0)
     return pd.DataFrame({"статус": [names[s] for s in counts.index], "файлов": counts.to_numpy()})

@@ -53,6 +53,8 @@ from ..core.values import flags, num
 from .decisions import build_decisions
 from .followup import FIRST_YEAR, FIRST_YEAR_MESSAGE, PREVIOUS_MISSING, PreviousYear, build_followup
 from .indicators import HIGH, MEDIUM, _bool, _frame, _indicator_order, _school_codes, _submitted, recommendation_id
+from .measures import build_measures, unknown_ids
+from .roadmap import build_roadmap
 
 REC_COLUMNS = OUTPUTS["recommendations"]["recommendations.csv"] + (
     "school_name", "kind", "criterion", "indicator_name", "reason",
@@ -149,12 +151,14 @@ class RecommendationsResult:
     followup_message: str
     previous_year: int | None = None
     messages: list[str] = field(default_factory=list)
+    roadmap: pd.DataFrame | None = None
+    measures: pd.DataFrame | None = None
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """What the stage writes, by file name."""
         return {"recommendations.csv": self.recommendations, "decisions.csv": self.decisions,
-                "followup.csv": self.followup}
+                "followup.csv": self.followup, "roadmap.csv": self.roadmap, "measures.csv": self.measures}
 
 
 def run(
@@ -167,8 +171,11 @@ def run(
     profile: pd.DataFrame | None = None,
     targets_municipal: pd.DataFrame | None = None,
     previous: PreviousYear | None = None,
+    measures_reported: pd.DataFrame | None = None,
 ) -> RecommendationsResult:
-    """The whole stage: recommendations, decisions and follow-up from the score outputs."""
+    """The whole stage: recommendations, decisions, next year's roadmap, the follow-up of last
+    year's recommendations and what became of last year's roadmap (`measures_reported`: the
+    clean stage's record of it)."""
     recs = build_recommendations(methodology, scores, positions, targets_school)
     decisions = build_decisions(params, methodology, scores, recs, targets_school, profile, targets_municipal)
     if previous is None:
@@ -178,7 +185,14 @@ def run(
     messages = []
     if profile is None and methodology.visits:
         messages.append("Сведения об ОО (profile.csv) не переданы: выезды по правилам методики (visits) не назначались.")
-    return RecommendationsResult(recs, decisions, followup, previous.state, previous.message, previous.year, messages)
+    roadmap = build_roadmap(decisions, params, methodology, scores)
+    measures = build_measures(previous.roadmap, measures_reported)
+    unknown = unknown_ids(previous.roadmap, measures_reported)
+    if unknown and previous.roadmap is not None:
+        messages.append(f"В measures.xlsx есть коды мер, которых нет в дорожной карте {previous.year} года "
+                        f"(не учтены): {', '.join(unknown)}.")
+    return RecommendationsResult(recs, decisions, followup, previous.state, previous.message, previous.year, messages,
+                                 roadmap, measures)
 
 
 def priority_counts(recommendations: pd.DataFrame) -> pd.DataFrame:

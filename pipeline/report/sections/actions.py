@@ -6,6 +6,7 @@ from typing import Any, Sequence
 import pandas as pd
 from markupsafe import Markup, escape
 from ...core.contract import DECISION_KINDS, FOLLOWUP_STATUSES, PRIORITIES
+from ...core.privacy import small_label
 from ...core.russian import fmt_int, fmt_num, fmt_pct, plural
 from ...core.values import num, text
 from ..context import ReportContext
@@ -148,16 +149,17 @@ def decisions_html(ctx: ReportContext) -> str:
     if len(sem):
         ind = indicator_names(ctx.methodology)
         topics = Markup("").join(
-            h("li", f"{text(r.get('indicator_code', ''))} «{ind[text(r.get('indicator_code', ''))]}»"
-                    if text(r.get("indicator_code", "")) in ind else text(r["topic"]))
+            h("li", (f"{text(r.get('indicator_code', ''))} «{ind[text(r.get('indicator_code', ''))]}»"
+                     if text(r.get("indicator_code", "")) in ind else text(r["topic"])) + f" — {text(r['due'])}")
             for r in sem.to_dict("records"))
         items.append(Markup(escape(f"Провести муниципальные семинары (заседания РМО) по темам ({len(sem)}); ответственные: "
-                                   f"{text(sem['responsible'].iloc[0])}; срок: {text(sem['due'].iloc[0])}:"))
+                                   f"{text(sem['responsible'].iloc[0])}; сроки — по темам:"))
                      + h("ul", topics, class_="cols topics"))
     vis = dec[kinds == "visit"]
     if len(vis):
         items.append(f"Организовать методические выезды в ОО: {school_list(';'.join(vis['schools'].map(text)), names)}. "
-                     f"Ответственные: {text(vis['responsible'].iloc[0])}; срок: {text(vis['due'].iloc[0])}.")
+                     f"Ответственные: {text(vis['responsible'].iloc[0])}; сроки: "
+                     f"{', '.join(dict.fromkeys(vis['due'].map(text)))} (по ОО — в дорожной карте).")
     req = dec[kinds == "request"]
     if len(req):
         items.append(f"Получить формы мониторинга от ОО, не представивших их: {school_list(';'.join(req['schools'].map(text)), names)}.")
@@ -191,7 +193,7 @@ def effectiveness_html(ctx: ReportContext) -> str:
         why = ("обработанные данные прошлого года не найдены" if ctx.previous is None
                else "в прошлом году рекомендаций не было")
         return section("effectiveness", "9", "Анализ эффективности принятых мер",
-                       para(f"Анализ эффективности мер не выполнен: {why}."))
+                       para(f"Анализ эффективности мер не выполнен: {why}."), *roadmap_measures_html(ctx))
     summ = followup_summary(ctx)
     total = summ.iloc[-1]
     statuses = charts.shown_statuses(summ)
@@ -211,7 +213,65 @@ def effectiveness_html(ctx: ReportContext) -> str:
         figure(charts.followup_chart(summ), "Что стало с рекомендациями прошлого года", None, width=charts.WIDTH_PX),
         table(["Код", "Показатель", "Рекомендаций", *[s.capitalize() for s in statuses]], rows,
               num_cols=tuple(range(2, 3 + len(statuses))), row_classes=classes),
+        *roadmap_measures_html(ctx),
     )
+
+
+def _group_cells(g: Any, n_small: int, unit: str = "") -> list[Any]:
+    """n, mean change and share improved of a compared group (hidden for a small group)."""
+    if g.n == 0:
+        return [0, "—", "—"]
+    if g.small:
+        return [g.n, small_label(n_small), small_label(n_small)]
+    sign = "+" if round(g.mean_change, 1) > 0 else ""
+    return [g.n, f"{sign}{fmt_num(g.mean_change)}{unit}", fmt_pct(g.share_improved, 0)]
+
+
+def roadmap_measures_html(ctx: ReportContext) -> list[Markup]:
+    """What became of last year's roadmap (measures.csv) and how the results of the schools the
+    measures reached changed against the others; without the record, a plain statement."""
+    from .. import measures_effect as me
+
+    measures = ctx.data["measures.csv"]
+    p = ctx.params
+    title = f"Выполнение мер дорожной карты на {p.year - 1}-{p.year} учебный год"
+    if measures.empty:
+        return []
+    counts = me.status_counts(measures)
+    if not me.record_submitted(ctx):
+        return [sub(title, para(
+            f"Сведения о выполнении мер дорожной карты на {p.year - 1}-{p.year} учебный год не представлены: "
+            f"файла measures.xlsx в папке данных {p.year} года нет. Мер в дорожной карте — {len(measures)}; "
+            "проводились ли семинары и выезды, неизвестно, поэтому результаты с мерами не сопоставляются."))]
+    done, not_done, no_record = (counts[s] for s in me.MEASURE_STATUSES)
+    blocks: list[Any] = [para(
+        f"Мер в дорожной карте — {len(measures)}: выполнено — {done}, не выполнено — {not_done}, "
+        f"нет сведений — {no_record} (по сведениям управления образования, measures.xlsx).")]
+    missed = measures[measures["status"].map(text) != me.DONE]
+    if len(missed):
+        rows = [[text(r.get("title")), text(r.get("due")), text(r.get("status"))] for r in missed.to_dict("records")]
+        blocks.append(para("Не выполнены или не подтверждены сведениями:"))
+        blocks.append(table(["Мероприятие", "Срок", "Отметка"], rows))
+    what, groups = me.visit_groups(ctx)
+    if groups:
+        rows = [[g.label, *_group_cells(g, ctx.n_small)] for g in groups]
+        blocks.append(para(f"Методические выезды: как изменился {what} ОО с {p.year - 1} по {p.year} год "
+                           "(ОО с результатом в оба года)."))
+        blocks.append(table(["ОО", "Число ОО", f"Среднее изменение", "Доля ОО с ростом"], rows, num_cols=(1, 2, 3)))
+    comps = me.seminar_comparisons(ctx)
+    if comps:
+        rows = []
+        for c in comps:
+            rows.append([c.title, c.what, *_group_cells(c.participants, ctx.n_small),
+                         *_group_cells(c.others, ctx.n_small)])
+        blocks.append(para("Семинары (заседания РМО): изменение результата по теме семинара у ОО, педагоги которых "
+                           "участвовали, и у остальных ОО."))
+        blocks.append(table(["Семинар", "Сравнивается", "Участников (ОО)", "Изменение", "Доля с ростом",
+                             "Остальных ОО", "Изменение", "Доля с ростом"], rows, num_cols=(2, 3, 4, 5, 6, 7)))
+    if groups or comps:
+        blocks.append(para(f"Группы меньше {ctx.n_small} ОО не показываются («{small_label(ctx.n_small)}»). "
+                           "Сравнение показывает связь, а не доказывает действие меры: на результат влияет и другое."))
+    return [sub(title, *blocks)]
 
 
 def methodology_changes_since_last_year(ctx: ReportContext) -> list[str]:

@@ -11,6 +11,8 @@ methodology declares (pipeline/form/fields.py).
     profile.py    «Сведения»: identity and declared fields      → profile.csv
     staff.py      «Кадры»: counts and their consistency rules   → staff.csv
     checklist.py  «Показатели»: scores, evidence, links          → checklist.csv
+    department.py the department's workbook                      → department_*.csv
+    measures.py   last year's measures recorded (measures.xlsx)  → measures_reported.csv
     parse.py      one value: count, score, да/нет, type
 """
 
@@ -32,6 +34,7 @@ from ...form.registry import repaired_codes
 from .cells import _rows, cells_by_file, first_of_each
 from .checklist import CHECKLIST_COLUMNS, Context, checklist_rows
 from .department import department_tables
+from .measures import measures_table
 from .issues import Issues
 from .profile import empty_profile_row, profile_row
 from .staff import staff_row
@@ -57,6 +60,7 @@ def run(forms_df: pd.DataFrame, files: pd.DataFrame, registry: pd.DataFrame, met
         _registry_issues(registry, file_rows, issues)
         profile, staff, checklist = _school_rows(file_rows, registry, forms_df, issues, methodology, params)
         department = department_tables(forms_df, files, registry, issues)
+        department["measures_reported.csv"] = measures_table(forms_df, files, registry, params.academic_year, issues)
         return {
             "checklist.csv": _checklist_table(checklist),
             "staff.csv": _staff_table(staff, methodology),

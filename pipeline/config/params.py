@@ -54,7 +54,7 @@ class Header(BaseModel):
 # «Л. В. Семенова» or «Семенова Л. В.» at the end of «Начальник управления … Л. В. Семенова»
 _INITIALS = r"[А-ЯЁA-Z]\.\s?(?:[А-ЯЁA-Z]\.)?"
 _SURNAME = r"[А-ЯЁA-Z][а-яёa-z]+(?:-[А-ЯЁA-Z][а-яёa-z]+)?"
-_PERSON = re.compile(rf"^(?P<position>.*?\S)\s+(?P<name>{_INITIALS}\s?{_SURNAME}|{_SURNAME}\s{_INITIALS})$")
+_PERSON = re.compile(rf"^(?P<position>.*?\S)(?<![А-ЯЁA-Z]\.)\s+(?P<name>{_INITIALS}\s?{_SURNAME}|{_SURNAME}\s{_INITIALS})$")
 
 
 def split_person(text: str) -> tuple[str, str]:

@@ -28,3 +28,17 @@ def write_documents(ctx: ReportContext, out_dir: str | Path) -> list[Path]:
     written = [spravka.write(ctx, folder), prikaz.write(ctx, folder), roadmap.write(ctx, folder)]
     written += letters.write(ctx, folder)
     return written
+
+
+def documents_table(paths: list[Path], out_dir: str | Path):
+    """What was written, for the report notebook: file, what it is, size."""
+    import pandas as pd
+
+    what = {spravka.FILE: "аналитическая справка (ГОСТ Р 7.0.97-2025)", prikaz.FILE: "проект приказа об итогах",
+            roadmap.FILE: "дорожная карта на следующий учебный год", letters.ARCHIVE: "архив писем руководителям ОО"}
+    root = Path(out_dir)
+    rows = []
+    for p in paths:
+        kind = what.get(p.name, "письмо руководителю ОО" if p.parent.name == letters.FOLDER else "")
+        rows.append({"файл": p.relative_to(root).as_posix(), "документ": kind, "КБ": round(p.stat().st_size / 1024, 1)})
+    return pd.DataFrame(rows)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -21,8 +22,9 @@ from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from xml.sax.saxutils import escape
 from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -39,6 +41,7 @@ BLANK_NUMBER = "________"       # a number not yet assigned: the draft has a bla
 BLANK_DATE = "«___» ____________ 20__ г."
 
 # zone of a table cell (the HTML chip's class) → a light shading of the cell
+LONG_ROW = 600                  # characters of a table row that may break across pages
 SHADES = {"green": "DDF0E4", "yellow": "FCEFCF", "red": "F6DCDB"}
 
 
@@ -54,9 +57,10 @@ def new_document(*, landscape: bool = False) -> DocxDocument:
     sec.top_margin, sec.bottom_margin = Mm(20), Mm(20)
     sec.header_distance, sec.footer_distance = Mm(10), Mm(10)
     for name in ("Normal", "Header", "Footer", "Caption", "Heading 1", "Heading 2", "Title"):
-        if name not in [s.name for s in doc.styles]:
+        try:
+            st = doc.styles[name]
+        except KeyError:
             continue
-        st = doc.styles[name]
         _font(st.font, BODY_PT)
         st.font.color.rgb = RGBColor(0, 0, 0)
     normal = doc.styles["Normal"].paragraph_format
@@ -255,56 +259,71 @@ def add_table(doc: DocxDocument, headers: Sequence[str], rows: Sequence[Sequence
               bold_rows: Sequence[int] = (), shades: dict[tuple[int, int], str] | None = None,
               num_cols: Sequence[int] = ()) -> Table:
     """A bordered table: its header row repeated on every page (w:tblHeader), no row split
-    across pages (w:cantSplit); widths are relative (normalised to the text width)."""
+    across pages (w:cantSplit); widths relative (normalised to the text width), else from the
+    texts. Written as one piece of XML: python-docx's cell-by-cell calls cost ~1 ms a cell."""
     ncols = len(headers)
     size = size or (TABLE_PT if ncols <= 6 else SMALL_PT)
-    tbl = doc.add_table(rows=1 + len(rows), cols=ncols)
-    tbl.style = doc.styles["Table Grid"]
-    tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
-    tbl.autofit = False
-    numeric = set(num_cols)
-    for j, head in enumerate(headers):
-        _cell_text(tbl.rows[0].cells[j], str(head), WD_ALIGN_PARAGRAPH.CENTER, size, bold=True)
-    for i, row in enumerate(rows, start=1):
-        cells = tbl.rows[i].cells
-        for j in range(ncols):
-            value = row[j] if j < len(row) else ""
-            align = WD_ALIGN_PARAGRAPH.RIGHT if j in numeric else WD_ALIGN_PARAGRAPH.LEFT
-            _cell_text(cells[j], "" if value is None else str(value), align, size, bold=(i - 1) in bold_rows)
-            shade = (shades or {}).get((i - 1, j))
-            if shade:
-                _shade(cells[j], shade)
-    _header_row(tbl.rows[0])
-    for r in tbl.rows:
-        _cant_split(r)
-    _widths(tbl, widths or _auto_widths(headers, rows), text_width(doc))
+    total = text_width(doc)
+    rel = list(widths) if widths else _auto_widths(headers, rows, size, total / 360000)
+    twips = [int(total * w / (sum(rel) or 1) / 635) for w in rel]
+    numeric, bold, shades = set(num_cols), set(bold_rows), shades or {}
+    half = int(round(size * 2))
+
+    def cell(value: Any, j: int, *, head: bool, b: bool, fill: str | None) -> str:
+        align = "center" if head else "right" if j in numeric else "left"
+        shd = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>' if fill else ""
+        rpr = f'<w:rPr>{"<w:b/><w:bCs/>" if b else ""}<w:sz w:val="{half}"/><w:szCs w:val="{half}"/></w:rPr>'
+        paras = []
+        for line in ("" if value is None else str(value)).split("\n"):
+            r = f'<w:r>{rpr}<w:t xml:space="preserve">{escape(_XML_BAD.sub("", line))}</w:t></w:r>' if line else ""
+            paras.append(f'<w:p><w:pPr><w:ind w:firstLine="0"/><w:jc w:val="{align}"/>{rpr}</w:pPr>{r}</w:p>')
+        return (f'<w:tc><w:tcPr><w:tcW w:w="{twips[j]}" w:type="dxa"/>{shd}</w:tcPr>{"".join(paras)}</w:tc>')
+
+    head = "".join(cell(h, j, head=True, b=True, fill=None) for j, h in enumerate(headers))
+    body = []
+    for i, row in enumerate(rows):
+        cells = "".join(cell(row[j] if j < len(row) else "", j, head=False, b=i in bold, fill=shades.get((i, j)))
+                        for j in range(ncols))
+        # a row is kept on one page unless it is long (a list of schools): a row taller than a
+        # page would otherwise leave a page nearly empty before it
+        long = sum(len(str(v)) for v in row) > LONG_ROW
+        body.append(f'<w:tr>{"" if long else "<w:trPr><w:cantSplit/></w:trPr>"}{cells}</w:tr>')
+    style = doc.styles["Table Grid"].style_id
+    xml = (f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{style}"/><w:tblW w:w="{sum(twips)}" w:type="dxa"/>'
+           '<w:jc w:val="center"/><w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" '
+           'w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>'
+           + "".join(f'<w:gridCol w:w="{w}"/>' for w in twips) + '</w:tblGrid>'
+           f'<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>{head}</w:tr>' + "".join(body) + '</w:tbl>')
+    tbl = parse_xml(xml)
+    doc.element.body._insert_tbl(tbl)
     doc.add_paragraph().paragraph_format.space_after = Pt(0)
-    return tbl
+    return Table(tbl, doc._body)
 
 
-def _auto_widths(headers: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[float]:
-    """Relative column widths from the texts: a code column narrow, a name column wide."""
-    out = []
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")   # not allowed in XML 1.0
+
+
+def _auto_widths(headers: Sequence[Any], rows: Sequence[Sequence[Any]], size: float, total_cm: float) -> list[float]:
+    """Column widths (cm) as a browser lays out an automatic table: each column at least its
+    longest word (no word broken; at most 30 % of the width), the rest shared in proportion to
+    what each column lacks for its longest text on one line."""
+    char = 0.5 * size * 0.0353            # an average character of Times at `size` pt, cm
+    pad = 0.45                            # the cell's margins
+    mins, maxes = [], []
     for j, head in enumerate(headers):
-        longest = max([len(str(r[j])) if j < len(r) and r[j] is not None else 0 for r in rows] or [0])
-        words = max([len(w) for w in str(head).split()] or [1])
-        out.append(min(max(longest, words, 3), 60) ** 0.8)
-    return out
-
-
-def _widths(tbl: Table, rel: Sequence[float], total: int) -> None:
-    s = sum(rel) or 1
-    widths = [int(total * w / s) for w in rel]
-    grid = tbl._tbl.tblGrid
-    for col, w in zip(grid.findall(qn("w:gridCol")), widths):
-        col.set(qn("w:w"), str(int(w / 635)))   # EMU → twentieths of a point
-    for row in tbl.rows:
-        for cell, w in zip(row.cells, widths):
-            cell.width = w
-    tblpr = tbl._tbl.tblPr
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    tblpr.append(layout)
+        texts = [str(head)] + [str(r[j]) for r in rows if j < len(r) and r[j] is not None]
+        word = max((len(w) for t in texts[1:] for w in t.replace("\n", " ").split(" ")), default=1)
+        head_word = max((len(w) for w in str(head).split(" ")), default=1)   # bold: wider letters
+        mins.append(min(max(word * char, head_word * char * 1.25) + pad, 0.3 * total_cm))
+        longest = max((len(line) for t in texts for line in t.split("\n")), default=0)
+        maxes.append(max(longest * char + pad, mins[-1]))
+    if sum(maxes) <= total_cm:             # everything fits on one line: widen in proportion
+        return [m * total_cm / sum(maxes) for m in maxes]
+    if sum(mins) >= total_cm:
+        return [m * total_cm / sum(mins) for m in mins]
+    lack = [x - m for x, m in zip(maxes, mins)]
+    spare = total_cm - sum(mins)
+    return [m + spare * d / sum(lack) for m, d in zip(mins, lack)]
 
 
 def _cell_text(cell: Any, text: str, align: Any, size: float, *, bold: bool = False) -> None:
@@ -317,29 +336,6 @@ def _cell_text(cell: Any, text: str, align: Any, size: float, *, bold: bool = Fa
         p.paragraph_format.first_line_indent = Cm(0)
         if line:
             run(p, line, bold=bold, size=size)
-
-
-def _header_row(row: Any) -> None:
-    trpr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    trpr.append(el)
-
-
-def _cant_split(row: Any) -> None:
-    trpr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:cantSplit")
-    el.set(qn("w:val"), "true")
-    trpr.insert(0, el)
-
-
-def _shade(cell: Any, fill: str) -> None:
-    tcpr = cell._tc.get_or_add_tcPr()
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), fill)
-    tcpr.append(shd)
 
 
 def _no_borders(tbl: Table) -> None:

@@ -7,6 +7,7 @@ cells) and PNG charts are kept; links become their text; the page's navigation i
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -86,8 +87,20 @@ def text_of(node: Node | str) -> str:
     return joined
 
 
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")
+
+
 def clean(s: str) -> str:
-    return " ".join(s.replace("\u00ad", "").split())
+    """Whitespace collapsed as a browser does; a no-break space (1 119, «≥ 100 %») kept."""
+    return _SPACES.sub(" ", s.replace("\u00ad", "")).strip()
+
+
+_KEEP = re.compile(r"(?<=\d) (?=%)|(?<=[≥≤]) (?=\d)")
+
+
+def unbroken(s: str) -> str:
+    """«≥ 100 %» and «84,8 %» kept on one line in a narrow column."""
+    return _KEEP.sub("\u00a0", s)
 
 
 class Writer:
@@ -109,7 +122,9 @@ class Writer:
         if tag in ("nav", "header", "footer", "style", "script") or "cycle-nav" in cls:
             return
         if tag == "h1" or tag == "h2":
-            self.doc.add_paragraph(clean(text_of(n)), style="Heading 1")
+            number = next((c for c in n.children if isinstance(c, Node) and "num" in c.classes), None)
+            rest = clean("".join(text_of(c) for c in n.children if c is not number))
+            self.doc.add_paragraph(f"{clean(text_of(number))}. {rest}" if number is not None else rest, style="Heading 1")
         elif tag in ("h3", "h4"):
             self.doc.add_paragraph(clean(text_of(n)), style="Heading 2")
         elif tag == "p":
@@ -152,7 +167,9 @@ class Writer:
         num_cols: set[int] = set()
         for i, tr in enumerate(trs):
             cells = [c for c in tr.children if isinstance(c, Node) and c.tag in ("td", "th")]
-            rows.append([clean(text_of(td)) for td in cells])
+            # a cell the page keeps on one line («≥ 100 %», «12 из 33 (36 %)») keeps it here too
+            rows.append([clean(text_of(td)).replace(" ", "\u00a0") if "nowrap" in td.classes else unbroken(clean(text_of(td)))
+                         for td in cells])
             if "total" in tr.classes:
                 bold.append(i)
             for j, td in enumerate(cells):

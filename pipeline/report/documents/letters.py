@@ -71,7 +71,7 @@ def _results(doc: Any, ctx: ReportContext, v: Any) -> None:
         rows.append(["Уровень", v.level + (f" ({v.zone} зона)" if getattr(v, "zone", "") and v.total != v.small_label else "")])
         place = (f"{v.rank} из {v.cluster_size}" if v.cluster_size else str(v.rank))
         rows.append([f"Место в кластере «{v.cluster}»", place])
-        if v.prev_total:
+        if v.prev_total not in ("", "—"):   # a total of last year to compare with
             rows.append([f"Итоговый балл {ctx.params.year - 1} года", f"{v.prev_total} (изменение {v.delta or '0'})"])
     if m.has_checklist:
         rows.append(["Самооценка (засчитано баллов)", f"{v.checklist} ({v.checklist_pct})"])
@@ -95,7 +95,7 @@ def _criteria(doc: Any, v: Any) -> None:
     rows = [[c.code, c.name, c.points, c.pct_text, c.mean_text, c.zone or "—"] for c in v.criteria]
     shades = {(i, 5): ZONE_SHADE[c.zone_class] for i, c in enumerate(v.criteria) if c.zone_class in ZONE_SHADE}
     base.add_table(doc, ["Код", "Критерий", "Баллы", "Выполнение", "Среднее по кластеру", "Зона"], rows,
-                   widths=[1.3, 7, 2, 2.4, 2.6, 2.2], shades=shades, num_cols=(2, 3, 4), size=base.TABLE_PT)
+                   shades=shades, num_cols=(2, 3, 4), size=base.TABLE_PT)
 
 
 def _deficits(doc: Any, v: Any) -> None:
@@ -108,22 +108,24 @@ def _deficits(doc: Any, v: Any) -> None:
     doc.add_paragraph("Выявленные дефициты", style="Heading 2")
     if rows:
         base.add_table(doc, ["Позиция", "Содержание", "Заявлено", "Засчитано", "Причина"], rows,
-                       widths=[1.6, 8, 2, 2.2, 3.5], num_cols=(2,), size=base.TABLE_PT)
+                       num_cols=(2,), size=base.TABLE_PT)
     if targets:
         base.add_table(doc, ["Код", "Целевой показатель", "Значение", "Цель", "Итог"], targets,
-                       widths=[1.4, 8, 2.4, 2.4, 3], size=base.TABLE_PT)
+                       size=base.TABLE_PT)
 
 
 def _recommendations(doc: Any, ctx: ReportContext, v: Any) -> None:
     doc.add_paragraph("Адресные рекомендации", style="Heading 2")
     if not v.recommendations:
-        base.para(doc, "Адресных рекомендаций нет: все позиции и целевые показатели выполнены.")
+        base.para(doc, "Адресных рекомендаций нет: все позиции и целевые показатели выполнены." if v.has_sources else
+                  "Адресные рекомендации формируются по позициям самооценки и целевым показателям; в методике года "
+                  "их нет.")
         return
     rows = [[str(i), f"{r.code} {r.name}", r.text, r.priority, deadline(ctx, r.priority)]
             for i, r in enumerate(v.recommendations, start=1)]
     shades = {(i, 3): base.SHADES["red" if r.priority == "высокий" else "yellow"] for i, r in enumerate(v.recommendations)}
     base.add_table(doc, ["№", "Показатель", "Рекомендация", "Приоритет", "Срок"], rows,
-                   widths=[0.9, 4.5, 8.5, 2.4, 2.6], shades=shades, size=base.TABLE_PT)
+                   shades=shades, size=base.TABLE_PT)
 
 
 def _followup(doc: Any, ctx: ReportContext, v: Any) -> None:
@@ -136,7 +138,7 @@ def _followup(doc: Any, ctx: ReportContext, v: Any) -> None:
     shade = {"fixed": base.SHADES["green"], "better": base.SHADES["green"], "worse": base.SHADES["red"]}
     rows = [[f.code, f.name, f.status] for f in v.followup]
     shades = {(i, 2): shade[f.status_class] for i, f in enumerate(v.followup) if f.status_class in shade}
-    base.add_table(doc, ["Код", "Показатель", "Что стало с рекомендацией"], rows, widths=[1.6, 11, 4.4],
+    base.add_table(doc, ["Код", "Показатель", "Что стало с рекомендацией"], rows,
                    shades=shades, size=base.TABLE_PT)
 
 
@@ -145,7 +147,7 @@ def _measures(doc: Any, v: Any) -> None:
         return
     doc.add_paragraph("Меры муниципального уровня с участием ОО", style="Heading 2")
     base.add_table(doc, ["Мера", "Тема или основание", "Ответственные", "Срок"],
-                   [[d.kind, d.topic, d.responsible, d.due] for d in v.decisions], widths=[4, 7, 4, 3],
+                   [[d.kind, d.topic, d.responsible, d.due] for d in v.decisions],
                    size=base.TABLE_PT)
 
 
@@ -177,7 +179,7 @@ def build(ctx: ReportContext, code: str, head: str = ""):
     back = f"в срок до {base.fmt_doc_date(d.report_back_by)}" if d.report_back_by else "в установленный срок"
     base.para(doc, "Просим рассмотреть рекомендации на заседании методического совета, внести изменения в план "
                    f"методической работы на {p.year}-{p.year + 1} учебный год и {back} представить в управление "
-                   "образования информацию о выполнении рекомендаций.", before=12)
+                   "образования информацию о выполнении рекомендаций.", before=12, keep=True)
     base.signature(doc, p)
     base.executor_mark(doc, p)
     base.page_numbers(doc)

@@ -86,8 +86,9 @@ def build(ctx: ReportContext):
                    "методической работы, устранения выявленных дефицитов и оказания адресной методической помощи "
                    "общеобразовательным организациям")
     base.para(doc, "ПРИКАЗЫВАЮ:", bold=True, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT, before=6, after=6)
-    for i, (item, subs) in enumerate(items(ctx), start=1):
-        base.para(doc, f"{i}. {item}")
+    numbered = items(ctx)
+    for i, (item, subs) in enumerate(numbered, start=1):
+        base.para(doc, f"{i}. {item}", keep=i == len(numbered))   # the control item stays with the signature
         for k, s in enumerate(subs, start=1):
             base.para(doc, f"{i}.{k}. {s}")
     base.signature(doc, p)

@@ -38,6 +38,7 @@ def build(ctx: ReportContext):
     base.para(doc, f"Приложение 2 к приказу {base.number_text(p.header.order_number)} от "
                    f"{base.fmt_doc_date(p.header.order_date)}", italic=True, align=WD_ALIGN_PARAGRAPH.RIGHT,
               indent=False, after=6)
+    base.organisation(doc, p)
     base.title(doc, roadmap_title(ctx))
     body = rows(ctx)
     if body:

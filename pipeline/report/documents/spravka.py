@@ -41,7 +41,7 @@ def build(ctx: ReportContext):
     for section in SECTIONS:
         if section.name in LEFT_OUT:
             continue
-        write_html(doc, section.render(ctx))
+        write_html(doc, section.html(ctx))
     base.executor_mark(doc, p)
     base.page_numbers(doc)
     return doc

@@ -369,7 +369,8 @@ def sample_run(tmp_path_factory):
         shutil.copytree(ROOT / "data" / "raw" / str(year), root / "raw" / str(year))
         data = yaml.safe_load((ROOT / "params" / f"{year}.yaml").read_text(encoding="utf-8"))
         data.update(raw_dir=str(root / "raw" / str(year)), processed_dir=str(root / "processed" / str(year)),
-                    reports_dir=str(root / "reports" / str(year)), methodology=str(ROOT / "methodology" / "default.yaml"))
+                    reports_dir=str(root / "reports" / str(year)), methodology=str(ROOT / "methodology" / "default.yaml"),
+                    previous_params=None if year == 2025 else "2025.yaml")
         (root / "params" / f"{year}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     raw = root / "raw" / "2026"
     reg = pd.read_csv(raw / "registry.csv", dtype=str)

@@ -8,6 +8,11 @@ Schools differ (a latent quality per school) and change across years (a trend pe
 Each year also carries the defects real years have, on different schools each year; the list
 of what was injected, with the file, sheet and cell the pipeline must report, is returned by
 `planned_defects` so that tests can check the clean stage finds every one.
+
+A year whose previous year has parameters (params/<year − 1>.yaml) also carries the
+department's record of the previous year's roadmap (measures.xlsx, some measures done, some
+not, some rows left empty, one «Выполнено» misspelt): the roadmap is computed from the
+previous year's sample with the pipeline's own stage functions, so its ids are the pipeline's.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from .form.template import build_workbook, default_orders, workbook_bytes
 
 DEFAULT_SEED = 20260615
 DEFAULT_METHODOLOGY = Path(__file__).resolve().parents[1] / "methodology" / "default.yaml"
+PARAMS_DIR = Path(__file__).resolve().parents[1] / "params"   # the sample's years (for last year's roadmap)
 MIN_SCHOOLS = 14  # enough schools for every defect to land on a different one
 
 # Share of each school type in the registry (36 schools: 12 СОШ, 3 Гимназия, 3 Лицей, 3 ЦО,
@@ -100,6 +106,8 @@ class YearBuild:
     expected_issues: list[dict[str, str]] = field(default_factory=list)
     expected_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     defects: list[dict[str, str]] = field(default_factory=list)
+    # measures.xlsx: each measure id of last year's roadmap → the status measures.csv must show
+    expected_measures: dict[str, str] = field(default_factory=dict)
 
 
 def academic_year(year: int) -> str:
@@ -507,6 +515,55 @@ class _YearWriter:
         self.build.files[DEPARTMENT_FILE] = workbook_bytes(wb, self.stamp)
         self.expect_file(DEPARTMENT_FILE, "department", "", "")
 
+    def measures(self, params: Any, roadmap: Any) -> None:
+        """measures.xlsx: the record of last year's roadmap, filled the way a department fills
+        it — most measures done (a date in their month, a document, a seminar's participants:
+        most of the schools it was for and a few others), some not, some rows left empty — and
+        one «Выполнено» misspelt (measures.bad_yesno: that measure counts as «нет сведений»)."""
+        from openpyxl import load_workbook
+
+        from .core.contract import MEASURE_STATUSES
+        from .form.measures import COLUMNS, MEASURES_FILE
+        from .form.template import FIRST_ROW
+        from .report.measures_form import measures_bytes
+
+        done_word, not_word, none_word = MEASURE_STATUSES
+        col = {key: j for j, (key, _) in enumerate(COLUMNS, start=1)}
+        rng = random.Random(f"{self.seed}:{self.year}:measures")
+        wb = load_workbook(io.BytesIO(measures_bytes(roadmap, params)))
+        ws = wb.active
+        codes = [s.code for s in self.schools]
+        misspelt = None
+        for i, m in enumerate(roadmap.sort_values("number", kind="stable").to_dict("records")):
+            row, ident, kind = FIRST_ROW + i, str(m["decision_id"]), str(m["kind"])
+            r = rng.random()
+            if r < 0.15:
+                self.build.expected_measures[ident] = none_word     # row left empty
+                continue
+            if r < 0.35:
+                ws.cell(row=row, column=col["done"], value=NO)
+                self.build.expected_measures[ident] = not_word
+                continue
+            year, month = (int(x) for x in str(m["due_month"]).split("-"))
+            ws.cell(row=row, column=col["done"], value=YES)
+            ws.cell(row=row, column=col["date"], value=dt.date(year, month, rng.randint(1, 28)))
+            document = {"seminar": f"Протокол заседания РМО № {i + 1}",
+                        "visit": f"Справка по итогам методического выезда № {i + 1}"}.get(kind, "https://uo.example.ru/rmo/grafik")
+            ws.cell(row=row, column=col["document"], value=document)
+            if kind == "seminar":
+                target = [c for c in str(m.get("schools") or "").split(";") if c]
+                who = {c for c in target if rng.random() < 0.7} | set(rng.sample(codes, 2))
+                ws.cell(row=row, column=col["participants"], value="; ".join(sorted(who)))
+            self.build.expected_measures[ident] = done_word
+            if misspelt is None and kind == "seminar":
+                misspelt = row
+                ws.cell(row=row, column=col["done"], value="выполн.")
+                self.build.expected_measures[ident] = none_word
+                self.issue("measures_yesno", "", MEASURES_FILE, ws.title, f"{ws.cell(row=row, column=col['done']).coordinate}",
+                           "measures.bad_yesno", "error")
+        self.build.files[MEASURES_FILE] = workbook_bytes(wb, self.stamp)
+        self.expect_file(MEASURES_FILE, "measures", "", "")
+
     def registry(self) -> None:
         lines = ["code,name,type"] + [f"{s.code},{s.name},{s.type}" for s in self.schools]
         self.build.files["registry.csv"] = ("\n".join(lines) + "\n").encode("utf-8")
@@ -514,11 +571,13 @@ class _YearWriter:
 
 
 def build_year(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED, methodology: Methodology | None = None,
-               clean_writer: Callable[[dict[str, Any]], bytes] | None = None) -> YearBuild:
+               clean_writer: Callable[[dict[str, Any]], bytes] | None = None, measures: bool = True) -> YearBuild:
     """The files of one year and the list of defects injected into them (nothing is written).
 
     clean_writer(values) -> bytes, when given, writes the forms that carry no planned defect
     instead of openpyxl (the benchmarks stamp them from one template: same bytes, faster).
+    measures: add the record of last year's roadmap where last year has parameters (default
+    methodology only).
     """
     if n_schools < MIN_SCHOOLS:
         raise RunError(f"Для учебных данных нужно не меньше {MIN_SCHOOLS} школ (указано {n_schools})",
@@ -529,7 +588,54 @@ def build_year(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED, methodo
     writer.stranger()
     writer.registry()
     writer.department()
+    if measures and clean_writer is None and (methodology is None or _is_default(methodology)):
+        previous = previous_roadmap(year, n_schools, seed)
+        if previous is not None:
+            writer.measures(*previous)
     return writer.build
+
+
+def _is_default(methodology: Methodology) -> bool:
+    return methodology.source is not None and Path(methodology.source).resolve() == DEFAULT_METHODOLOGY.resolve()
+
+
+@functools.lru_cache(maxsize=4)
+def previous_roadmap(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED) -> tuple[Any, Any] | None:
+    """(last year's parameters, last year's roadmap.csv) of the sample: the previous year's
+    files run through the pipeline's stage functions (in a temporary folder, as the notebooks
+    run them); None when params/<year − 1>.yaml does not exist."""
+    import tempfile
+
+    from .config.params import load_params
+    from .form.registry import load_registry
+    from .io.storage import read_table, write_tables
+    from .stages import clean, ingest, recommendations, score
+    from .stages.followup import FIRST_YEAR, FIRST_YEAR_MESSAGE, PreviousYear
+
+    path = PARAMS_DIR / f"{year - 1}.yaml"
+    if not path.is_file():
+        return None
+    methodology = load_methodology(DEFAULT_METHODOLOGY)
+    files = build_year(year - 1, n_schools, seed, methodology, measures=False).files
+    with tempfile.TemporaryDirectory(prefix="sample-roadmap-") as tmp:
+        raw, proc = Path(tmp) / "raw", Path(tmp) / "processed"
+        for name, data in files.items():
+            write_bytes_atomic(raw / name, data)
+        params = load_params(path, check_files=False).model_copy(
+            update={"raw_dir": raw, "processed_dir": proc, "previous_params": None, "methodology": DEFAULT_METHODOLOGY})
+        write_tables(proc, ingest.run(ingest.load_raw(params), methodology, params))
+        forms_long, files_df = clean.read_inputs(proc)
+        write_tables(proc, clean.run(forms_long, files_df, load_registry(params), methodology, params))
+        t = {n: read_table(proc, n) for n in ("checklist.csv", "staff.csv", "profile.csv")}
+        write_tables(proc, score.run(t["checklist.csv"], t["staff.csv"], t["profile.csv"], methodology, params,
+                                     score.read_department(proc)))
+        t = {n: read_table(proc, n) for n in ("scores.csv", "positions.csv", "targets_school.csv",
+                                              "targets_municipal.csv", "profile.csv")}
+        result = recommendations.run(params, methodology, t["scores.csv"], t["positions.csv"], t["targets_school.csv"],
+                                     profile=t["profile.csv"], targets_municipal=t["targets_municipal.csv"],
+                                     previous=PreviousYear(FIRST_YEAR, FIRST_YEAR_MESSAGE))
+        write_tables(proc, {"roadmap.csv": result.roadmap})
+        return params, read_table(proc, "roadmap.csv")
 
 
 def planned_defects(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED) -> dict[str, Any]:
@@ -539,7 +645,8 @@ def planned_defects(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED) ->
     issues: every issue the clean stage must report (school, file, sheet, cell, rule, severity);
     values: for the hand-made (reordered) forms, the values the pipeline must read back;
     defects: one line per injected defect (kind, school, file);
-    file_names: every file of the year folder.
+    file_names: every file of the year folder;
+    measures: each measure id of last year's roadmap → its status in measures.csv.
     """
     return copy.deepcopy(_planned(year, n_schools, seed))
 
@@ -548,7 +655,8 @@ def planned_defects(year: int, n_schools: int = 36, seed: int = DEFAULT_SEED) ->
 def _planned(year: int, n_schools: int, seed: int) -> dict[str, Any]:
     b = build_year(year, n_schools, seed)
     return {"year": year, "files": b.expected_files, "issues": b.expected_issues,
-            "values": b.expected_values, "defects": b.defects, "file_names": sorted(b.files)}
+            "values": b.expected_values, "defects": b.defects, "file_names": sorted(b.files),
+            "measures": b.expected_measures}
 
 
 def generate(out_root: str | Path, years: list[int] | tuple[int, ...] = (2024, 2025, 2026), n_schools: int = 36,

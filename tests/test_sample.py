@@ -117,7 +117,7 @@ def test_defects_move_between_schools_and_vary_by_year():
 def test_forms_are_realistic(fresh):
     methodology = load_methodology(sample.DEFAULT_METHODOLOGY)
     plan = sample.planned_defects(2026)
-    corrupt = {d["file"] for d in plan["defects"] if d["kind"] in ("corrupt", "lock_file")} | {"department.xlsx"}
+    corrupt = {d["file"] for d in plan["defects"] if d["kind"] in ("corrupt", "lock_file")} | {"department.xlsx", "measures.xlsx"}
     docs, links, dates, p7_zero = [], [], [], 0
     for path in sorted((fresh / "2026").glob("*.xlsx")):
         if path.name in corrupt:

@@ -47,6 +47,7 @@ def build_measures_workbook(roadmap: pd.DataFrame, params: YearParams) -> Any:
     last = get_column_letter(len(COLUMNS))
     write_header(ws, st, sheet_title(ay), instructions(ay), [h for _, h in COLUMNS], last)
     ws.row_dimensions[2].height = 78
+    ws.row_dimensions[3].height = 32
     yesno = add_validation(ws, type="list", formula1=f'"{YES},{NO}"', error="Выберите «да» или «нет».",
                            promptTitle="Выполнено", prompt="Выберите «да» или «нет».")
     epoch = dt.date(1899, 12, 30)
@@ -68,8 +69,17 @@ def build_measures_workbook(roadmap: pd.DataFrame, params: YearParams) -> Any:
                 yesno.add(c.coordinate)
             elif key == "date":
                 date.add(c.coordinate)
+        # a row as high as its longest wrapped text (spreadsheets do not grow a row written by a program)
+        lines = max(-(-len(text(m.get(k))) // int(_WIDTHS[k] * 0.9)) for k, _ in COLUMNS if k not in INPUTS)
+        ws.row_dimensions[r].height = 15 * max(1, lines)
     for j, (key, _) in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(j)].width = _WIDTHS[key]
+    # printed on landscape pages, all columns on one page wide, the header row on every page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = "3:3"
     protect_sheet(ws)
     wb.security = WorkbookProtection(lockStructure=True)
     return wb

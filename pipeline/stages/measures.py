@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pathlib import Path
+
 from ..core.contract import MEASURE_STATUSES, OUTPUTS
 from ..core.values import as_bool, text
+from ..io.storage import read_table
 from .indicators import _frame
 
 DONE, NOT_DONE, NO_RECORD = MEASURE_STATUSES
 MEASURE_COLUMNS = OUTPUTS["recommendations"]["measures.csv"] + ("number", "due_month", "due", "indicator_code", "schools")
+
+
+def read_reported(folder: str | Path) -> pd.DataFrame | None:
+    """The clean stage's measures_reported.csv of a processed folder; None for a folder written
+    before the record was read (its measures are then «нет сведений»)."""
+    return read_table(folder, "measures_reported.csv") if (Path(folder) / "measures_reported.csv").is_file() else None
 
 
 def build_measures(previous_roadmap: pd.DataFrame | None, reported: pd.DataFrame | None) -> pd.DataFrame:

@@ -444,12 +444,12 @@ def test_libreoffice_converts_every_document_to_pdf(sample_run, tmp_path):
         reader = PdfReader(str(out / f"{src.stem}.pdf"))
         text = " ".join(" ".join((pg.extract_text() or "").split()) for pg in reader.pages)
         pages[src.name] = (len(reader.pages), text)
-        assert "Семенова" in text and "УТВЕРЖДАЮ" in text or src.name != spravka.FILE
-        assert p.header.approver_name.split()[-1] in text, src.name
+        assert p.header.approver_name.split()[-1] in text, src.name   # Cyrillic came through as text
         # no empty page: every page has text
         assert all((pg.extract_text() or "").strip() for pg in reader.pages), src.name
     n, text = pages[spravka.FILE]
-    assert 10 <= n <= 60 and "АНАЛИТИЧЕСКАЯ СПРАВКА" in text and "Анализ эффективности принятых мер" in text
+    assert 10 <= n <= 60 and "АНАЛИТИЧЕСКАЯ СПРАВКА" in text and "УТВЕРЖДАЮ" in text
+    assert "Анализ эффективности принятых мер" in text and p.header.organization in text
     assert re.search(r"\b2\b", (PdfReader(str(out / "spravka.pdf")).pages[1].extract_text() or "")[:40])  # page number on page 2
     n, text = pages[prikaz.FILE]
     assert 1 <= n <= 6 and "ПРИКАЗЫВАЮ" in text and "Контроль за исполнением" in text

@@ -20,14 +20,11 @@ from typing import Any, Sequence
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from xml.sax.saxutils import escape
 from docx.shared import Cm, Mm, Pt, RGBColor
-from docx.table import Table
-from docx.text.paragraph import Paragraph
 
 from ...config.params import YearParams, split_person
 from ...io.storage import write_bytes_atomic
@@ -105,36 +102,84 @@ def _language(doc: DocxDocument) -> None:
     rpr.append(lang)
 
 
-def text_width(doc: DocxDocument) -> int:
+class Body:
+    """A document's body written as XML text, without python-docx objects: what a letter is
+    made of (a thousand letters would otherwise cost python-docx's ~0.1 s each), joined into
+    the skeleton of `Skeleton`."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width              # EMU between the margins
+        self.parts: list[str] = []
+
+    def xml(self) -> str:
+        return "".join(self.parts)
+
+
+Target = Any   # a python-docx Document or a Body: the functions below write into either
+
+
+def text_width(doc: Target) -> int:
     """The width between the margins (EMU)."""
+    if isinstance(doc, Body):
+        return doc.width
     sec = doc.sections[-1]
     return int(sec.page_width - sec.left_margin - sec.right_margin)
 
 
-def para(doc: DocxDocument, text: str = "", *, bold: bool = False, italic: bool = False, size: float | None = None,
-         align: Any = WD_ALIGN_PARAGRAPH.JUSTIFY, indent: bool = True, before: float = 0, after: float = 0,
-         keep: bool = False, left: Any = None) -> Paragraph:
-    """A paragraph of text: justified with the first-line indent unless told otherwise."""
-    p = doc.add_paragraph()
-    pf = p.paragraph_format
-    pf.alignment = align
-    pf.first_line_indent = INDENT if indent else Cm(0)
-    pf.space_before, pf.space_after = Pt(before), Pt(after)
-    if keep:
-        pf.keep_with_next = True
-    if left is not None:
-        pf.left_indent = left
-    if text:
-        run(p, text, bold=bold, italic=italic, size=size)
-    return p
+def _insert(doc: Target, xml: str) -> Any:
+    """Add a block (paragraph or table XML) at the end of the body."""
+    if isinstance(doc, Body):
+        doc.parts.append(xml)
+        return None
+    el = parse_xml(xml)
+    doc.element.body._insert_p(el) if xml.startswith("<w:p ") else doc.element.body._insert_tbl(el)
+    return el
 
 
-def run(p: Paragraph, text: str, *, bold: bool = False, italic: bool = False, size: float | None = None) -> Any:
-    r = p.add_run(text)
-    r.bold, r.italic = bold or None, italic or None
+_ALIGN = {WD_ALIGN_PARAGRAPH.JUSTIFY: "both", WD_ALIGN_PARAGRAPH.LEFT: "left", WD_ALIGN_PARAGRAPH.CENTER: "center",
+          WD_ALIGN_PARAGRAPH.RIGHT: "right"}
+_W = nsdecls("w")
+
+
+def _text(s: str) -> str:
+    return escape(_XML_BAD.sub("", s))
+
+
+def _rpr(bold: bool = False, italic: bool = False, size: float | None = None) -> str:
+    out = ("<w:b/><w:bCs/>" if bold else "") + ("<w:i/><w:iCs/>" if italic else "")
     if size:
-        r.font.size = Pt(size)
-    return r
+        out += f'<w:sz w:val="{int(round(size * 2))}"/><w:szCs w:val="{int(round(size * 2))}"/>'
+    return f"<w:rPr>{out}</w:rPr>" if out else ""
+
+
+def p_xml(text: str = "", *, bold: bool = False, italic: bool = False, size: float | None = None,
+          align: Any = WD_ALIGN_PARAGRAPH.JUSTIFY, indent: bool = True, before: float = 0, after: float = 0,
+          keep: bool = False, left: Any = None, style: str | None = None) -> str:
+    """A paragraph as XML: justified with the first-line indent unless told otherwise; spacing
+    in points, `left` indent in EMU; a style id (Heading1, Caption) instead of direct format."""
+    ppr = f'<w:pStyle w:val="{style}"/>' if style else ""
+    if keep:
+        ppr += "<w:keepNext/>"
+    if not style:
+        ppr += f'<w:spacing w:before="{int(before * 20)}" w:after="{int(after * 20)}"/>'
+        ind = f' w:left="{int(left / 635)}"' if left is not None else ""
+        ppr += f'<w:ind{ind} w:firstLine="{int(INDENT / 635) if indent else 0}"/><w:jc w:val="{_ALIGN.get(align, align)}"/>'
+    run_ = f'<w:r>{_rpr(bold, italic, size)}<w:t xml:space="preserve">{_text(text)}</w:t></w:r>' if text else ""
+    return f"<w:p {_W}><w:pPr>{ppr}</w:pPr>{run_}</w:p>"
+
+
+def para(doc: Target, text: str = "", **fmt: Any) -> None:
+    """A paragraph of text (p_xml's format) at the end of the document."""
+    _insert(doc, p_xml(text, **fmt))
+
+
+def heading(doc: Target, text: str, level: int = 1) -> None:
+    """A heading of the document's style «Heading 1» (a section) or «Heading 2» (a part)."""
+    _insert(doc, p_xml(text, style=f"Heading{level}"))
+
+
+def caption(doc: Target, text: str) -> None:
+    _insert(doc, p_xml(text, style="Caption"))
 
 
 def page_break(doc: DocxDocument) -> None:
@@ -157,71 +202,66 @@ def number_text(number: str | None) -> str:
     return n if n.startswith("№") else f"№ {n}"
 
 
-def approval_block(doc: DocxDocument, params: YearParams, date: dt.date | None) -> None:
+def approval_block(doc: Target, params: YearParams, date: dt.date | None) -> None:
     """Гриф утверждения, top right: УТВЕРЖДАЮ, position, signature line with initials and
     surname, date (ГОСТ Р 7.0.97, requisite 16)."""
     hd = params.header
-    left = Cm(9.5) if doc.sections[-1].page_width < Mm(250) else Cm(18)
+    left = Cm(9.5) if text_width(doc) < Mm(200) else Cm(18)
     lines = [("УТВЕРЖДАЮ", True), (hd.approver_position, False), (f"__________ {hd.approver_name}", False),
              (fmt_doc_date(date), False)]
     for i, (text, bold) in enumerate(lines):
-        p = para(doc, text, bold=bold, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False, left=left,
-                 before=6 if i == 2 else 0, after=12 if i == len(lines) - 1 else 0)
-        p.paragraph_format.keep_with_next = True
+        para(doc, text, bold=bold, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False, left=left, keep=True,
+             before=6 if i == 2 else 0, after=12 if i == len(lines) - 1 else 0)
 
 
-def organisation(doc: DocxDocument, params: YearParams) -> None:
+def organisation(doc: Target, params: YearParams) -> None:
     """Наименование организации (requisite 4), centred, bold."""
     para(doc, params.header.organization, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, after=6)
 
 
-def kind_date_number_place(doc: DocxDocument, kind: str, date: dt.date | None, number: str | None,
+def _two_sides(doc: Target, left: str, right: str, before: float = 0) -> None:
+    """One line, a text at the left margin and one at the right (a borderless table)."""
+    half = text_width(doc) // 635 // 2
+    cell = lambda text, jc: (f'<w:tc><w:tcPr><w:tcW w:w="{half}" w:type="dxa"/></w:tcPr><w:p><w:pPr>'
+                             f'<w:spacing w:before="{int(before * 20)}" w:after="0"/><w:ind w:firstLine="0"/>'
+                             f'<w:jc w:val="{jc}"/></w:pPr><w:r><w:t xml:space="preserve">{_text(text)}</w:t></w:r></w:p></w:tc>')
+    nil = "".join(f'<w:{side} w:val="nil"/>' for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    _insert(doc, f'<w:tbl {_W}><w:tblPr><w:tblW w:w="{2 * half}" w:type="dxa"/><w:tblBorders>{nil}</w:tblBorders>'
+                 f'<w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid><w:gridCol w:w="{half}"/><w:gridCol w:w="{half}"/>'
+                 f'</w:tblGrid><w:tr><w:trPr><w:cantSplit/></w:trPr>{cell(left, "left")}{cell(right, "right")}</w:tr></w:tbl>')
+
+
+def kind_date_number_place(doc: Target, kind: str, date: dt.date | None, number: str | None,
                            place: str | None) -> None:
     """Вид документа, дата, регистрационный номер, место составления (requisites 9, 10, 11, 14)."""
     para(doc, kind, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=6, after=6)
-    tbl = doc.add_table(rows=1, cols=2)
-    tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
-    left, right = tbl.rows[0].cells
-    _cell_text(left, fmt_doc_date(date), WD_ALIGN_PARAGRAPH.LEFT, BODY_PT)
-    _cell_text(right, number_text(number), WD_ALIGN_PARAGRAPH.RIGHT, BODY_PT)
-    _no_borders(tbl)
+    _two_sides(doc, fmt_doc_date(date), number_text(number))
     if place:
         para(doc, place, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=4)
 
 
-def title(doc: DocxDocument, text: str) -> None:
+def title(doc: Target, text: str) -> None:
     """Заголовок к тексту (requisite 18): bold, centred, before the text."""
     para(doc, text, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, before=12, after=12, keep=True)
 
 
-def signature(doc: DocxDocument, params: YearParams) -> None:
+def signature(doc: Target, params: YearParams) -> None:
     """Подпись (requisite 22): position on the left, initials and surname on the right."""
-    hd = params.header
-    tbl = doc.add_table(rows=1, cols=2)
-    tbl.autofit = False
-    left, right = tbl.rows[0].cells
-    _cell_text(left, hd.approver_position, WD_ALIGN_PARAGRAPH.LEFT, BODY_PT)
-    _cell_text(right, hd.approver_name, WD_ALIGN_PARAGRAPH.RIGHT, BODY_PT)
-    _no_borders(tbl)
-    tbl.rows[0].cells[0].paragraphs[0].paragraph_format.space_before = Pt(24)
-    tbl.rows[0].cells[1].paragraphs[0].paragraph_format.space_before = Pt(24)
+    _two_sides(doc, params.header.approver_position, params.header.approver_name, before=24)
 
 
-def executor_mark(doc: DocxDocument, params: YearParams) -> None:
+def executor_mark(doc: Target, params: YearParams) -> None:
     """Отметка об исполнителе (requisite 25): each executor's initials and surname and phone,
-    at the end of the document, small print."""
+    at the end of the document, small print, kept together."""
     phones = params.documents.executor_phones
-    p = para(doc, "", align=WD_ALIGN_PARAGRAPH.LEFT, indent=False, before=36)
-    p.paragraph_format.keep_with_next = True
+    lines = []
     for i, who in enumerate(params.header.executors):
-        name = split_person(who)[1]
-        phone = phones[i] if i < len(phones) else ""
-        q = para(doc, name, size=SMALL_PT, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False)
-        if phone:
-            q.paragraph_format.keep_with_next = True
-            para(doc, phone, size=SMALL_PT, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False)
-        if i < len(params.header.executors) - 1:
-            q.paragraph_format.keep_with_next = True
+        lines.append(split_person(who)[1])
+        if i < len(phones) and phones[i]:
+            lines.append(phones[i])
+    para(doc, "", align=WD_ALIGN_PARAGRAPH.LEFT, indent=False, before=36, keep=True)
+    for i, line in enumerate(lines):
+        para(doc, line, size=SMALL_PT, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False, keep=i < len(lines) - 1)
 
 
 def page_numbers(doc: DocxDocument) -> None:
@@ -257,7 +297,7 @@ def _field(p: Paragraph, instr: str) -> None:
 def add_table(doc: DocxDocument, headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
               widths: Sequence[float] | None = None, size: float | None = None,
               bold_rows: Sequence[int] = (), shades: dict[tuple[int, int], str] | None = None,
-              num_cols: Sequence[int] = ()) -> Table:
+              num_cols: Sequence[int] = ()) -> None:
     """A bordered table: its header row repeated on every page (w:tblHeader), no row split
     across pages (w:cantSplit); widths relative (normalised to the text width), else from the
     texts. Written as one piece of XML: python-docx's cell-by-cell calls cost ~1 ms a cell."""
@@ -275,7 +315,7 @@ def add_table(doc: DocxDocument, headers: Sequence[str], rows: Sequence[Sequence
         rpr = f'<w:rPr>{"<w:b/><w:bCs/>" if b else ""}<w:sz w:val="{half}"/><w:szCs w:val="{half}"/></w:rPr>'
         paras = []
         for line in ("" if value is None else str(value)).split("\n"):
-            r = f'<w:r>{rpr}<w:t xml:space="preserve">{escape(_XML_BAD.sub("", line))}</w:t></w:r>' if line else ""
+            r = f'<w:r>{rpr}<w:t xml:space="preserve">{_text(line)}</w:t></w:r>' if line else ""
             paras.append(f'<w:p><w:pPr><w:ind w:firstLine="0"/><w:jc w:val="{align}"/>{rpr}</w:pPr>{r}</w:p>')
         return (f'<w:tc><w:tcPr><w:tcW w:w="{twips[j]}" w:type="dxa"/>{shd}</w:tcPr>{"".join(paras)}</w:tc>')
 
@@ -288,16 +328,14 @@ def add_table(doc: DocxDocument, headers: Sequence[str], rows: Sequence[Sequence
         # page would otherwise leave a page nearly empty before it
         long = sum(len(str(v)) for v in row) > LONG_ROW
         body.append(f'<w:tr>{"" if long else "<w:trPr><w:cantSplit/></w:trPr>"}{cells}</w:tr>')
-    style = doc.styles["Table Grid"].style_id
-    xml = (f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{style}"/><w:tblW w:w="{sum(twips)}" w:type="dxa"/>'
+    style = "TableGrid"   # «Table Grid» of python-docx's default template (new_document)
+    xml = (f'<w:tbl {_W}><w:tblPr><w:tblStyle w:val="{style}"/><w:tblW w:w="{sum(twips)}" w:type="dxa"/>'
            '<w:jc w:val="center"/><w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" '
            'w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>'
            + "".join(f'<w:gridCol w:w="{w}"/>' for w in twips) + '</w:tblGrid>'
            f'<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>{head}</w:tr>' + "".join(body) + '</w:tbl>')
-    tbl = parse_xml(xml)
-    doc.element.body._insert_tbl(tbl)
-    doc.add_paragraph().paragraph_format.space_after = Pt(0)
-    return Table(tbl, doc._body)
+    _insert(doc, xml)
+    para(doc, "", indent=False)
 
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")   # not allowed in XML 1.0
@@ -324,28 +362,6 @@ def _auto_widths(headers: Sequence[Any], rows: Sequence[Sequence[Any]], size: fl
     lack = [x - m for x, m in zip(maxes, mins)]
     spare = total_cm - sum(mins)
     return [m + spare * d / sum(lack) for m, d in zip(mins, lack)]
-
-
-def _cell_text(cell: Any, text: str, align: Any, size: float, *, bold: bool = False) -> None:
-    lines = text.split("\n")
-    p = cell.paragraphs[0]
-    for k, line in enumerate(lines):
-        if k:
-            p = cell.add_paragraph()
-        p.paragraph_format.alignment = align
-        p.paragraph_format.first_line_indent = Cm(0)
-        if line:
-            run(p, line, bold=bold, size=size)
-
-
-def _no_borders(tbl: Table) -> None:
-    tblpr = tbl._tbl.tblPr
-    borders = OxmlElement("w:tblBorders")
-    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        el = OxmlElement(f"w:{side}")
-        el.set(qn("w:val"), "nil")
-        borders.append(el)
-    tblpr.append(borders)
 
 
 # --------------------------------------------------------------------------- pictures
@@ -405,6 +421,37 @@ def fixed_zip(data: bytes, stamp: dt.datetime) -> bytes:
             zi.external_attr = 0o644 << 16
             dst.writestr(zi, src.read(info.filename))
     return out.getvalue()
+
+
+class Skeleton:
+    """The parts of an empty document of the year (page, styles, page numbers, properties),
+    made once; `bytes(body)` puts a Body into it: a letter costs its text, not a new document."""
+
+    def __init__(self, params: YearParams, title_: str, *, landscape: bool = False) -> None:
+        doc = new_document(landscape=landscape)
+        page_numbers(doc)
+        self.width = text_width(doc)
+        self.stamp = stamp_of(params)
+        with zipfile.ZipFile(io.BytesIO(docx_bytes(doc, params, title_))) as zf:
+            self.parts = [(i.filename, zf.read(i.filename)) for i in zf.infolist()]
+        main = dict(self.parts)["word/document.xml"].decode("utf-8")
+        cut = main.rindex("<w:sectPr")
+        self.head, self.tail = main[:cut], main[cut:]
+        self.head = self.head[:self.head.index("<w:body>") + len("<w:body>")]
+
+    def body(self) -> Body:
+        return Body(self.width)
+
+    def bytes(self, body: Body) -> bytes:
+        main = (self.head + re.sub(r"<w:(p|tbl) " + re.escape(_W), r"<w:\1", body.xml()) + self.tail).encode("utf-8")
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:   # fast: one per school
+            for name, data in self.parts:
+                zi = zipfile.ZipInfo(name, date_time=self.stamp.timetuple()[:6])
+                zi.compress_type = zipfile.ZIP_DEFLATED
+                zi.external_attr = 0o644 << 16
+                zf.writestr(zi, main if name == "word/document.xml" else data)
+        return out.getvalue()
 
 
 def save(doc: DocxDocument, path: Path, params: YearParams, title_: str) -> Path:

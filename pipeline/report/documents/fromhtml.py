@@ -124,9 +124,9 @@ class Writer:
         if tag == "h1" or tag == "h2":
             number = next((c for c in n.children if isinstance(c, Node) and "num" in c.classes), None)
             rest = clean("".join(text_of(c) for c in n.children if c is not number))
-            self.doc.add_paragraph(f"{clean(text_of(number))}. {rest}" if number is not None else rest, style="Heading 1")
+            base.heading(self.doc, f"{clean(text_of(number))}. {rest}" if number is not None else rest, 1)
         elif tag in ("h3", "h4"):
-            self.doc.add_paragraph(clean(text_of(n)), style="Heading 2")
+            base.heading(self.doc, clean(text_of(n)), 2)
         elif tag == "p":
             base.para(self.doc, clean(text_of(n)), italic="note" in cls)
         elif tag in ("ul", "ol"):
@@ -198,7 +198,7 @@ class Writer:
                 base.picture(self.doc, base64.b64decode(src.split(",", 1)[1]))
         cap = n.find_all("figcaption")
         if cap:
-            self.doc.add_paragraph(clean(text_of(cap[0])), style="Caption")
+            base.caption(self.doc, clean(text_of(cap[0])))
 
     def cards(self, n: Node) -> None:
         rows = []

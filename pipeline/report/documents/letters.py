@@ -78,7 +78,7 @@ def _results(doc: Any, ctx: ReportContext, v: Any) -> None:
     if m.index_shares:
         rows.append(["Индекс активности педагогов", f"{v.activity}"])
     if rows:
-        doc.add_paragraph("Результаты", style="Heading 2")
+        base.heading(doc, "Результаты", 2)
         base.add_table(doc, ["Показатель", "Значение"], rows, widths=[6, 8])
         if m.has_total and v.total == v.small_label:
             base.para(doc, f"Итоговый балл, уровень и место не приводятся: они рассчитаны по группе менее "
@@ -91,7 +91,7 @@ def _results(doc: Any, ctx: ReportContext, v: Any) -> None:
 def _criteria(doc: Any, v: Any) -> None:
     if not v.criteria:
         return
-    doc.add_paragraph("Выполнение критериев", style="Heading 2")
+    base.heading(doc, "Выполнение критериев", 2)
     rows = [[c.code, c.name, c.points, c.pct_text, c.mean_text, c.zone or "—"] for c in v.criteria]
     shades = {(i, 5): ZONE_SHADE[c.zone_class] for i, c in enumerate(v.criteria) if c.zone_class in ZONE_SHADE}
     base.add_table(doc, ["Код", "Критерий", "Баллы", "Выполнение", "Среднее по кластеру", "Зона"], rows,
@@ -105,7 +105,7 @@ def _deficits(doc: Any, v: Any) -> None:
     targets = [[t.code, t.name, t.value, t.goal, t.status_label] for t in v.targets if t.status == "not_met"]
     if not rows and not targets:
         return
-    doc.add_paragraph("Выявленные дефициты", style="Heading 2")
+    base.heading(doc, "Выявленные дефициты", 2)
     if rows:
         base.add_table(doc, ["Позиция", "Содержание", "Заявлено", "Засчитано", "Причина"], rows,
                        num_cols=(2,), size=base.TABLE_PT)
@@ -115,7 +115,7 @@ def _deficits(doc: Any, v: Any) -> None:
 
 
 def _recommendations(doc: Any, ctx: ReportContext, v: Any) -> None:
-    doc.add_paragraph("Адресные рекомендации", style="Heading 2")
+    base.heading(doc, "Адресные рекомендации", 2)
     if not v.recommendations:
         base.para(doc, "Адресных рекомендаций нет: все позиции и целевые показатели выполнены." if v.has_sources else
                   "Адресные рекомендации формируются по позициям самооценки и целевым показателям; в методике года "
@@ -129,7 +129,7 @@ def _recommendations(doc: Any, ctx: ReportContext, v: Any) -> None:
 
 
 def _followup(doc: Any, ctx: ReportContext, v: Any) -> None:
-    doc.add_paragraph(f"Выполнение рекомендаций {ctx.params.year - 1} года", style="Heading 2")
+    base.heading(doc, f"Выполнение рекомендаций {ctx.params.year - 1} года", 2)
     if not v.followup:
         base.para(doc, v.followup_note or f"Рекомендаций {ctx.params.year - 1} года у ОО не было.")
         return
@@ -145,17 +145,16 @@ def _followup(doc: Any, ctx: ReportContext, v: Any) -> None:
 def _measures(doc: Any, v: Any) -> None:
     if not v.decisions:
         return
-    doc.add_paragraph("Меры муниципального уровня с участием ОО", style="Heading 2")
+    base.heading(doc, "Меры муниципального уровня с участием ОО", 2)
     base.add_table(doc, ["Мера", "Тема или основание", "Ответственные", "Срок"],
                    [[d.kind, d.topic, d.responsible, d.due] for d in v.decisions],
                    size=base.TABLE_PT)
 
 
-def build(ctx: ReportContext, code: str, head: str = ""):
-    """The letter to one school."""
+def build(ctx: ReportContext, code: str, head: str, doc: base.Body) -> base.Body:
+    """The letter to one school, written into doc (a Body of the letters' Skeleton)."""
     p, d = ctx.params, ctx.params.documents
     v = school_page_data(ctx, code)
-    doc = base.new_document()
     base.organisation(doc, p)
     if d.place:
         base.para(doc, d.place, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
@@ -182,7 +181,6 @@ def build(ctx: ReportContext, code: str, head: str = ""):
                    "образования информацию о выполнении рекомендаций.", before=12, keep=True)
     base.signature(doc, p)
     base.executor_mark(doc, p)
-    base.page_numbers(doc)
     return doc
 
 
@@ -197,9 +195,9 @@ def write(ctx: ReportContext, out_dir: Path) -> list[Path]:
     folder = Path(out_dir) / FOLDER
     names = heads(ctx)
     written: dict[str, bytes] = {}
+    skeleton = base.Skeleton(ctx.params, letter_title(ctx))   # page, styles, page numbers: made once
     for code in scored(ctx):
-        doc = build(ctx, code, names.get(code, ""))
-        written[letter_name(code)] = base.docx_bytes(doc, ctx.params, f"{letter_title(ctx)}: {code}")
+        written[letter_name(code)] = skeleton.bytes(build(ctx, code, names.get(code, ""), skeleton.body()))
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.docx"):
         if old.name not in written:
@@ -207,10 +205,9 @@ def write(ctx: ReportContext, out_dir: Path) -> list[Path]:
     paths = [write_bytes_atomic(folder / name, data, durable=False) for name, data in sorted(written.items())]
     buf = io.BytesIO()
     stamp = base.stamp_of(ctx.params)
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:   # a letter is compressed already
         for name, data in sorted(written.items()):
             zi = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
-            zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
             zf.writestr(zi, data)
     paths.append(write_bytes_atomic(Path(out_dir) / ARCHIVE, buf.getvalue(), durable=False))

@@ -459,3 +459,13 @@ def test_libreoffice_converts_every_document_to_pdf(sample_run, tmp_path):
     assert 1 <= n <= 10 and "Адресные рекомендации" in text
 
 
+
+
+def test_letters_written_by_forked_processes_are_the_same(synthetic, tmp_path, monkeypatch):
+    """Many letters are written by a pool of forked processes: the same files and archive."""
+    monkeypatch.setattr(letters, "PARALLEL_FROM", 2)
+    forked = letters.write(synthetic["ctx"], tmp_path)
+    here = synthetic["docs"]
+    assert [p.name for p in forked] == sorted(p.name for p in (here / letters.FOLDER).glob("*.docx")) + [letters.ARCHIVE]
+    for path in forked:
+        assert path.read_bytes() == (here / path.relative_to(tmp_path)).read_bytes(), path.name

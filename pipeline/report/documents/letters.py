@@ -18,6 +18,7 @@ import pandas as pd
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm
 
+from ...core import parallel
 from ...core.errors import FormError
 from ...core.values import text
 from ...form.registry import load_registry
@@ -189,26 +190,45 @@ def letter_name(code: str) -> str:
     return Path(school_page(code)).stem + ".docx"
 
 
+PARALLEL_FROM = 200   # letters: from this many, written by forked processes on every core
+
+
+def _write_chunk(codes: list[str]) -> list[str]:
+    """In a worker (or here): the letters of these schools written into the letters' folder."""
+    ctx, folder, names, skeleton = parallel.shared()
+    out = []
+    for code in codes:
+        name = letter_name(code)
+        write_bytes_atomic(folder / name, skeleton.bytes(build(ctx, code, names.get(code, ""), skeleton.body())),
+                           durable=False)
+        out.append(name)
+    return out
+
+
 def write(ctx: ReportContext, out_dir: Path) -> list[Path]:
     """letters/<code>.docx for every scored school (letters of other schools removed) and
-    letters.zip of them (sorted names, fixed dates: the same letters give the same bytes)."""
+    letters.zip of them (sorted names, fixed dates: the same letters give the same bytes).
+    Many letters are written by forked processes, a chunk of schools each."""
     folder = Path(out_dir) / FOLDER
-    names = heads(ctx)
-    written: dict[str, bytes] = {}
-    skeleton = base.Skeleton(ctx.params, letter_title(ctx))   # page, styles, page numbers: made once
-    for code in scored(ctx):
-        written[letter_name(code)] = skeleton.bytes(build(ctx, code, names.get(code, ""), skeleton.body()))
     folder.mkdir(parents=True, exist_ok=True)
+    codes = scored(ctx)
+    wanted = {letter_name(c) for c in codes}
     for old in folder.glob("*.docx"):
-        if old.name not in written:
+        if old.name not in wanted:
             old.unlink()
-    paths = [write_bytes_atomic(folder / name, data, durable=False) for name, data in sorted(written.items())]
+    skeleton = base.Skeleton(ctx.params, letter_title(ctx))   # page, styles, page numbers: made once
+    share = (ctx, folder, heads(ctx), skeleton)
+    workers = parallel.cores() if len(codes) >= PARALLEL_FROM else 1
+    size = max(1, -(-len(codes) // (workers * 4)))
+    chunks = [codes[i:i + size] for i in range(0, len(codes), size)]
+    done = sorted(n for names in parallel.fork_imap(_write_chunk, chunks, workers, share) for n in names)
+    paths = [folder / n for n in done]
     buf = io.BytesIO()
     stamp = base.stamp_of(ctx.params)
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:   # a letter is compressed already
-        for name, data in sorted(written.items()):
-            zi = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
+        for path in paths:
+            zi = zipfile.ZipInfo(path.name, date_time=stamp.timetuple()[:6])
             zi.external_attr = 0o644 << 16
-            zf.writestr(zi, data)
+            zf.writestr(zi, path.read_bytes())
     paths.append(write_bytes_atomic(Path(out_dir) / ARCHIVE, buf.getvalue(), durable=False))
     return paths

@@ -78,6 +78,7 @@ write("targets_municipal.csv", COLUMNS["targets_municipal.csv"], [("T9", 1, len(
 write("recommendations.csv", COLUMNS["recommendations.csv"], [(f"R{i}", r["school_code"], "M1", "средний", "Сделайте план") for i, r in enumerate(scores, 1)])
 write("decisions.csv", COLUMNS["decisions.csv"], [("D1", "seminar", "M1", ";".join(r["school_code"] for r in scores), "РМО", "октябрь")])
 write("followup.csv", COLUMNS["followup.csv"], [])
+write("roadmap.csv", COLUMNS["roadmap.csv"], [("seminar:M1", 1, "seminar", "Семинар M1", f"{params.year}-10", f"октябрь {params.year}", "проведён", "РМО", "")])
 for name in COLUMNS:  # any other table of the stage (the roadmap, the measures): empty
     if not (out / name).exists():
         write(name, COLUMNS[name], [])''',

@@ -193,7 +193,7 @@ def test_sample_report_relates_results_to_measures(sample_run):
     not_done = measures[measures["status"] == NOT_DONE]
     assert len(not_done) and all(t in text for t in not_done["title"])
     assert "выезд проведён" in text and "выезд не назначался" in text and "Среднее изменение" in text
-    assert "участвовали" in text
+    assert "участники семинара" in text and "остальные ОО" in text
     assert f"выполнено — {int((measures['status'] == DONE).sum())}" in text
     # the written record of 2026's roadmap: one row per measure
     wb = load_workbook(p.reports_dir / "documents" / MEASURES_FILE)

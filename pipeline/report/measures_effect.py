@@ -107,6 +107,7 @@ def visit_groups(ctx: ReportContext) -> tuple[str, list[Group]]:
 @dataclass(frozen=True)
 class TopicComparison:
     decision_id: str
+    code: str       # the seminar's indicator (position, criterion or target)
     title: str
     what: str
     participants: Group
@@ -132,7 +133,7 @@ def seminar_comparisons(ctx: ReportContext) -> list[TopicComparison]:
         if not before or not after:
             continue
         others = (set(before) | set(after)) - who
-        out.append(TopicComparison(text(r.get("decision_id")), text(r.get("title")), what,
+        out.append(TopicComparison(text(r.get("decision_id")), code, text(r.get("title")), what,
                                    _group("участники", who, before, after, ctx.n_small),
                                    _group("остальные ОО", others, before, after, ctx.n_small)))
     return out

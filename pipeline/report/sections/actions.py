@@ -217,14 +217,16 @@ def effectiveness_html(ctx: ReportContext) -> str:
     )
 
 
-def _group_cells(g: Any, n_small: int, unit: str = "") -> list[Any]:
+def _group_cells(g: Any, n_small: int) -> list[Any]:
     """n, mean change and share improved of a compared group (hidden for a small group)."""
     if g.n == 0:
         return [0, "—", "—"]
     if g.small:
         return [g.n, small_label(n_small), small_label(n_small)]
     sign = "+" if round(g.mean_change, 1) > 0 else ""
-    return [g.n, f"{sign}{fmt_num(g.mean_change)}{unit}", fmt_pct(g.share_improved, 0)]
+    return [g.n, f"{sign}{fmt_num(g.mean_change)}", fmt_pct(g.share_improved, 0)]
+
+
 
 
 def roadmap_measures_html(ctx: ReportContext) -> list[Markup]:
@@ -251,23 +253,25 @@ def roadmap_measures_html(ctx: ReportContext) -> list[Markup]:
     if len(missed):
         rows = [[text(r.get("title")), text(r.get("due")), text(r.get("status"))] for r in missed.to_dict("records")]
         blocks.append(para("Не выполнены или не подтверждены сведениями:"))
-        blocks.append(table(["Мероприятие", "Срок", "Отметка"], rows))
+        blocks.append(table(["Мероприятие", "Срок", "Отметка"], rows, nowrap=(1, 2)))
     what, groups = me.visit_groups(ctx)
     if groups:
         rows = [[g.label, *_group_cells(g, ctx.n_small)] for g in groups]
         blocks.append(para(f"Методические выезды: как изменился {what} ОО с {p.year - 1} по {p.year} год "
                            "(ОО с результатом в оба года)."))
-        blocks.append(table(["ОО", "Число ОО", f"Среднее изменение", "Доля ОО с ростом"], rows, num_cols=(1, 2, 3)))
+        blocks.append(table(["ОО", "Число ОО", "Среднее изменение", "Доля ОО с ростом"], rows, num_cols=(1, 2, 3)))
     comps = me.seminar_comparisons(ctx)
     if comps:
+        names = indicator_names(ctx.methodology)
         rows = []
         for c in comps:
-            rows.append([c.title, c.what, *_group_cells(c.participants, ctx.n_small),
-                         *_group_cells(c.others, ctx.n_small)])
+            topic = f"{c.code} «{names.get(c.code, c.title)}» ({c.what})"
+            rows.append([topic, "участники семинара", *_group_cells(c.participants, ctx.n_small)])
+            rows.append(["", "остальные ОО", *_group_cells(c.others, ctx.n_small)])
         blocks.append(para("Семинары (заседания РМО): изменение результата по теме семинара у ОО, педагоги которых "
-                           "участвовали, и у остальных ОО."))
-        blocks.append(table(["Семинар", "Сравнивается", "Участников (ОО)", "Изменение", "Доля с ростом",
-                             "Остальных ОО", "Изменение", "Доля с ростом"], rows, num_cols=(2, 3, 4, 5, 6, 7)))
+                           "участвовали, и у остальных ОО (ОО с результатом в оба года)."))
+        blocks.append(table(["Тема семинара (что сравнивается)", "ОО", "Число ОО", "Среднее изменение", "Доля ОО с ростом"],
+                            rows, num_cols=(2, 3, 4)))
     if groups or comps:
         blocks.append(para(f"Группы меньше {ctx.n_small} ОО не показываются («{small_label(ctx.n_small)}»). "
                            "Сравнение показывает связь, а не доказывает действие меры: на результат влияет и другое."))

@@ -61,8 +61,9 @@ write("checklist.csv", COLUMNS["checklist.csv"], [(s, "M1", 2, "2", "док", ""
 write("staff.csv", COLUMNS["staff.csv"], [(s,) + tuple(range(10)) for s in schools])
 write("profile.csv", COLUMNS["profile.csv"], [(s, "Школа " + s, "СОШ", True, s + ".txt", 100, "нет", "нет", "нет", "да", "", "") for s in schools])
 write("issues.csv", COLUMNS["issues.csv"], [(r["school_code"], r["file"], "", "", "", "", "form", "error", r["reason"], "файл отклонён") for r in rejected])
-for name in ("department_rmo.csv", "department_network.csv", "department_visits.csv", "measures_reported.csv"):
-    write(name, COLUMNS[name], [])''',
+for name in COLUMNS:  # the department's tables and any other table of the stage: empty
+    if not (out / name).exists():
+        write(name, COLUMNS[name], [])''',
     "score": '''w = params.weights.checklist
 totals = {}
 for r in read("forms.csv"):
@@ -78,7 +79,9 @@ write("recommendations.csv", COLUMNS["recommendations.csv"], [(f"R{i}", r["schoo
 write("decisions.csv", COLUMNS["decisions.csv"], [("D1", "seminar", "M1", ";".join(r["school_code"] for r in scores), "РМО", "октябрь")])
 write("followup.csv", COLUMNS["followup.csv"], [])
 write("roadmap.csv", COLUMNS["roadmap.csv"], [("seminar:M1", 1, "seminar", "Семинар M1", f"{params.year}-10", f"октябрь {params.year}", "проведён", "РМО", "")])
-write("measures.csv", COLUMNS["measures.csv"], [])''',
+for name in COLUMNS:  # any other table of the stage (the roadmap, the measures): empty
+    if not (out / name).exists():
+        write(name, COLUMNS[name], [])''',
     "report": '''import html
 from IPython.display import HTML, display
 scores = read("scores.csv")
@@ -87,8 +90,11 @@ page = f"<html><head><title>Отчёт — {params.year}</title></head><body><h1
 display(HTML(page))
 (out / "index.html").write_text(page, encoding="utf-8")  # the year's published page
 (out / "results.xlsx").write_bytes(b"PK synthetic")
-(out / "documents").mkdir(exist_ok=True)
-(out / "documents" / "measures.xlsx").write_bytes(b"PK synthetic")
+from pipeline.core.contract import STAGE_TABLE  # every other file the report stage must write (documents)
+for name in next(s for s in STAGE_TABLE if s.name == "report").writes:
+    if not (out / name).exists():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(b"synthetic")
 (out / "schools").mkdir(exist_ok=True)
 for r in scores:
     (out / "schools" / f"{r['school_code']}.html").write_text(f"<p>{r['total_score']}</p>", encoding="utf-8")

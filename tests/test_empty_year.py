@@ -84,6 +84,16 @@ def test_a_year_without_an_accepted_form_runs_every_stage_and_says_so(tmp_path, 
     assert sorted(p.stem for p in school_pages) == list(CODES)
     assert NO_FORM in pages.write_report_page(ctx, out).read_text(encoding="utf-8")
     assert excel.write_results(ctx, out / "results.xlsx").stat().st_size > 0
+    # the Word documents are written too; no school has a result, so there is no letter
+    from pipeline.report.documents import write_documents
+
+    written = write_documents(ctx, out)
+    assert {p.name for p in written} == {"spravka.docx", "prikaz.docx", "roadmap.docx", "letters.zip"}
+    assert not list((out / "documents" / "letters").glob("*.docx"))
+    from test_documents import docx_problems
+
+    # (the справка repeats the HTML report's sections, whose targets read «0 из 0 педагогов» here)
+    assert not [x for path in written if path.name in ("prikaz.docx", "roadmap.docx") for x in docx_problems(path)]
 
 
 @pytest.mark.slow

@@ -79,3 +79,10 @@ def test_example_runs_and_shows_only_what_its_methodology_has(name, tmp_path):
     assert not _empty_tables(school)
     wb = openpyxl.load_workbook(params.reports_dir / "results.xlsx", read_only=True)
     assert wb["Результаты"].max_row == 26  # the title row, the header and 24 schools
+    # the Word documents: no empty table, no «0 из 0», a letter per school with a result
+    from test_documents import docx_problems
+
+    docs = params.reports_dir / "documents"
+    problems = [p for path in sorted(docs.rglob("*.docx")) for p in docx_problems(path)]
+    assert not problems, f"documents of {name}: {problems}"
+    assert list((docs / "letters").glob("*.docx"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,8 +29,39 @@ class Header(BaseModel):
     title: str = "Аналитическая справка по итогам мониторинга эффективности деятельности школьных методических служб"
     order_number: str
     order_date: dt.date
-    approved_by: str
+    approved_by: str                    # «Должность И. О. Фамилия»: the position and the name are split from it
     executors: list[str] = Field(min_length=1)
+
+    @field_validator("approved_by")
+    @classmethod
+    def _signatory(cls, v: str) -> str:
+        if split_person(v)[0] == "":
+            raise ValueError("ожидается «Должность И. О. Фамилия», например «Начальник управления образования "
+                             "Л. В. Семенова»: должность и инициалы с фамилией нужны для подписи документов")
+        return v.strip()
+
+    @property
+    def approver_position(self) -> str:
+        """The signatory's position (the approval block, the order's signature)."""
+        return split_person(self.approved_by)[0]
+
+    @property
+    def approver_name(self) -> str:
+        """The signatory's initials and surname, «Л. В. Семенова»."""
+        return split_person(self.approved_by)[1]
+
+
+# «Л. В. Семенова» or «Семенова Л. В.» at the end of «Начальник управления … Л. В. Семенова»
+_INITIALS = r"[А-ЯЁA-Z]\.\s?(?:[А-ЯЁA-Z]\.)?"
+_SURNAME = r"[А-ЯЁA-Z][а-яёa-z]+(?:-[А-ЯЁA-Z][а-яёa-z]+)?"
+_PERSON = re.compile(rf"^(?P<position>.*?\S)(?<![А-ЯЁA-Z]\.)\s+(?P<name>{_INITIALS}\s?{_SURNAME}|{_SURNAME}\s{_INITIALS})$")
+
+
+def split_person(text: str) -> tuple[str, str]:
+    """«Начальник управления образования Л. В. Семенова» → (position, «Л. В. Семенова»); a text
+    without initials and a surname at its end → ("", text)."""
+    m = _PERSON.match(" ".join(str(text).split()))
+    return (m.group("position"), m.group("name")) if m else ("", " ".join(str(text).split()))
 
 
 class Levels(BaseModel):
@@ -100,6 +131,22 @@ class Collection(BaseModel):
     deadline: dt.date | None = None
 
 
+class Documents(BaseModel):
+    """What the Word documents of the year need beyond the header (pipeline/report/documents):
+    the organisation, the order's number and date, the signatory and the executors are in
+    `header`. A date or number not yet known stays empty: the draft then has a blank to fill."""
+
+    model_config = _STRICT
+    place: str | None = None                 # место составления: «г. Заречный»
+    spravka_number: str | None = None        # регистрационный номер справки: «01-12/145»
+    spravka_date: dt.date | None = None      # дата справки
+    executor_phones: list[str] = Field(default_factory=list)   # one per header.executors, same order
+    report_back_by: dt.date | None = None    # heads of schools act on the recommendations and report back by
+    deadlines: dict[Literal["высокий", "средний"], dt.date] = Field(default_factory=dict)  # per priority, in letters
+    control_by: str | None = None            # «заместителя начальника … И. П. Гордееву» (винительный падеж); none: «оставляю за собой»
+    basis: str | None = None                 # «на основании …» of the order's preamble
+
+
 class YearParams(BaseModel):
     """Everything that makes one monitoring year; nothing about a year lives in code."""
 
@@ -121,6 +168,7 @@ class YearParams(BaseModel):
     # digits of a school code (0101 → 4); None: learned from the previous years' profile.csv
     code_width: int | None = Field(default=None, ge=1, le=12)
     collection: Collection = Collection()
+    documents: Documents = Documents()
     # Where this parameter set was loaded from (set by load_params, not by the file).
     source: Path | None = None
 
@@ -140,6 +188,19 @@ class YearParams(BaseModel):
                 f"учебный год {self.academic_year} не заканчивается в году {self.year} "
                 "(год мониторинга — год июньского рассмотрения)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _documents_fit(self) -> "YearParams":
+        d, hd = self.documents, self.header
+        if len(d.executor_phones) > len(hd.executors):
+            raise ValueError(f"в documents.executor_phones {len(d.executor_phones)} телефонов, а исполнителей в "
+                             f"header.executors {len(hd.executors)}: по одному телефону на исполнителя, в том же порядке")
+        dates = [("documents.report_back_by", d.report_back_by)] + [(f"documents.deadlines.{k}", v) for k, v in d.deadlines.items()]
+        for key, value in dates:
+            if value is not None and value <= hd.order_date:
+                raise ValueError(f"срок {key} ({value:%d.%m.%Y}) не позже даты приказа header.order_date "
+                                 f"({hd.order_date:%d.%m.%Y}): укажите дату после приказа")
         return self
 
     @property

@@ -140,6 +140,10 @@ class Stage:
         return tuple(OUTPUTS.get(self.name, {})) + self.writes
 
 
+# the Word documents the report stage writes every year (pipeline/report/documents; the letters
+# documents/letters/<code>.docx depend on which schools have a result and are not listed)
+DOCUMENTS = ("documents/spravka.docx", "documents/prikaz.docx", "documents/roadmap.docx", "documents/letters.zip")
+
 STAGE_TABLE: tuple[Stage, ...] = (
     Stage("ingest", "01_ingest.ipynb", "загрузка", raw=True),
     Stage("clean", "02_clean.ipynb", "очистка", reads=("ingest",)),
@@ -148,7 +152,7 @@ STAGE_TABLE: tuple[Stage, ...] = (
           reads=("ingest", "clean", "score"), history=1),
     Stage("report", "05_report.ipynb", "отчёт",
           reads=("ingest", "clean", "score", "recommendations"), history=ALL_YEARS, target="reports_dir",
-          publishes=True, writes=("index.html", "results.xlsx", "documents/measures.xlsx")),
+          publishes=True, writes=("index.html", "results.xlsx", "documents/measures.xlsx", *DOCUMENTS)),
 )
 
 # the stages' names in order (the command line's --until)

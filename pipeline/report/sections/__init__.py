@@ -34,6 +34,14 @@ class Section:
     what: str                                   # what it shows (the report notebook's comment)
     render: Callable[[ReportContext], str]
 
+    def html(self, ctx: ReportContext) -> str:
+        """The section of this context, rendered once (the notebook, the page and the Word
+        справка all show it; a section is a pure function of the context)."""
+        done = ctx.cache.setdefault("sections_html", {})
+        if self.name not in done:
+            done[self.name] = self.render(ctx)
+        return done[self.name]
+
 
 # The report, section by section: the published page and the report notebook are made
 # from this list (add a section here: see ARCHITECTURE.md).
@@ -60,4 +68,4 @@ SECTIONS: tuple[Section, ...] = (
 
 def all_sections(ctx: ReportContext) -> list[str]:
     """Every section of the report, in order."""
-    return [section_.render(ctx) for section_ in SECTIONS]
+    return [section_.html(ctx) for section_ in SECTIONS]

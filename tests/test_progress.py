@@ -84,6 +84,17 @@ def test_counts_are_rate_limited_and_the_last_always_told(listener):
     assert got[-1] == progress.Message("2026 · Загрузка", progress.FORMS_READ, 10_000, 10_000)
     assert len(got) < 100  # not one message per form
     assert [m.done for m in got] == sorted(m.done for m in got)
+    # never a blocking socket: one with a timeout spins on a full queue, using the stage's CPU
+    assert progress._sock.gettimeout() == 0.0
+
+
+def test_a_display_that_is_behind_loses_messages_not_the_stage(listener):
+    """Nobody reads: the queue fills, messages are dropped, the sender goes on."""
+    for i in range(1000):
+        progress._last = 0.0  # as if each came after the interval
+        progress.step(progress.FORMS_READ, i, 1000)
+    got = listener.receive()
+    assert 0 < len(got) < 1000 and got[0].done == 0
 
 
 def _add_many(n: int) -> int:

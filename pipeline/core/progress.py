@@ -26,7 +26,7 @@ from typing import NamedTuple
 ENV = "PIPELINE_PROGRESS"               # the listening socket's name («@…»: abstract namespace)
 LABEL_ENV = "PIPELINE_PROGRESS_LABEL"   # the stage this process works for
 INTERVAL = 0.2                          # seconds between two messages of one process
-FINAL_WAIT = 0.5                        # seconds the message completing a count may wait for room
+FINAL_TRIES, FINAL_PAUSE = 10, 0.02      # the message completing a count waits ≤ 0.2 s for room
 MAX_TEXT = 120                          # characters kept of a label or a text
 _ABSTRACT = "@"
 
@@ -72,12 +72,21 @@ def _send(address: str, payload: dict, final: bool) -> None:
     try:
         if _sock is None or _sock_pid != os.getpid():  # a forked worker takes a socket of its own
             _sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-            _sock.settimeout(FINAL_WAIT)
+            # never blocking: a socket with a timeout would spin on a full queue (the sender's
+            # end always polls writable), burning the stage's CPU while the display is behind
+            _sock.setblocking(False)
             _sock_pid = os.getpid()
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        # a full queue (the display is behind) drops a message; the one completing a count waits
-        _sock.sendto(data, 0 if final else socket.MSG_DONTWAIT, _socket_name(address))
-    except (OSError, ValueError):  # no listener (the run ended or was killed), a queue full
+        name = _socket_name(address)
+        # a full queue drops a message; the one completing a count waits a little for room
+        for _ in range(FINAL_TRIES if final else 1):
+            try:
+                _sock.sendto(data, name)
+                return
+            except BlockingIOError:
+                if final:
+                    time.sleep(FINAL_PAUSE)
+    except (OSError, ValueError):  # no listener (the run ended or was killed)
         pass
 
 

@@ -116,6 +116,28 @@ def test_forked_workers_add_to_one_count(listener):
     assert max(m.done for m in got) == 10_000
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ingest_counts_every_form_found_in_any_way_it_reads_them(listener, monkeypatch, workers):
+    """In this process, in one forked reader, or in a pool of forked readers: the last count
+    told is every form of the year, and the forms read are the same as without a channel."""
+    from pipeline.config.methodology import load_methodology
+    from pipeline.config.params import load_params
+    from pipeline.stages import ingest
+
+    params = load_params(ROOT / "params" / "2026.yaml")
+    methodology = load_methodology(params.methodology)
+    forms = [f for f in ingest.load_raw(params).files if f.name.endswith(".xlsx") and f.data]
+    monkeypatch.setattr(ingest, "PARALLEL_FROM", 2)
+    read = ingest.read_forms(forms, methodology, workers=workers, as_columns=True)
+    got = listener.receive()
+    assert got[0] == progress.Message("2026 · Загрузка", progress.FORMS_READ, 0, len(forms))
+    assert got[-1] == progress.Message("2026 · Загрузка", progress.FORMS_READ, len(forms), len(forms))
+    monkeypatch.delenv(progress.ENV)
+    again = ingest.read_forms(forms, methodology, workers=workers, as_columns=True)
+    assert (read.counts, read.errors, read.columns) == (again.counts, again.errors, again.columns)
+    assert listener.receive() == []
+
+
 def test_hostile_datagrams_are_refused_or_made_harmless():
     assert progress.decode(b"not json") is None
     assert progress.decode(json.dumps({"l": "x", "w": "y", "d": 5, "t": 3}).encode()) is None
@@ -233,3 +255,37 @@ def test_progress_shows_on_a_terminal_and_nowhere_else(tmp_path):
     assert "2026 · загрузка … готово" in piped.stdout  # the line per stage is still there
     assert {p.name: p.read_bytes() for p in sorted(audit.glob("*.ipynb"))} == on_terminal
     assert {p.name: p.read_bytes() for p in sorted((tmp_path / "data" / "processed" / "2026").glob("*.csv"))} == processed
+
+
+def _progress_sockets(pid: int) -> list[str]:
+    """The abstract sockets of run `pid`'s progress channel that exist now (/proc/net/unix)."""
+    name = f"@pipeline-progress-{pid}-"
+    return [line for line in Path("/proc/net/unix").read_text().splitlines() if name in line]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/net/unix").is_file(), reason="нет /proc/net/unix")
+def test_a_killed_run_leaves_no_channel(tmp_path):
+    """kill -9 of a run showing progress: its socket goes with it, no file is left anywhere."""
+    import pty
+    import time
+
+    from processes import kill_run
+
+    params_dir = copy_params_dir(ROOT / "params", tmp_path)
+    before = set(os.listdir(tempfile.gettempdir()))
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--params", str(params_dir / "2024.yaml")],
+                            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    try:
+        deadline = time.monotonic() + 120
+        while not _progress_sockets(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                os.read(master, 65536)  # the terminal is read, as a person's would be
+        assert _progress_sockets(proc.pid), "the run opened no progress channel"
+    finally:
+        kill_run(proc)
+        os.close(master)
+    assert _progress_sockets(proc.pid) == []
+    assert not [n for n in set(os.listdir(tempfile.gettempdir())) - before if "progress" in n]

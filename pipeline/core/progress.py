@@ -4,7 +4,7 @@ A stage's code runs in a Jupyter kernel (another process than the command line) 
 workers that kernel forks. When the run shows progress (its stderr is a terminal), the runner
 starts each stage's kernel with two environment variables: PIPELINE_PROGRESS, the name of a
 datagram socket the command line listens on, and PIPELINE_PROGRESS_LABEL, the stage
-(«2026 · Загрузка»). A message is one datagram, sent without waiting; at most one every
+(«2026 · загрузка»). A message is one datagram, sent without waiting; at most one every
 INTERVAL seconds per process, and always the one that completes a count. The socket lives in
 Linux's abstract namespace: no file is created, and nothing is left behind when a run is
 killed (elsewhere there is no channel, and no progress inside stages).

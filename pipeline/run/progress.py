@@ -1,6 +1,6 @@
 """What a run prints while it goes: a bar over the stages (only on a terminal) and a line per
 stage. On a terminal the bar also tells how far the running stages are inside («2026 ·
-Загрузка: прочитано форм 1 234 из 10 000»), from what their kernels send through the channel of
+загрузка: прочитано форм 1 234 из 10 000»), from what their kernels send through the channel of
 pipeline/core/progress.py; without a terminal no channel is opened and nothing of it is shown."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ..core import progress as channel
 from ..core.russian import fmt_int
 
 REFRESH = 0.1  # seconds between two redraws of the bar for progress inside stages
+
 
 def _shown(path: Path | str) -> str:
     """A path as a person would type it: relative to the current folder when inside it."""

@@ -231,8 +231,6 @@ def _read_batch(items: list[tuple[str, bytes]], methodology: Methodology, counte
     errors: list[dict[str, str] | None] = []
     cols: list[list] = [[] for _ in VALUE_FIELDS]
     for name, data in items:
-        if counter is not None:
-            counter.add()
         try:
             values = read_form_values(data, methodology, name=name)
         except FormError as exc:
@@ -240,6 +238,9 @@ def _read_batch(items: list[tuple[str, bytes]], methodology: Methodology, counte
             errors.append({"rule": exc.rule, "reason": exc.reason, "sheet": exc.sheet or "", "cell": exc.cell or "",
                            "value": "" if exc.value is None else str(exc.value)})
             continue
+        finally:
+            if counter is not None:
+                counter.add()
         counts.append(len(values))
         errors.append(None)
         for col, part in zip(cols, zip(*values)):

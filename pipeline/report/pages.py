@@ -19,6 +19,7 @@ from ..core.values import text
 from .context import ReportContext
 from .sections import all_sections, summary_line
 from ..core.parallel import can_fork, cores, fork_imap, shared
+from ..core.progress import PAGES_WRITTEN, Counter
 from .render import _render
 from .school import school_page_data
 from .tables import school_page
@@ -91,17 +92,19 @@ def write_school_pages(ctx: "ReportContext", out_dir: str | Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     codes = [text(c) for c in ctx.data["scores.csv"]["school_code"]]
     workers = _page_workers(len(codes))
+    counter = Counter(PAGES_WRITTEN, len(codes))  # shared with the forked writers
     if workers > 1:
         # the first page builds the context's per-school rows and the name matcher, which
         # the forked workers then share; each writes a contiguous share of the pages
-        written = _write_pages(ctx, folder, codes[:1])
+        written = _write_pages(ctx, folder, codes[:1], counter)
         rest = codes[1:]
         step = -(-len(rest) // workers)
         chunks = [rest[i: i + step] for i in range(0, len(rest), step)]
-        for part in fork_imap(_write_pages_job, chunks, workers, share=(ctx, folder)):
+        for part in fork_imap(_write_pages_job, chunks, workers, share=(ctx, folder, counter)):
             written += [folder / name for name in part]
     else:
-        written = _write_pages(ctx, folder, codes)
+        written = _write_pages(ctx, folder, codes, counter)
+    counter.finish()
     keep = {p.name for p in written}
     for old in folder.glob("*.html"):
         if old.name not in keep:
@@ -120,18 +123,20 @@ def _page_workers(n_pages: int) -> int:
     return min(cores(), 8)
 
 
-def _write_pages(ctx: "ReportContext", folder: Path, codes: list[str]) -> list[Path]:
+def _write_pages(ctx: "ReportContext", folder: Path, codes: list[str], counter: Counter | None = None) -> list[Path]:
     out = []
     for code in codes:
         page = render_school_page(school_page_data(ctx, code), ctx.params)
         out.append(_write_page(folder / school_page(code), page.encode("utf-8")))
+        if counter is not None:
+            counter.add()
     return out
 
 
 def _write_pages_job(codes: list[str]) -> list[str]:
     """In a forked worker: write the pages of these schools; return the file names."""
-    ctx, folder = shared()
-    return [p.name for p in _write_pages(ctx, folder, codes)]
+    ctx, folder, counter = shared()
+    return [p.name for p in _write_pages(ctx, folder, codes, counter)]
 
 
 _PAGE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)

@@ -76,10 +76,14 @@ def _pidfd_works() -> bool:
     return True
 
 
-def kernel_manager_class() -> type[AsyncKernelManager]:
+def kernel_manager_class(env: dict[str, str] | None = None) -> type[AsyncKernelManager]:
     """The kernel manager papermill should use: forking where it can, else jupyter's own
-    (both with the quicker readiness check of QuickReadyClient)."""
-    return ForkingKernelManager if enabled() else QuickKernelManager
+    (both with the quicker readiness check of QuickReadyClient); with `env`, its kernels get
+    these variables on top of this process's environment (the stage's progress channel)."""
+    base = ForkingKernelManager if enabled() else QuickKernelManager
+    if not env:
+        return base
+    return type(base.__name__, (base,), {"extra_env": dict(env)})
 
 
 # --- the warm process --------------------------------------------------------------------
@@ -378,6 +382,14 @@ class QuickKernelManager(AsyncKernelManager):
 
     client_class = DottedObjectName("pipeline.run.kernels.QuickReadyClient")
     client_factory = Type(klass=AsyncKernelClient, default_value=QuickReadyClient)
+    extra_env: dict[str, str] = {}  # set per stage by kernel_manager_class(env)
+
+    async def _async_pre_start_kernel(self, **kw: Any):  # type: ignore[no-untyped-def, override]
+        if self.extra_env:
+            kw["env"] = {**(kw.get("env") or os.environ), **self.extra_env}
+        return await super()._async_pre_start_kernel(**kw)
+
+    pre_start_kernel = _async_pre_start_kernel
 
 
 class ForkingKernelManager(QuickKernelManager):

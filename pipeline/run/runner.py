@@ -154,8 +154,10 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path, *, site_index: bool = True) -> dict[str, str]:
-    """Run one stage's notebook; on success move its outputs into place.
+def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path, *, site_index: bool = True,
+                  env: dict[str, str] | None = None) -> dict[str, str]:
+    """Run one stage's notebook; on success move its outputs into place. `env`: variables
+    the kernel gets besides this process's environment (the progress channel, Progress.kernel_env).
 
     Returns {location key: sha256} of what the stage wrote, its audit copies included.
     Raises StageFailedError naming the cell and the kept executed notebook when it fails.
@@ -190,7 +192,7 @@ def execute_stage(params: YearParams, stage: Stage, notebooks_dir: Path, *, site
             request_save_on_cell_execute=False,
             extra_arguments=KERNEL_ARGUMENTS,
             # forked from a process that has imported pandas, matplotlib and the pipeline
-            kernel_manager_class=kernels.kernel_manager_class(),
+            kernel_manager_class=kernels.kernel_manager_class(env),
         )
     except PapermillExecutionError as exc:
         kept = _keep_executed(params, stage, executed, notebooks_dir, failed=True)
@@ -371,7 +373,7 @@ def run_stage(
             if on_write is not None:  # the first write of the run: the previous generation is kept aside
                 on_write()
             t0 = time.perf_counter()
-            written = execute_stage(params, stage, notebooks_dir, site_index=site_index)
+            written = execute_stage(params, stage, notebooks_dir, site_index=site_index, env=progress.kernel_env(label))
             for key in (prev or {}).get("outputs", {}):
                 if key not in written:  # a file the stage no longer writes
                     mf.path_for(params, key).unlink(missing_ok=True)

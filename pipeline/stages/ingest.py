@@ -33,6 +33,7 @@ from ..core.errors import FormError, ParamsError
 from ..config.methodology import Methodology
 from ..config.params import YearParams
 from ..core.parallel import Forked, WorkerDied, can_fork, cores, fork_map, shared
+from ..core.progress import FORMS_READ, Counter
 from ..io.storage import read_hashed, sha256_file
 from ..form import package
 from ..form.department import DEPARTMENT_FILE, read_department_values
@@ -226,8 +227,9 @@ class FormsRead:
         return out
 
 
-def _read_batch(items: list[tuple[str, bytes]], methodology: Methodology) -> FormsRead:
-    """Read some forms one after another; their values as columns."""
+def _read_batch(items: list[tuple[str, bytes]], methodology: Methodology, counter: Counter | None = None) -> FormsRead:
+    """Read some forms one after another; their values as columns (each one counted by
+    `counter`, the run's display of forms read)."""
     counts: list[int] = []
     errors: list[dict[str, str] | None] = []
     cols: list[list] = [[] for _ in VALUE_FIELDS]
@@ -239,6 +241,9 @@ def _read_batch(items: list[tuple[str, bytes]], methodology: Methodology) -> For
             errors.append({"rule": exc.rule, "reason": exc.reason, "sheet": exc.sheet or "", "cell": exc.cell or "",
                            "value": "" if exc.value is None else str(exc.value)})
             continue
+        finally:
+            if counter is not None:
+                counter.add()
         counts.append(len(values))
         errors.append(None)
         for col, part in zip(cols, zip(*values)):
@@ -247,10 +252,10 @@ def _read_batch(items: list[tuple[str, bytes]], methodology: Methodology) -> For
 
 
 def _read_range(bounds: tuple[int, int]) -> FormsRead:
-    """In a worker: the forms at positions start…stop-1 of the shared (methodology, items)."""
-    methodology, items = shared()
+    """In a worker: the forms at positions start…stop-1 of the shared (methodology, items, counter)."""
+    methodology, items, counter = shared()
     start, stop = bounds
-    return _read_batch(items[start:stop], methodology)
+    return _read_batch(items[start:stop], methodology, counter)
 
 
 def _workers() -> int:
@@ -269,7 +274,7 @@ def _read_isolated(bounds: tuple[int, int], share: tuple) -> FormsRead:
     died: halved until the form that kills its reader is alone, and that form alone rejected."""
     start, stop = bounds
     try:
-        return Forked(lambda shared_: _read_batch(shared_[1][start:stop], shared_[0]), share).result()
+        return Forked(lambda shared_: _read_batch(shared_[1][start:stop], shared_[0], shared_[2]), share).result()
     except WorkerDied as died:
         if stop - start == 1:
             return _crashed(1, died)
@@ -296,6 +301,7 @@ def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int |
     """
     items = [(f.name, f.data or b"") for f in files]
     workers = _workers() if workers is None else workers
+    counter = Counter(FORMS_READ, len(items))  # shared with the forked readers
     if workers > 1 and len(items) >= PARALLEL_FROM:
         # tasks of a few hundred forms at most: the workers finish together (a long last task
         # would keep one of them busy while the others wait); a task is a range of positions
@@ -303,15 +309,16 @@ def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int |
         chunk = max(1, min(200, len(items) // (workers * 8)))
         ranges = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
         try:
-            done = _concat(fork_map(_read_range, ranges, workers, share=(methodology, items)))
+            done = _concat(fork_map(_read_range, ranges, workers, share=(methodology, items, counter)))
         except WorkerDied:  # a form killed its reader (out of memory, a crash): find it, read the rest
-            done = _concat([_read_isolated(r, (methodology, items)) for r in ranges])
+            done = _concat([_read_isolated(r, (methodology, items, counter)) for r in ranges])
     elif items and can_fork():
         # one forked process reads them: a form that kills its reader (a crash the checks
         # missed) costs its own row, not the kernel and with it the whole year
-        done = _read_isolated((0, len(items)), (methodology, items))
+        done = _read_isolated((0, len(items)), (methodology, items, counter))
     else:
-        done = _read_batch(items, methodology)
+        done = _read_batch(items, methodology, counter)
+    counter.finish()
     return done if as_columns else done.parsed([name for name, _ in items])
 
 

@@ -48,6 +48,7 @@ import pandas as pd
 from ..config.methodology import Methodology
 from ..config.params import YearParams
 from ..core.contract import OUTPUTS, PRIORITIES
+from ..core.progress import SCHOOLS_ADVISED, Counter
 from ..core.russian import fmt_number
 from ..core.values import flags, num
 from .decisions import build_decisions
@@ -103,7 +104,9 @@ def build_recommendations(
     tgt_by_key = {(r.school_code, r.target): r for r in tgt.itertuples(index=False)}
 
     rows: list[dict] = []
+    counter = Counter(SCHOOLS_ADVISED, len(submitted))
     for school in submitted:
+        counter.add()
         for p in methodology.positions:
             r = by_key.get((school, p.code))
             points = num(r.points) if r is not None else None

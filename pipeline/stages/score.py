@@ -35,6 +35,7 @@ import pandas as pd
 
 from ..core.contract import LEVELS, NO_LEVEL, OUTPUTS, ZONES
 from ..core.errors import StageError
+from ..core.progress import SCHOOLS_SCORED, Counter
 from ..core.values import flags
 from ..config.methodology import Methodology, check_targets
 from ..config.params import YearParams
@@ -457,10 +458,14 @@ def run(
     `department`: the department's tables (clean's department_*.csv), for the kinds using them."""
     check_targets(methodology, params)
     p = prepare_profile(profile, methodology)
+    # every school is scored at once (whole columns): the display shows 0, then all of them
+    counter = Counter(SCHOOLS_SCORED, len(p))
     st = prepare_staff(staff, p)
     positions = score_positions(checklist, p, methodology)
+    scores = build_scores(p, st, positions, methodology, params)
+    counter.finish()
     return {
-        "scores.csv": build_scores(p, st, positions, methodology, params),
+        "scores.csv": scores,
         "positions.csv": positions,
         "criteria.csv": criteria_subtotals(positions, methodology),
         "targets_school.csv": school_targets(p, st, methodology, params),

@@ -85,6 +85,8 @@ page = f"<html><head><title>Отчёт — {params.year}</title></head><body><h1
 display(HTML(page))
 (out / "index.html").write_text(page, encoding="utf-8")  # the year's published page
 (out / "results.xlsx").write_bytes(b"PK synthetic")
+(out / "documents").mkdir(exist_ok=True)
+(out / "documents" / "report.pdf").write_bytes(b"%PDF synthetic")
 (out / "schools").mkdir(exist_ok=True)
 for r in scores:
     (out / "schools" / f"{r['school_code']}.html").write_text(f"<p>{r['total_score']}</p>", encoding="utf-8")

@@ -133,7 +133,7 @@ STAGE_TABLE: tuple[Stage, ...] = (
           reads=("ingest", "clean", "score"), history=1),
     Stage("report", "05_report.ipynb", "отчёт",
           reads=("ingest", "clean", "score", "recommendations"), history=ALL_YEARS, target="reports_dir",
-          publishes=True, writes=("index.html", "results.xlsx")),
+          publishes=True, writes=("index.html", "results.xlsx", "documents/report.pdf")),
 )
 
 # the stages' names in order (the command line's --until)

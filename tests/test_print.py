@@ -232,10 +232,11 @@ _LAYOUT = """(() => {
   for (const tr of document.querySelectorAll('table.data thead tr')) {
     const cells = Array.from(tr.children);
     for (let i = 0; i + 1 < cells.length; i++) {
+      const next = cells[i + 1].getBoundingClientRect();
+      if (next.width === 0) continue;   // a column not shown (in print: the evidence links)
       for (const node of [cells[i], ...cells[i].querySelectorAll('*')]) {
         const range = document.createRange(); range.selectNodeContents(node);
         for (const r of range.getClientRects()) {
-          const next = cells[i + 1].getBoundingClientRect();
           if (r.width > 0 && r.right > next.left + 0.5)
             overlaps.push(cells[i].textContent.trim() + ' | ' + cells[i + 1].textContent.trim());
         }

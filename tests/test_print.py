@@ -80,6 +80,25 @@ def test_every_page_of_a_site_inlines_the_print_stylesheet(tmp_path):
     assert not (site / "2026" / "print.css").exists()  # inlined, never a file beside the page
 
 
+def test_a_report_of_more_schools_than_the_limit_gets_a_one_page_notice_instead(tmp_path):
+    """report.pdf_max_schools: a regional report of hundreds of pages is not laid out within the
+    run; the PDF says why and what to do (the same bytes every time)."""
+    import pypdf
+
+    from pipeline.report import pdf
+
+    (tmp_path / "index.html").write_text("<p>не читается при превышении</p>", encoding="utf-8")
+    path = pdf.write_report_pdf(tmp_path, n_schools=1003, max_schools=300)
+    first = path.read_bytes()
+    reader = pypdf.PdfReader(path)
+    text = " ".join(reader.pages[0].extract_text().split())
+    assert len(reader.pages) == 1 and _a4(reader.pages[0])
+    assert "1003 ОО" in text and "report.pdf_max_schools" in text and "index.html" in text
+    assert pdf.write_report_pdf(tmp_path, n_schools=1003, max_schools=300).read_bytes() == first
+    small = pdf.write_report_pdf(tmp_path, n_schools=300, max_schools=300)
+    assert "не читается при превышении" in pypdf.PdfReader(small).pages[0].extract_text()
+
+
 # ---------------------------------------------------------------------------- one run of the sample
 
 

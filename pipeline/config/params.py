@@ -72,6 +72,9 @@ class ReportOptions(BaseModel):
     model_config = _STRICT
     trend_threshold: float = Field(default=5, ge=0)
     min_group_size: int = Field(default=5, ge=1)
+    # documents/report.pdf is laid out in full up to this many registry schools; above, the
+    # report runs to hundreds of pages that take minutes to lay out, and the PDF says so instead
+    pdf_max_schools: int = Field(default=300, ge=0)
 
 
 class Collection(BaseModel):

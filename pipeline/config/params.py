@@ -122,6 +122,9 @@ class ReportOptions(BaseModel):
     # allowed); with a password only that password lifts the protection. It keeps cells from
     # being changed by mistake, not secret: the file is internal anyway.
     results_password: str | None = Field(default=None, min_length=1, max_length=255)
+    # documents/report.pdf is laid out in full up to this many registry schools; above, the
+    # report runs to hundreds of pages that take minutes to lay out, and the PDF says so instead
+    pdf_max_schools: int = Field(default=300, ge=0)
 
 
 class Collection(BaseModel):

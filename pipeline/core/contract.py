@@ -152,7 +152,8 @@ STAGE_TABLE: tuple[Stage, ...] = (
           reads=("ingest", "clean", "score"), history=1),
     Stage("report", "05_report.ipynb", "отчёт",
           reads=("ingest", "clean", "score", "recommendations"), history=ALL_YEARS, target="reports_dir",
-          publishes=True, writes=("index.html", "results.xlsx", "documents/measures.xlsx", *DOCUMENTS)),
+          publishes=True, writes=("index.html", "results.xlsx", "documents/measures.xlsx", "documents/report.pdf",
+                                  *DOCUMENTS)),
 )
 
 # the stages' names in order (the command line's --until)

@@ -32,7 +32,9 @@ def report_page(ctx: ReportContext) -> str:
     report notebook shows."""
     params = ctx.params
     body = "\n".join(all_sections(ctx))
-    html = _render("report.html.j2", body=Markup(body), title=f"{params.header.title} — {params.year}",
+    title = f"{params.header.title} — {params.year}"
+    html = _render("report.html.j2", body=Markup(body), title=title, running_head=title,
+                   running_foot=_running_foot(params),
                    year=params.year, organization=params.header.organization, summary=summary_line(ctx))
     return html
 
@@ -56,6 +58,8 @@ def render_school_page(view: "dict[str, Any] | SimpleNamespace", params: "YearPa
     return _render(
         "school.html.j2",
         s=s,
+        running_head=f"{s.name} — итоги мониторинга {s.year}",
+        running_foot=_running_foot(params),
         criteria=criteria,
         organization=hd.organization,
         order=f"{hd.order_number} от {hd.order_date:%d.%m.%Y}",
@@ -64,6 +68,12 @@ def render_school_page(view: "dict[str, Any] | SimpleNamespace", params: "YearPa
         # drawn only where the page shows it (more than one year)
         history_svg=charts.history_svg(history, high=high, medium=medium) if len(history) > 1 else Markup(""),
     )
+
+
+def _running_foot(params: "YearParams") -> str:
+    """The foot of every printed page (print.css): the department and its order."""
+    hd = params.header
+    return f"{hd.organization} · приказ {hd.order_number} от {hd.order_date:%d.%m.%Y}"
 
 
 def _criterion_bar(c: Any, high: float, medium: float) -> Markup:

@@ -1,0 +1,70 @@
+"""documents/report.pdf: the year's analytic report ready to print, made by WeasyPrint from the
+published index.html and its print stylesheet (templates/print.css): A4, the running header,
+page numbers, table headers repeated on every page, no chart or table row cut across pages.
+
+WeasyPrint (pure Python, installed with pip) needs no browser at run time and lays out the
+page margin boxes, repeated table headers and Russian hyphenation (pyphen) itself. The PDF is
+the same bytes for the same page (no creation date; the file identifier is derived from the
+content), so `verify` can compare it byte for byte.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..io.storage import write_bytes_atomic
+
+if TYPE_CHECKING:
+    from .context import ReportContext
+
+PDF_NAME = "documents/report.pdf"
+
+
+def report_pdf_bytes(html_path: str | Path) -> bytes:
+    """The PDF of one published page (index.html): its images are data URIs, so nothing is
+    fetched; the print stylesheet inlined in the page gives the layout."""
+    import weasyprint
+
+    # WeasyPrint warns about the screen stylesheet's properties it does not know (e.g. the
+    # scrollbars' -webkit- ones); they do not change the printed page
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    page = Path(html_path)
+    doc = weasyprint.HTML(filename=str(page), base_url=str(page.parent), media_type="print", encoding="utf-8")
+    return doc.write_pdf(uncompressed_pdf=False, custom_metadata=False)
+
+
+def too_large_pdf_bytes(n_schools: int, limit: int) -> bytes:
+    """A one-page PDF in place of a report too large to lay out within the run: what it holds
+    instead and what to do."""
+    import weasyprint
+
+    html = (
+        '<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"><title>Аналитическая справка</title>'
+        '<style>@page { size: A4; margin: 25mm 20mm; } body { font: 12pt/1.5 "Liberation Sans", Arial, '
+        '"DejaVu Sans", sans-serif; }</style></head><body>'
+        "<h1>Аналитическая справка: PDF не построен</h1>"
+        f"<p>В справке {n_schools} ОО — больше, чем параметр года <code>report.pdf_max_schools</code> "
+        f"({limit}): справка такого размера занимает сотни страниц, и их вёрстка заняла бы минуты прогона.</p>"
+        "<p>Что сделать: распечатайте страницу <code>index.html</code> из браузера (стиль печати: A4, номера "
+        "страниц, шапки таблиц на каждой странице) или увеличьте <code>report.pdf_max_schools</code> "
+        "и запустите этап отчёта снова.</p></body></html>")
+    return weasyprint.HTML(string=html).write_pdf(custom_metadata=False)
+
+
+def write_report_pdf(out_dir: str | Path, n_schools: int = 0, max_schools: int | None = None) -> Path:
+    """out_dir/documents/report.pdf from out_dir/index.html, written atomically; a report of
+    more than max_schools schools gets the one-page notice of too_large_pdf_bytes instead."""
+    out = Path(out_dir)
+    target = out / PDF_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if max_schools is not None and n_schools > max_schools:
+        return write_bytes_atomic(target, too_large_pdf_bytes(n_schools, max_schools))
+    return write_bytes_atomic(target, report_pdf_bytes(out / "index.html"))
+
+
+def write_year_pdf(ctx: "ReportContext", out_dir: str | Path) -> Path:
+    """The year's report.pdf (the report notebook's call): the full report, or the notice when
+    the year has more registry schools than its `report.pdf_max_schools`."""
+    return write_report_pdf(out_dir, len(ctx.data["scores.csv"]), ctx.params.report.pdf_max_schools)

@@ -4,7 +4,7 @@ The pages carry their print stylesheet inline (pipeline/report/templates/print.c
 "print"); report.pdf is made from the published index.html by WeasyPrint in the report stage.
 The end-to-end tests share one run of the embedded sample (every year), look at report.pdf with
 pypdf, and print the pages with headless Chromium (the command line's --print-to-pdf, and the
-DevTools protocol through tests/test_browser.py's client): they skip, with the reason, where
+DevTools protocol through tests/chromium.py's client): they skip, with the reason, where
 Chromium is not installed.
 """
 
@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup
 from conftest import copy_params_dir
 from pipeline.report.render import TEMPLATES, _render, css_string
 # the Chromium of the browser tests: found (or installed) once, driven over DevTools
-from test_browser import FLAGS, browser, chromium  # noqa: F401  (pytest fixtures)
+from chromium import FLAGS  # the browser and chromium fixtures come from conftest.py
 
 ROOT = Path(__file__).resolve().parents[1]
 A4 = (595.28, 841.89)  # points

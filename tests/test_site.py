@@ -154,6 +154,7 @@ def test_publish_copies_exactly_the_publishable_set(built, tmp_path):
     copied = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != site.MARKER)
     expected = ["2025/index.html", "2026/index.html", "index.html"] + sorted(
         f"{y}/schools/{c}.html" for y in (2025, 2026) for c in [f"00{i}" for i in range(1, 10)])
+    expected += [f"{y}/documents/index.html" for y in (2025, 2026)]  # the documents page (no documents here)
     assert copied == sorted(expected)
     assert n == len(expected)
     assert not any(p.name in ("results.xlsx", "manifest.json") or "audit" in p.parts for p in out.rglob("*"))

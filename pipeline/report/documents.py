@@ -134,7 +134,7 @@ def signed_folder(params: YearParams) -> Path:
     return Path(params.raw_dir) / SIGNED_DIR
 
 
-def _key_hint(params: YearParams, name: str) -> str:
+def _key_hint(name: str) -> str:
     return f"signed: {{{name}: {{number: \"№ …\", date: ГГГГ-ММ-ДД}}}}"
 
 
@@ -168,7 +168,7 @@ def signed_scans(params: YearParams) -> tuple[list[Scan], list[str]]:
         reg = params.signed.get(stem)
         if reg is None:
             warnings.append(f"Скан «{path}» опубликован без номера и даты: их нет в параметрах. "
-                            f"Добавьте в {source} ключ {_key_hint(params, stem)}.")
+                            f"Добавьте в {source} ключ {_key_hint(stem)}.")
         scans.append(Scan(stem, path, data, reg.number if reg else None, reg.date if reg else None))
     for name, reg in sorted(params.signed.items()):
         if name not in present:
@@ -274,9 +274,9 @@ def summary(placed: Placed) -> "pd.DataFrame":
 
 def run_warnings(params: YearParams) -> list[str]:
     """The warnings a run prints for the year (they are in the report notebook too): no
-    LibreOffice to make the PDFs, signed scans refused or without their number and date."""
-    out = []
-    if convert.soffice() is None:
-        out.append("LibreOffice (soffice) не найден: документы года не преобразованы в PDF, на сайте они "
-                   "предлагаются в формате DOCX. " + convert.INSTALL_HINT + ".")
+    LibreOffice to make the PDFs of the DOCX the year has, signed scans refused or without
+    their number and date."""
+    docs = Path(params.reports_dir) / DOCS_DIR
+    docx = [f"{d.name}.docx" for d in DOCUMENTS if d.docx and (docs / f"{d.name}.docx").is_file()]
+    out = [NO_SOFFICE.format(files=", ".join(docx))] if docx and convert.soffice() is None else []
     return out + signed_scans(params)[1]

@@ -221,7 +221,7 @@ def place_documents(params: YearParams, out_dir: str | Path, *, timeout: float =
     for name in SIGNABLE:  # a scan withdrawn from raw_dir/signed/ is no longer offered
         if name not in names:
             (docs / SIGNED_OUT / f"{name}.pdf").unlink(missing_ok=True)
-    if (docs / SIGNED_OUT).is_dir() and not any((docs / SIGNED_OUT).iterdir()):
+    if (docs / SIGNED_OUT).is_dir() and not (docs / SIGNED_OUT).is_symlink() and not any((docs / SIGNED_OUT).iterdir()):
         os.rmdir(docs / SIGNED_OUT)
     placed.entries = published(out_dir, params)
     write_bytes_atomic(docs / PAGE, documents_page(params, placed).encode("utf-8"))

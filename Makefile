@@ -72,7 +72,7 @@ bench: $(STAMP) ## run the benchmarks (36, 1,000 and 10,000 schools; ~15 min) an
 bench-quick: $(STAMP) ## smoke benchmark: 36 and 1,000 schools
 	$(PY) benchmarks/run.py --quick
 
-publish: $(STAMP) ## copy the publishable site to OUT: make publish OUT=/path/to/site
+publish: $(STAMP) ## copy the publishable site (pages, the years' documents as PDF; never letters or tables) to OUT: make publish OUT=/path/to/site
 	$(PY) -m pipeline publish --out $(OUT)
 
 strip: $(STAMP) ## strip outputs from the notebooks in notebooks/ (keep git clean)

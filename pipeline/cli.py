@@ -148,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--methodology", type=Path, default=None,
                    help="методика примера другого муниципалитета: чистые формы по ней, без внесённых ошибок")
 
-    p = sub.add_parser("publish", help="скопировать публикуемые файлы сайта в папку",
+    p = sub.add_parser("publish", help="скопировать публикуемые файлы сайта в папку (страницы и документы года; письма и таблицы — никогда)",
                        epilog=_examples("publish --out /var/www/monitoring"), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, required=True, help="папка сайта: новая, пустая или прошлая публикация")
     p.add_argument("--reports", type=Path, default=Path("reports"), help="папка отчётов (по умолчанию reports)")
@@ -214,7 +214,10 @@ def main(argv: list[str] | None = None) -> int:
             from .report import site
 
             n = site.publish(args.reports, args.out)
-            print(f"Опубликовано файлов: {n} → {args.out}")
+            docs = [p for p in site.publishable_files(args.reports) if p.suffix in (".pdf", ".docx")]
+            signed = [p for p in docs if "signed" in p.parts]
+            print(f"Опубликовано файлов: {n} → {args.out} (документов: {len(docs)}, "
+                  f"из них подписанных экземпляров: {len(signed)})")
             return 0
         if args.command == "strip-notebooks":
             from .run.notebooks import strip_outputs

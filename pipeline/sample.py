@@ -25,6 +25,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+from .core.contract import SIGNED_DIR
 from .core.errors import RunError
 from .config.methodology import Methodology, load_methodology
 from .io.storage import write_bytes_atomic
@@ -659,6 +660,62 @@ def _planned(year: int, n_schools: int, seed: int) -> dict[str, Any]:
             "measures": b.expected_measures}
 
 
+# The signed orders of the sample: raw/<year>/signed/<name>.pdf, a one-page «scan» made by
+# signed_scan_pdf; its number and date are those of params/<year>.yaml's `signed:` block
+# (tests/test_documents_site.py checks that they agree). 2026 has none: its drafts are published.
+SIGNED_SAMPLE: dict[int, dict[str, tuple[str, dt.date]]] = {2025: {"prikaz": ("№ 231", dt.date(2025, 6, 20))}}
+
+
+def signed_scan_pdf(number: str, date: dt.date, seed: str = "") -> bytes:
+    """A one-page A4 PDF that looks like the scan of a signed order: greyish paper, lines of
+    text as grey bars, the date and number in the requisites, a signature and a round stamp in
+    blue ink. Written byte by byte (no fonts embedded, no time stamp): the same arguments give
+    the same bytes on every machine."""
+    rng = random.Random(f"signed:{number}:{date.isoformat()}:{seed}")
+    digits = "".join(ch for ch in number if ch.isdigit())
+    ops = ["0.965 0.958 0.94 rg 0 0 595 842 re f", "0.25 0.25 0.27 rg"]
+    for x, y, w in ((170, 780, 255), (210, 766, 175), (245, 730, 105)):  # organisation, «ПРИКАЗ»
+        ops.append(f"{x} {y} {w} 7 re f")
+    ops.append(f"BT /F1 11 Tf 1 0 0 1 72 700 Tm ({date:%d.%m.%Y}) Tj ET")
+    ops.append(f"BT /F1 11 Tf 1 0 0 1 470 700 Tm (N {digits}) Tj ET")
+    y = 660
+    for i in range(26):  # the text of the order
+        indent = 30 if i in (0, 4, 9, 15, 21) else 0
+        width = 451 - indent - (rng.randrange(40, 260) if i in (3, 8, 14, 20, 25) else rng.randrange(0, 25))
+        ops.append(f"{72 + indent} {y} {width} 5.5 re f")
+        y -= 17 if i not in (3, 8, 14, 20) else 26
+    ops.append("72 150 150 6 re f 400 150 110 6 re f")  # position and name of the head
+    ops.append("0.1 0.2 0.55 RG 1.3 w 1 J 260 148 m 275 185 290 120 300 160 c 310 200 318 130 335 158 c "
+               "350 180 360 140 380 162 S")  # the signature
+    ops.append("0.15 0.25 0.6 RG 1.6 w")
+    for r in (52, 40):  # the stamp: two circles (four Bézier arcs each)
+        k = r * 0.5523
+        cx, cy = 300, 140
+        ops.append(f"{cx + r} {cy} m {cx + r} {cy + k} {cx + k} {cy + r} {cx} {cy + r} c "
+                   f"{cx - k} {cy + r} {cx - r} {cy + k} {cx - r} {cy} c {cx - r} {cy - k} {cx - k} {cy - r} {cx} {cy - r} c "
+                   f"{cx + k} {cy - r} {cx + r} {cy - k} {cx + r} {cy} c S")
+    ops.append("0.15 0.25 0.6 rg 270 136 60 6 re f")
+    content = "\n".join(o for o in ops if o).encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Title (Signed order " + number.encode("ascii", "ignore").strip() + b") /Producer (pipeline.sample) >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 def generate(out_root: str | Path, years: list[int] | tuple[int, ...] = (2024, 2025, 2026), n_schools: int = 36,
              seed: int = DEFAULT_SEED) -> list[Path]:
     """Write data/raw/<year>/ (registry.csv and the forms) for each year; return the paths.
@@ -673,6 +730,9 @@ def generate(out_root: str | Path, years: list[int] | tuple[int, ...] = (2024, 2
         build = build_year(year, n_schools, seed, methodology)
         for name in sorted(build.files):
             written.append(write_bytes_atomic(out_root / str(year) / name, build.files[name]))
+        for name, (number, date) in sorted(SIGNED_SAMPLE.get(year, {}).items()):  # not a form: ingest skips signed/
+            written.append(write_bytes_atomic(out_root / str(year) / SIGNED_DIR / f"{name}.pdf",
+                                              signed_scan_pdf(number, date)))
     return written
 
 

@@ -301,6 +301,7 @@ def build_site(folder: Path, *, hostile: bool = True, execute: bool = False) -> 
     otherwise its functions are called directly. Returns the site folder (reports/)."""
     from pipeline.report import context as report_context
     from pipeline.report import excel
+    from pipeline.report.documents import published as report_documents
     from pipeline.report import pages as report_pages
     from pipeline.report import site
     from pipeline.config.params import load_params
@@ -321,6 +322,7 @@ def build_site(folder: Path, *, hostile: bool = True, execute: bool = False) -> 
             report_pages.write_school_pages(ctx, out)
             report_pages.write_report_page(ctx, out)
             excel.write_results(ctx, out / "results.xlsx")
+            report_documents.place_documents(params, out)
             (out / "audit").mkdir(exist_ok=True)
             (out / "audit" / "05_report.ipynb").write_text("{}", encoding="utf-8")
         (out / "manifest.json").write_text("{}", encoding="utf-8")

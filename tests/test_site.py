@@ -29,7 +29,25 @@ def built(tmp_path_factory) -> Path:
 
 
 def published_pages(root: Path) -> list[Path]:
-    return [root / p for p in site.publishable_files(root)]
+    """The published HTML pages (the documents beside them are PDF or DOCX)."""
+    return [root / p for p in site.publishable_files(root) if p.suffix == ".html"]
+
+
+def published_documents_text(root: Path) -> dict[Path, str]:
+    """The text of every published document (PDF through pypdf, DOCX through python-docx)."""
+    out = {}
+    for p in site.publishable_files(root):
+        if p.suffix == ".pdf":
+            import pypdf
+
+            out[p] = "\n".join(page.extract_text() for page in pypdf.PdfReader(str(root / p)).pages)
+        elif p.suffix == ".docx":
+            import docx
+
+            d = docx.Document(str(root / p))
+            out[p] = "\n".join([par.text for par in d.paragraphs]
+                               + [c.text for t in d.tables for row in t.rows for c in row.cells])
+    return out
 
 
 def soup(path: Path) -> BeautifulSoup:
@@ -105,6 +123,8 @@ def test_no_personal_data_on_published_pages(built):
         html = p.read_text(encoding="utf-8")
         assert RESPONSIBLE not in html, p
         assert "Петров" not in html, p
+    for p, text in published_documents_text(built).items():  # the documents published beside the pages
+        assert RESPONSIBLE not in text and "Петров" not in text, p
     # the internal Excel keeps it
     import openpyxl
 
@@ -154,6 +174,7 @@ def test_publish_copies_exactly_the_publishable_set(built, tmp_path):
     copied = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != site.MARKER)
     expected = ["2025/index.html", "2026/index.html", "index.html"] + sorted(
         f"{y}/schools/{c}.html" for y in (2025, 2026) for c in [f"00{i}" for i in range(1, 10)])
+    expected += [f"{y}/documents/index.html" for y in (2025, 2026)]  # the documents page (no documents here)
     assert copied == sorted(expected)
     assert n == len(expected)
     assert not any(p.name in ("results.xlsx", "manifest.json") or "audit" in p.parts for p in out.rglob("*"))

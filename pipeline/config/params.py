@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..core.contract import SIGNABLE
 from ..core.errors import ParamsError
 from ..core.messages import location, russian
 
@@ -150,6 +151,22 @@ class Documents(BaseModel):
     basis: str | None = None                 # «на основании …» of the order's preamble
 
 
+class SignedDocument(BaseModel):
+    """The registration of a signed document: its number and date as on the signed copy
+    (the report names them: «Приказ от 20.06.2026 № 214»)."""
+
+    model_config = _STRICT
+    number: str = Field(min_length=1)      # as written on the document, e.g. «№ 214»
+    date: dt.date
+
+    @field_validator("number")
+    @classmethod
+    def _number(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("номер документа не должен быть пустым")
+        return v.strip()
+
+
 class YearParams(BaseModel):
     """Everything that makes one monitoring year; nothing about a year lives in code."""
 
@@ -172,6 +189,9 @@ class YearParams(BaseModel):
     code_width: int | None = Field(default=None, ge=1, le=12)
     collection: Collection = Collection()
     documents: Documents = Documents()
+    # signed documents (keys: prikaz, spravka, roadmap — core.contract.SIGNABLE) whose scan is
+    # raw_dir/signed/<key>.pdf: {prikaz: {number: "№ 214", date: 2026-06-20}}
+    signed: dict[str, SignedDocument] = Field(default_factory=dict)
     # Where this parameter set was loaded from (set by load_params, not by the file).
     source: Path | None = None
 
@@ -182,6 +202,14 @@ class YearParams(BaseModel):
         if not m or int(m.group(2)) != int(m.group(1)) + 1:
             raise ValueError("ожидается учебный год вида «2025-2026»")
         return v.strip()
+
+    @field_validator("signed")
+    @classmethod
+    def _signed_names(cls, v: dict[str, SignedDocument]) -> dict[str, SignedDocument]:
+        unknown = sorted(set(v) - set(SIGNABLE))
+        if unknown:
+            raise ValueError(f"неизвестный документ «{unknown[0]}»; допустимые: {', '.join(SIGNABLE)}")
+        return v
 
     @model_validator(mode="after")
     def _year_matches(self) -> "YearParams":

@@ -22,6 +22,18 @@ FILE_STATUSES = ("accepted", "rejected", "superseded", "registry", "department",
 # the record of last year's measures (measures.xlsx)
 NOT_FORM_STATUSES = ("registry", "department", "measures")
 
+# The signed scans of the year's documents: raw_dir/signed/<name>.pdf (the analyst puts the
+# scan of the signed order there). Ingest does not read that folder (it holds no forms); the
+# report stage does (Stage.signed), and the site publishes a scan instead of the draft.
+SIGNED_DIR = "signed"
+# documents that are signed: name → what it is (params' `signed:` keys, the scans' file names)
+SIGNABLE = {"prikaz": "приказ", "spravka": "аналитическая справка", "roadmap": "дорожная карта"}
+
+
+def is_signed(rel: str) -> bool:
+    """A raw file's path relative to raw_dir (POSIX) lies in the signed scans' folder."""
+    return "/" in rel and rel.split("/", 1)[0] == SIGNED_DIR
+
 # The collection state of a school's form, in the words every output uses (`status`, the
 # report's participation, the ingest notebook): one vocabulary.
 COLLECTION_STATES = {
@@ -128,7 +140,8 @@ class Stage:
     notebook: str                   # file in notebooks/
     title: str                      # what people read in the progress and the errors
     reads: tuple[str, ...] = ()     # earlier stages of the year whose outputs it reads
-    raw: bool = False               # reads the year's raw folder
+    raw: bool = False               # reads the year's raw folder (its forms: not raw_dir/signed/)
+    signed: bool = False            # reads the signed scans (raw_dir/signed/, SIGNED_DIR)
     history: int = 0                # earlier years it reads: 1 = previous year, ALL_YEARS = all
     target: str = "processed_dir"   # where its outputs go
     publishes: bool = False         # it writes the year's published index.html (the site index is rebuilt)
@@ -152,7 +165,7 @@ STAGE_TABLE: tuple[Stage, ...] = (
           reads=("ingest", "clean", "score"), history=1),
     Stage("report", "05_report.ipynb", "отчёт",
           reads=("ingest", "clean", "score", "recommendations"), history=ALL_YEARS, target="reports_dir",
-          publishes=True, writes=("index.html", "results.xlsx", "documents/measures.xlsx", "documents/report.pdf",
+          signed=True, publishes=True, writes=("index.html", "results.xlsx", "documents/measures.xlsx", "documents/report.pdf",
                                   *DOCUMENTS)),
 )
 

@@ -5,6 +5,7 @@
     ├── MethodologyError     a methodology file: file and element
     ├── FormError            a school's form or the registry: file, sheet, cell, value, rule
     ├── StageError           a stage's inputs do not fit together (the stage and what to do)
+    ├── DocumentError        a document: a DOCX not converted to PDF, a signed scan not usable
     └── RunError             running years: a stage notebook that failed, a lock held, …
         ├── StageFailedError     a stage's notebook failed (the executed notebook is kept)
         ├── StrictModeError      --strict and the data has issues
@@ -106,6 +107,16 @@ class StageError(PipelineError):
         self.stage = stage
         self.problem = problem
         super().__init__(f"Этап «{stage}»: {problem}", hint or "Выполните этапы года заново (python -m pipeline run --force).")
+
+
+class DocumentError(PipelineError):
+    """A document of the year (reports/<year>/documents/) cannot be made or used: LibreOffice
+    failed or timed out converting it, a signed scan is not a PDF. Names the file."""
+
+    def __init__(self, file: str, problem: str, hint: str = "") -> None:
+        self.file = str(file)
+        self.problem = problem
+        super().__init__(f"Документ «{self.file}»: {problem}", hint or "Исправьте файл и запустите расчёт снова.")
 
 
 class RunError(PipelineError):

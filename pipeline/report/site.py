@@ -5,8 +5,20 @@ Layout of the site folder (the parent of every year's reports_dir):
     index.html                      the years, newest first           (published)
     <year>/index.html               the year's analytic report        (published)
     <year>/schools/<code>.html      one page per registry school      (published)
+    <year>/documents/index.html     the year's documents              (published)
+    <year>/documents/signed/<name>.pdf   the signed scan of prikaz, spravka, roadmap, taken
+                                    from raw_dir/signed/ («подписанный экземпляр»)  (published)
+    <year>/documents/<name>.pdf     prikaz, spravka, roadmap (drafts, converted by LibreOffice),
+                                    report (print version) — published where no signed scan is
+    <year>/documents/<name>.docx    the drafts as written — published only where no PDF could
+                                    be made (no LibreOffice)
+    <year>/documents/letters/, letters.zip, measures.xlsx   letters to schools, the measures
+                                    to record (personal, internal: never published)
     <year>/results.xlsx             tables for officials, personal data inside   (internal)
     <year>/audit/, manifest.json    executed notebooks and checksums  (internal)
+
+Publishing is an allow-list (publishable_files): what is not named above as published is
+never copied.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ from pathlib import Path
 
 from ..core.errors import RunError
 from ..io.storage import write_bytes_atomic
+from .documents import published
 from .render import _render
 
 YEAR_DIR = re.compile(r"^\d{4}$")
@@ -56,8 +69,12 @@ def build_index(site_dir: str | Path) -> Path:
         title = _title(page)
         title = re.sub(rf"\s+—\s+{y}$", "", title)
         organization = organization or _org(page)
+        docs = [{"href": f"{y}/{e.href}", "title": e.document.title, "format": e.format, "mark": e.mark}
+                for e in published.published(site_dir / str(y))]
         years.append({"year": y, "href": f"{y}/index.html", "title": title or f"Аналитическая справка {y}",
-                      "summary": _meta(page, "report-summary")})
+                      "summary": _meta(page, "report-summary"), "documents": docs,
+                      "documents_page": f"{y}/{published.DOCS_DIR}/{published.PAGE}"
+                      if (site_dir / str(y) / published.DOCS_DIR / published.PAGE).is_file() else ""})
     page = _render("index.html.j2", years=years, title=SITE_TITLE, organization=organization or "Управление образования")
     return write_bytes_atomic(site_dir / "index.html", page.encode("utf-8"), owned=True)
 
@@ -69,13 +86,19 @@ def _org(page: str) -> str:
 
 def publishable_files(reports_dir: str | Path) -> list[Path]:
     """The files of the site that may be published, relative to reports_dir: the site index,
-    each year's report and its school pages. results.xlsx (personal data), audit/ and
-    manifest.json stay internal."""
+    each year's report, its school pages, its documents page and the documents it offers
+    (published.published: per document the signed scan, else the PDF, else the DOCX).
+    results.xlsx (personal data), the letters, measures.xlsx, audit/ and manifest.json stay
+    internal."""
     root = Path(reports_dir)
     files = [Path("index.html")] if (root / "index.html").is_file() else []
     for y in sorted(built_years(root)):
         files.append(Path(str(y)) / "index.html")
         files.extend(sorted(p.relative_to(root) for p in (root / str(y) / "schools").glob("*.html")))
+        page = Path(str(y)) / published.DOCS_DIR / published.PAGE
+        if (root / page).is_file():
+            files.append(page)
+        files.extend(Path(str(y)) / e.href for e in published.published(root / str(y)))
     return files
 
 

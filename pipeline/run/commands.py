@@ -26,6 +26,11 @@ def _year_summary(params: YearParams, result: YearResult, progress: Progress) ->
             f"подробности: {_shown(Path(params.processed_dir) / 'issues.csv')}",
             always=True,
         )
+    if "report" in result.ran or "report" in result.skipped:  # the year's documents: what the site cannot offer
+        from ..report.documents.published import run_warnings
+
+        for warning in run_warnings(params):
+            progress.line(f"{params.year}: внимание — {warning}", always=True)
 
 
 def _load_all(args) -> list[YearParams]:

@@ -29,7 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..core.contract import OUTPUTS
+from ..core.contract import OUTPUTS, is_signed
 from ..core.csvtext import unprotect_row
 from ..core.errors import RunError
 from ..config import years
@@ -201,7 +201,8 @@ def _ingest_rows(params: YearParams) -> dict[str, dict[str, str]]:
 
 
 def raw_files(params: YearParams) -> list[dict[str, Any]]:
-    """Every file of raw_dir with sha256, and the status ingest gave it (files.csv) if known.
+    """Every file of raw_dir with sha256, and the status ingest gave it (files.csv) if known;
+    a signed scan (raw_dir/signed/, which ingest does not read) has status «signed».
 
     The sha256 is the one ingest recorded in files.csv, of the bytes it read once and parsed:
     a file replaced after ingest read it keeps the hash of the bytes the run used, and the
@@ -215,7 +216,8 @@ def raw_files(params: YearParams) -> list[dict[str, Any]]:
         path = listing.get(rel)
         on_disk = None if path is None else sha256_file(path)
         sha = row.get("sha256") or on_disk
-        entry: dict[str, Any] = {"file": rel, "sha256": sha, "status": row.get("status") or None}
+        status = row.get("status") or ("signed" if is_signed(rel) else None)  # ingest does not list the scans
+        entry: dict[str, Any] = {"file": rel, "sha256": sha, "status": status}
         if row.get("reason"):
             entry["reason"] = row["reason"]
         if sha is not None and on_disk != sha and row.get("sha256"):

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import manifest as mf
 from ..config.params import YearParams
-from ..core.contract import OUTPUTS
+from ..core.contract import OUTPUTS, is_signed
 from ..io.storage import sha256_bytes, sha256_file, write_bytes_atomic
 from .stages import Stage
 
@@ -49,8 +49,12 @@ def stage_inputs(params: YearParams, stage: Stage, notebooks_dir: Path, code_sha
         "notebook": sha256_file(Path(notebooks_dir) / stage.notebook),
         "code": code_sha,
     }
-    if stage.raw:
-        inputs["raw"] = _digest({rel: sha256_file(p) for rel, p in mf.tree_files(params.raw_dir).items()})
+    if stage.raw or stage.signed:
+        listing = mf.tree_files(params.raw_dir)
+    if stage.raw:  # the forms: a signed scan put in later does not re-run ingest
+        inputs["raw"] = _digest({rel: sha256_file(p) for rel, p in listing.items() if not is_signed(rel)})
+    if stage.signed:
+        inputs["signed"] = _digest({rel: sha256_file(p) for rel, p in listing.items() if is_signed(rel)})
     if stage.reads:
         folder = Path(params.processed_dir)
         inputs["earlier"] = _digest({
@@ -69,6 +73,7 @@ _INPUT_LABELS = {
     "notebook": "блокнот",
     "code": "код pipeline",
     "raw": "сырые данные",
+    "signed": "подписанные экземпляры документов",
     "earlier": "результаты предыдущих этапов",
     "history": "данные прошлых лет",
 }

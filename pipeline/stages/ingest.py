@@ -3,7 +3,7 @@
 `load_raw` is the I/O edge (reads the raw folder, read-only); `run` is pure: from the files'
 bytes, the methodology and the parameters it builds
 
-* files.csv — every file of raw_dir with sha256, size, kind and status
+* files.csv — every file of raw_dir (but the signed scans in raw_dir/signed/) with sha256, size, kind and status
   (registry | accepted | rejected | superseded) and, for the latter two, the reason;
 * forms.csv — one row per field of every readable form (long format: file, sheet, cell, row,
   field, label, raw value and its type, school code), including forms that were then
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from ..core.contract import COLLECTION_STATES, NOT_FORM_STATUSES, columns
+from ..core.contract import COLLECTION_STATES, NOT_FORM_STATUSES, columns, is_signed
 from ..core.rules import rule_name
 from ..core.errors import FormError, ParamsError
 from ..config.methodology import Methodology
@@ -118,6 +118,8 @@ def load_raw(params: YearParams) -> RawInputs:
     if not raw_dir.is_dir():
         raise ParamsError(str(params.source or ""), "raw_dir", f"папка «{raw_dir}» не найдена")
     entries = [(p.relative_to(raw_dir).as_posix(), p) for p in raw_dir.rglob("*") if p.is_file() or p.is_symlink()]
+    # raw_dir/signed/ holds the scans of the signed documents, not forms: the report stage reads it
+    entries = [e for e in entries if not is_signed(e[0])]
     entries.sort(key=lambda e: e[0])
     files = tuple(_read_raw(p, display_name(rel)) for rel, p in entries)
     return RawInputs(raw_dir, files, code_width(params))

@@ -6,7 +6,7 @@ returning HTML, listed in SECTIONS in the order of the page. The published page
     monitoring.py  4. participation and data quality
     analysis.py    5. distribution, ranking, heat map, criteria, targets, dynamics
     actions.py     6–9. recommendations, measures, decisions, effectiveness
-    appendix.py    school pages, methodology appendix, footer
+    appendix.py    documents, school pages, methodology appendix, footer
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from typing import Callable
 from ..context import ReportContext
 from .actions import decisions_html, effectiveness_html, measures_html, recommendations_html
 from .analysis import analysis_html, dynamics_html
-from .appendix import appendix_html, footer_html, schools_html
+from .appendix import appendix_html, documents_html, footer_html, schools_html
 from .front import CYCLE, cycle_html, goals_html, header_html, indicators_html, methods_html, summary_html, summary_line
 from .monitoring import monitoring_html
 
 __all__ = ["CYCLE", "SECTIONS", "Section", "all_sections", "summary_line", "header_html", "cycle_html", "summary_html",
            "goals_html", "indicators_html", "methods_html", "monitoring_html", "analysis_html", "dynamics_html", "recommendations_html",
-           "measures_html", "decisions_html", "effectiveness_html", "schools_html", "appendix_html", "footer_html"]
+           "measures_html", "decisions_html", "effectiveness_html", "documents_html", "schools_html", "appendix_html", "footer_html"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("measures", "7. Меры", measures_html),
     Section("decisions", "8. Управленческие решения", decisions_html),
     Section("effectiveness", "9. Анализ эффективности принятых мер", effectiveness_html),
+    Section("documents", "документы: подписанные (номер и дата) и проекты, страница документов года", documents_html),
     Section("schools", "страницы школ", schools_html),
     Section("appendix", "приложение: методика расчёта", appendix_html),
     Section("footer", "исполнители", footer_html),

@@ -1,0 +1,163 @@
+"""DOCX → PDF with LibreOffice headless: every document of a year in one `soffice` call.
+
+Starting LibreOffice costs about a second, converting a document a fraction of that, so all
+documents go through one call. It runs with a profile of its own (-env:UserInstallation in a
+temporary folder: no clash with a LibreOffice the analyst has open, nothing left in the home
+folder), with a timeout (the whole process group is killed), and writes into a temporary folder
+beside the outputs (`.convert-<pid>-…`): only when every PDF is there and whole are they moved
+into place, each by a rename, so a killed run never leaves half a PDF (and the next conversion
+removes a temporary folder whose process is gone). LibreOffice stamps each PDF with the time
+and a random identifier; both are made fixed (same length, so the cross-reference table stays
+right), so the same documents give the same bytes and `verify` can compare them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..core.errors import DocumentError
+from ..core.parallel import pid_alive
+
+PROGRAMS = ("soffice", "libreoffice")  # the command's names, first found is used
+TIMEOUT = 300  # seconds for one call (a handful of documents take a few seconds)
+_WORK_PREFIX = ".convert-"
+_FILE_MODE = 0o644
+
+INSTALL_HINT = ("Установите LibreOffice (Debian/Ubuntu: sudo apt-get install libreoffice-writer; "
+                "или make system) и запустите расчёт снова")
+
+
+def soffice() -> str | None:
+    """The LibreOffice command found on PATH, or None."""
+    for name in PROGRAMS:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _remove_stale(folder: Path) -> None:
+    """Temporary folders of conversions whose process no longer exists."""
+    for work in folder.glob(f"{_WORK_PREFIX}*"):
+        pid = work.name[len(_WORK_PREFIX):].partition("-")[0]
+        if pid.isdigit() and not pid_alive(int(pid)) and work.is_dir() and not work.is_symlink():
+            shutil.rmtree(work, ignore_errors=True)
+
+
+_DATES = re.compile(rb"/(CreationDate|ModDate)\s*\(D:(\d+)")
+_ID = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*\]")
+_CHECKSUM = re.compile(rb"/DocChecksum\s*/([0-9A-Fa-f]+)")
+
+
+def deterministic_pdf(data: bytes, date: dt.date | None = None) -> bytes:
+    """The PDF with its creation time set to `date` (00:00), and its identifier and checksum
+    (LibreOffice's /DocChecksum) made from its content, each replaced by a text of the same
+    length."""
+    stamp = (date or dt.date(2000, 1, 1)).strftime("%Y%m%d000000").encode()
+
+    def fixed_date(m: re.Match[bytes]) -> bytes:
+        digits = m.group(2)
+        return m.group(0)[: -len(digits)] + (stamp + b"0" * len(digits))[: len(digits)]
+
+    data = _DATES.sub(fixed_date, data)
+    found = [(m.start(g), m.end(g)) for rx in (_ID, _CHECKSUM) for m in rx.finditer(data) for g in range(1, rx.groups + 1)]
+    if found:
+        blank = bytearray(data)
+        for start, end in found:
+            blank[start:end] = b"0" * (end - start)
+        digest = hashlib.sha256(bytes(blank)).hexdigest().upper().encode() * 4
+        for start, end in found:
+            blank[start:end] = digest[: end - start]
+        data = bytes(blank)
+    return data
+
+
+def _is_whole_pdf(data: bytes) -> bool:
+    return data.startswith(b"%PDF-") and b"%%EOF" in data[-2048:]
+
+
+def convert_to_pdf(documents: list[Path], out_dir: str | Path, *, timeout: float = TIMEOUT,
+                   date: dt.date | None = None) -> list[Path]:
+    """Convert DOCX files to out_dir/<stem>.pdf in one LibreOffice call; return the PDFs.
+
+    All or nothing: a PDF is moved into out_dir only when every one is written and whole. No
+    LibreOffice, a failure, a timeout or a missing PDF raise DocumentError naming the file.
+    `date`: the creation date written into the PDFs (fixed, for identical bytes)."""
+    documents = [Path(d) for d in documents]
+    if not documents:
+        return []
+    stems = [d.stem for d in documents]
+    if len(set(stems)) != len(stems):
+        dup = next(s for s in stems if stems.count(s) > 1)
+        raise DocumentError(f"{dup}.docx", "два документа с одним именем в одном преобразовании",
+                            "Преобразуйте документы с одинаковыми именами по отдельности.")
+    program = soffice()
+    if program is None:
+        raise DocumentError(documents[0].name, "LibreOffice (soffice) не найден — PDF не получить", INSTALL_HINT + ".")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale(out_dir)
+    work = Path(tempfile.mkdtemp(prefix=f"{_WORK_PREFIX}{os.getpid()}-", dir=out_dir))
+    try:
+        pdf_dir, profile = work / "pdf", work / "profile"
+        pdf_dir.mkdir()
+        command = [program, f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--invisible",
+                   "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+                   "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(pdf_dir),
+                   *(str(d.resolve()) for d in documents)]
+        env = {**os.environ, "HOME": str(work)}  # nothing of LibreOffice's written into the real home
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                env=env, start_new_session=True, cwd=work)
+        try:
+            _, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise DocumentError(documents[0].name if len(documents) == 1 else ", ".join(d.name for d in documents),
+                                f"LibreOffice не закончил преобразование в PDF за {timeout:g} с",
+                                "Откройте документ в LibreOffice вручную и проверьте его; "
+                                "закройте зависшие процессы soffice и запустите расчёт снова.") from None
+        except BaseException:
+            _kill_group(proc)
+            raise
+        finally:
+            _kill_group(proc)  # a helper process LibreOffice left behind
+        outputs: list[tuple[Path, bytes]] = []
+        for doc in documents:
+            pdf = pdf_dir / f"{doc.stem}.pdf"
+            data = pdf.read_bytes() if pdf.is_file() else b""
+            if not _is_whole_pdf(data):
+                said = " ".join(err.decode("utf-8", "replace").split())[-300:]
+                why = f"LibreOffice не создал PDF (код завершения {proc.returncode}" + (f"; {said})" if said else ")")
+                raise DocumentError(doc.name, why, "Откройте документ в LibreOffice или Word: если он не открывается, "
+                                                   "он повреждён; запустите расчёт снова.")
+            outputs.append((pdf, deterministic_pdf(data, date)))
+        for pdf, data in outputs:
+            pdf.write_bytes(data)
+            os.chmod(pdf, _FILE_MODE)
+        written = []
+        for pdf, _ in outputs:  # every PDF whole: now into place, each by a rename
+            os.replace(pdf, out_dir / pdf.name)
+            written.append(out_dir / pdf.name)
+        return written
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """End LibreOffice and what it started (its own session), then reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a process that ignores SIGKILL
+        pass

@@ -97,7 +97,8 @@ def crafted_site(tmp_path_factory) -> Path:
 def _school_pages(year_dir: Path) -> dict[str, Path]:
     """One school page of each kind: with results, without a form, with a small group."""
     pages = sorted((year_dir / "schools").glob("*.html"))
-    texts = {p: p.read_text(encoding="utf-8") for p in pages}
+    # the page without its inlined stylesheets (their comments may quote the page's words)
+    texts = {p: re.sub(r"<style.*?</style>", "", p.read_text(encoding="utf-8"), flags=re.S) for p in pages}
     kinds = {
         "with_results": lambda t: 'class="cards"' in t and "н/д (менее" not in t,
         "without_form": lambda t: "Форма мониторинга за" in t,

@@ -253,7 +253,9 @@ _LAYOUT = """(() => {
     for (let i = 0; i + 1 < cells.length; i++) {
       const next = cells[i + 1].getBoundingClientRect();
       if (next.width === 0) continue;   // a column not shown (in print: the evidence links)
-      for (const node of [cells[i], ...cells[i].querySelectorAll('*')]) {
+      const walker = document.createTreeWalker(cells[i], NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (node.parentElement.closest('.sr-only')) continue;   // for screen readers only: clipped, not drawn
         const range = document.createRange(); range.selectNodeContents(node);
         for (const r of range.getClientRects()) {
           if (r.width > 0 && r.right > next.left + 0.5)
@@ -262,8 +264,9 @@ _LAYOUT = """(() => {
       }
     }
   }
+  // a table folded in a closed <details> (a chart's data) is not shown, on screen or on paper
   const clipped = Array.from(document.querySelectorAll('.table-wrap'))
-    .filter(w => w.scrollWidth > w.clientWidth + 1)
+    .filter(w => w.checkVisibility() && w.scrollWidth > w.clientWidth + 1)
     .map(w => w.querySelector('thead') ? w.querySelector('thead').textContent.trim().slice(0, 80) : '?');
   return {overlaps: [...new Set(overlaps)], clipped, ranking: document.querySelectorAll('table.ranking').length};
 })()"""
@@ -293,7 +296,7 @@ def test_in_print_at_the_width_of_a4_no_table_header_overlaps_and_no_table_is_wi
                      {"width": 680, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
         found[page.name] = _evaluate(browser, session, _LAYOUT)
         found[page.name]["wide"] = _evaluate(browser, session, "Array.from(document.querySelectorAll('table.data'))"
-                                             ".filter(t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
+                                             ".filter(t => t.checkVisibility() && t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
                                              ".map(t => t.querySelector('thead').textContent.trim().slice(0, 60))")
         browser.send("Target.closeTarget", {"targetId": target})
     assert all(not v["overlaps"] and not v["clipped"] and not v["wide"] for v in found.values()), found

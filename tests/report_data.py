@@ -301,7 +301,7 @@ def build_site(folder: Path, *, hostile: bool = True, execute: bool = False) -> 
     otherwise its functions are called directly. Returns the site folder (reports/)."""
     from pipeline.report import context as report_context
     from pipeline.report import excel
-    from pipeline.report.documents import published as report_documents
+    from pipeline.report import publication as report_documents
     from pipeline.report import pages as report_pages
     from pipeline.report import site
     from pipeline.config.params import load_params

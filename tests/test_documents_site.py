@@ -22,7 +22,7 @@ from pipeline import sample
 from pipeline.config.params import load_params
 from pipeline.core.errors import DocumentError, ParamsError
 from pipeline.report import convert, site
-from pipeline.report.documents import published as site_documents
+from pipeline.report import publication as site_documents
 from report_data import page_problems, write_history
 
 ROOT = Path(__file__).resolve().parents[1]

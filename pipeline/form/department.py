@@ -148,21 +148,32 @@ def read_department_values(data: bytes, name: str = DEPARTMENT_FILE) -> list[tup
             opened.close()
     out = []
     for key, (sheet, cols) in SHEETS.items():
-        rows = sheets[sheet]
-        header = _header(rows, cols)
-        if header is None:
-            raise FormError(name, f"на листе «{sheet}» не найдена строка заголовков ({', '.join(h for _, h in cols)})",
-                            sheet=real[sheet], rule="form.unrecognized",
+        out += table_values(rows_of=sheets, real=real, formulas=formulas, name=name, sheet=sheet, cols=cols,
+                            prefix=f"department.{key}",
                             hint="Заполните шаблон данных управления года, не меняя заголовки столбцов.")
-        start, found = header
-        heads = dict(cols)
-        for r0 in range(start + 1, len(rows)):
-            row = rows[r0]
-            cells = [(k, canonical(row[i] if i < len(row) else None)) for k, i in found.items()]
-            if all(kind == "empty" for _, (_, kind) in cells):
-                continue
-            for k, (text, kind) in cells:
-                addr = cell_address(r0 + 1, found[k] + 1)
-                out.append((f"department.{key}.{k}", real[sheet], addr, r0 + 1, found[k] + 1, heads[k], text, kind,
-                            formulas.get((real[sheet], addr), "")))
+    return out
+
+
+def table_values(*, rows_of: dict, real: dict, formulas: dict, name: str, sheet: str,
+                 cols: tuple[tuple[str, str], ...], prefix: str, hint: str) -> list[tuple]:
+    """The cells of one table sheet of a department's workbook (department.xlsx, measures.xlsx):
+    its header row found by the labels, then every non-empty row as forms.csv rows with field
+    `<prefix>.<column key>`. FormError naming the sheet when the header is not there."""
+    rows = rows_of[sheet]
+    header = _header(rows, cols)
+    if header is None:
+        raise FormError(name, f"на листе «{sheet}» не найдена строка заголовков ({', '.join(h for _, h in cols)})",
+                        sheet=real[sheet], rule="form.unrecognized", hint=hint)
+    start, found = header
+    heads = dict(cols)
+    out = []
+    for r0 in range(start + 1, len(rows)):
+        row = rows[r0]
+        cells = [(k, canonical(row[i] if i < len(row) else None)) for k, i in found.items()]
+        if all(kind == "empty" for _, (_, kind) in cells):
+            continue
+        for k, (text, kind) in cells:
+            addr = cell_address(r0 + 1, found[k] + 1)
+            out.append((f"{prefix}.{k}", real[sheet], addr, r0 + 1, found[k] + 1, heads[k], text, kind,
+                        formulas.get((real[sheet], addr), "")))
     return out

@@ -10,10 +10,8 @@ its id, name, month, executors and school locked; four columns to fill.
 
 from __future__ import annotations
 
-from ..core.errors import FormError
-from .department import _header
+from .department import table_values
 from .package import _check_container, _load_rows
-from .text import canonical, cell_address
 
 MEASURES_FILE = "measures.xlsx"
 SHEET = "Меры"
@@ -37,26 +35,9 @@ def read_measures_values(data: bytes, name: str = MEASURES_FILE) -> list[tuple]:
     finally:
         if opened is not None:
             opened.close()
-    rows = sheets[SHEET]
-    cols = tuple(c for c in COLUMNS if c[0] in READ)
-    header = _header(rows, cols)
-    if header is None:
-        raise FormError(name, f"на листе «{SHEET}» не найдена строка заголовков ({', '.join(h for _, h in cols)})",
-                        sheet=real[SHEET], rule="form.unrecognized",
+    return table_values(rows_of=sheets, real=real, formulas=formulas, name=name, sheet=SHEET,
+                        cols=tuple(c for c in COLUMNS if c[0] in READ), prefix="measures",
                         hint="Заполняйте файл measures.xlsx, записанный вместе с дорожной картой, не меняя заголовки столбцов.")
-    start, found = header
-    heads = dict(cols)
-    out = []
-    for r0 in range(start + 1, len(rows)):
-        row = rows[r0]
-        cells = [(k, canonical(row[i] if i < len(row) else None)) for k, i in found.items()]
-        if all(kind == "empty" for _, (_, kind) in cells):
-            continue
-        for k, (text, kind) in cells:
-            addr = cell_address(r0 + 1, found[k] + 1)
-            out.append((f"measures.{k}", real[SHEET], addr, r0 + 1, found[k] + 1, heads[k], text, kind,
-                        formulas.get((real[SHEET], addr), "")))
-    return out
 
 
 def instructions(academic_year: str) -> str:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..core.errors import RunError
 from ..io.storage import write_bytes_atomic
-from .documents import published
+from . import publication
 from .render import _render
 
 YEAR_DIR = re.compile(r"^\d{4}$")
@@ -70,11 +70,11 @@ def build_index(site_dir: str | Path) -> Path:
         title = re.sub(rf"\s+—\s+{y}$", "", title)
         organization = organization or _org(page)
         docs = [{"href": f"{y}/{e.href}", "title": e.document.title, "format": e.format, "mark": e.mark}
-                for e in published.published(site_dir / str(y))]
+                for e in publication.published(site_dir / str(y))]
         years.append({"year": y, "href": f"{y}/index.html", "title": title or f"Аналитическая справка {y}",
                       "summary": _meta(page, "report-summary"), "documents": docs,
-                      "documents_page": f"{y}/{published.DOCS_DIR}/{published.PAGE}"
-                      if (site_dir / str(y) / published.DOCS_DIR / published.PAGE).is_file() else ""})
+                      "documents_page": f"{y}/{publication.DOCS_DIR}/{publication.PAGE}"
+                      if (site_dir / str(y) / publication.DOCS_DIR / publication.PAGE).is_file() else ""})
     page = _render("index.html.j2", years=years, title=SITE_TITLE, organization=organization or "Управление образования")
     return write_bytes_atomic(site_dir / "index.html", page.encode("utf-8"), owned=True)
 
@@ -87,7 +87,7 @@ def _org(page: str) -> str:
 def publishable_files(reports_dir: str | Path) -> list[Path]:
     """The files of the site that may be published, relative to reports_dir: the site index,
     each year's report, its school pages, its documents page and the documents it offers
-    (published.published: per document the signed scan, else the PDF, else the DOCX).
+    (publication.published: per document the signed scan, else the PDF, else the DOCX).
     results.xlsx (personal data), the letters, measures.xlsx, audit/ and manifest.json stay
     internal."""
     root = Path(reports_dir)
@@ -95,10 +95,10 @@ def publishable_files(reports_dir: str | Path) -> list[Path]:
     for y in sorted(built_years(root)):
         files.append(Path(str(y)) / "index.html")
         files.extend(sorted(p.relative_to(root) for p in (root / str(y) / "schools").glob("*.html")))
-        page = Path(str(y)) / published.DOCS_DIR / published.PAGE
+        page = Path(str(y)) / publication.DOCS_DIR / publication.PAGE
         if (root / page).is_file():
             files.append(page)
-        files.extend(Path(str(y)) / e.href for e in published.published(root / str(y)))
+        files.extend(Path(str(y)) / e.href for e in publication.published(root / str(y)))
     return files
 
 

@@ -27,7 +27,7 @@ def _year_summary(params: YearParams, result: YearResult, progress: Progress) ->
             always=True,
         )
     if "report" in result.ran or "report" in result.skipped:  # the year's documents: what the site cannot offer
-        from ..report.documents.published import run_warnings
+        from ..report.publication import run_warnings
 
         for warning in run_warnings(params):
             progress.line(f"{params.year}: внимание — {warning}", always=True)

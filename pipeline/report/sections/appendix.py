@@ -106,15 +106,15 @@ def footer_html(ctx: ReportContext) -> str:
 def documents_html(ctx: ReportContext) -> str:
     """Документы: the signed documents with their number and date («Приказ от 20.06.2026
     № 214», the scan linked), or that the drafts await signature; the year's documents page."""
-    from ..documents import published
+    from .. import publication
 
-    scans = published.signed_scans(ctx.params)[0]
-    kinds = {d.name: d for d in published.DOCUMENTS}
+    scans = publication.signed_scans(ctx.params)[0]
+    kinds = {d.name: d for d in publication.DOCUMENTS}
     items = []
     for s in sorted(scans, key=lambda s: list(kinds).index(s.name)):
         d = kinds[s.name]
         label = f"{d.kind} от {s.date:%d.%m.%Y} {s.number}" if s.number and s.date else d.title
-        href = f"{published.DOCS_DIR}/{published.SIGNED_OUT}/{s.name}.pdf"
+        href = f"{publication.DOCS_DIR}/{publication.SIGNED_OUT}/{s.name}.pdf"
         items.append(h("li", [h("a", label, href=href), " — подписанный экземпляр (PDF)"]))
     signed = {s.name for s in scans}
     drafts = [kinds[n].title.split(" (")[0].lower() for n in kinds if n not in signed and kinds[n].docx]
@@ -125,5 +125,5 @@ def documents_html(ctx: ReportContext) -> str:
         parts.append(para(f"Проекты документов ({', '.join(drafts)}) подготовлены к подписанию; после подписания "
                           "на сайте публикуется подписанный экземпляр."))
     parts.append(para(h("a", "Все документы года: приказ, справка, дорожная карта, версия для печати",
-                        href=f"{published.DOCS_DIR}/{published.PAGE}")))
+                        href=f"{publication.DOCS_DIR}/{publication.PAGE}")))
     return section("documents", "", "Документы", *parts)

@@ -23,11 +23,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...config.params import YearParams
-from ...core.contract import SIGNABLE, SIGNED_DIR
-from ...core.errors import DocumentError
-from ...io.storage import write_bytes_atomic
-from .. import convert
+from ..config.params import YearParams
+from ..core.contract import SIGNABLE, SIGNED_DIR
+from ..core.errors import DocumentError
+from ..io.storage import write_bytes_atomic
+from . import convert
 
 DOCS_DIR = "documents"          # reports/<year>/documents/
 SIGNED_OUT = "signed"           # reports/<year>/documents/signed/<name>.pdf: the published scans
@@ -230,7 +230,7 @@ def place_documents(params: YearParams, out_dir: str | Path, *, timeout: float =
 
 def documents_page(params: YearParams, placed: Placed) -> str:
     """documents/index.html: the year's documents with their form, mark and registration."""
-    from ..render import _render
+    from .render import _render
 
     entries = [{"title": e.document.title, "href": e.href[len(DOCS_DIR) + 1:], "format": e.format, "mark": e.mark,
                 "registration": e.registration, "signed": e.form == "signed"} for e in placed.entries]

@@ -129,7 +129,8 @@ def shots(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("page", ["index.html", "2026/index.html", "2025/index.html", "2024/index.html"])
+@pytest.mark.parametrize("page", ["index.html", "2026/index.html", "2025/index.html", "2024/index.html",
+                                  "2025/documents/index.html", "2026/documents/index.html"])
 def test_sample_reports_have_no_violations(browser, axe_source, sample_site, shots, page):
     _check(browser, axe_source, sample_site / page, shots)
 

@@ -171,6 +171,30 @@ def test_report_pdf_is_a4_with_header_page_numbers_every_heading_and_every_chart
 
 
 @pytest.mark.slow
+def test_report_pdf_names_no_folder_and_links_from_beside_the_page(sample, tmp_path):
+    """report.pdf is the same bytes whichever folder the year is built in (verify re-runs it
+    elsewhere), and its links to school pages work from documents/, where it lies."""
+    import io
+    import shutil
+
+    import pypdf
+
+    from pipeline.report import pdf
+
+    copies = []
+    for name in ("a", "b"):
+        shutil.copytree(sample / "2026", tmp_path / name / "2026")
+        copies.append(pdf.report_pdf_bytes(tmp_path / name / "2026" / "index.html"))
+    assert copies[0] == copies[1]
+    assert str(tmp_path).encode() not in copies[0] and str(sample).encode() not in copies[0]
+    uris = [a.get_object()["/A"].get("/URI") for p in pypdf.PdfReader(io.BytesIO(copies[0])).pages
+            for a in (p.get("/Annots") or []) if "/A" in a.get_object()]
+    school_links = [u for u in uris if u and "schools/" in u]
+    assert school_links and all(u.startswith("../schools/") for u in school_links), school_links[:5]
+    assert all((sample / "2026" / "documents" / u).resolve().is_file() for u in school_links)
+
+
+@pytest.mark.slow
 def test_report_pdf_repeats_table_headers_on_continuation_pages(sample):
     """A table running over a page break shows its header again: the follow-up table of 2026
     (one row per indicator) starts on one page and ends on the next."""

@@ -11,6 +11,7 @@ content), so `verify` can compare it byte for byte.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,9 +31,20 @@ def report_pdf_bytes(html_path: str | Path) -> bytes:
     # WeasyPrint warns about the screen stylesheet's properties it does not know (e.g. the
     # scrollbars' -webkit- ones); they do not change the printed page
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    page = Path(html_path)
-    doc = weasyprint.HTML(filename=str(page), base_url=str(page.parent), media_type="print", encoding="utf-8")
+    html = links_from_documents(Path(html_path).read_text(encoding="utf-8"))
+    # no base URL: WeasyPrint would make every link absolute (file:///…/reports/2026/…), so the
+    # PDF would name the folder it was built in — and differ from a re-run elsewhere (verify)
+    doc = weasyprint.HTML(string=html, base_url=None, media_type="print")
     return doc.write_pdf(uncompressed_pdf=False, custom_metadata=False)
+
+
+_RELATIVE_HREF = re.compile(r'href="(?![a-zA-Z][a-zA-Z0-9+.-]*:|#|/)')
+
+
+def links_from_documents(html: str) -> str:
+    """The page's relative links as seen from documents/, where report.pdf lies beside the
+    year's page (schools/0101.html → ../schools/0101.html); anchors and absolute links stay."""
+    return _RELATIVE_HREF.sub('href="../', html)
 
 
 def too_large_pdf_bytes(n_schools: int, limit: int) -> bytes:

@@ -122,16 +122,7 @@ def _xlsxwriter(ctx: Any, constant_memory: bool) -> bytes:
 
     def fmt(key: tuple) -> Any:
         if key not in formats:
-            number_format, quote, wrap, fill = key
-            props: dict[str, Any] = {}
-            if number_format:
-                props["num_format"] = number_format
-            if quote:
-                props["quote_prefix"] = True
-            if wrap:
-                props.update(text_wrap=True, valign="top")
-            if fill:
-                props.update(pattern=1, bg_color="#" + fill)
+            props = excel.format_properties(key)
             formats[key] = wb.add_format(props) if props else None
         return formats[key]
 

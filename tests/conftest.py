@@ -115,3 +115,15 @@ def browser(chromium):
     """One headless Chromium for the whole session, driven over DevTools (tests/chromium.py)."""
     with chromium_helper.launch(chromium) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def sample_reports(tmp_path_factory) -> Path:
+    """The embedded sample, every year, run once through the whole pipeline for the tests that
+    only read what it publishes (print, accessibility): its reports/ folder. Do not write into it."""
+    from pipeline import cli
+
+    root = tmp_path_factory.mktemp("sample-reports")
+    params_dir = copy_params_dir(ROOT / "params", root)
+    assert cli.main(["run", "--all", "--params-dir", str(params_dir), "--quiet"]) == 0
+    return root / "reports"

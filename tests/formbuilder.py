@@ -91,3 +91,17 @@ def raw_folder(folder: Path, files: dict[str, bytes], registry: str = REGISTRY) 
     for name, data in files.items():
         (folder / name).write_bytes(data)
     return folder
+
+
+def ingest_and_clean(folder: Path, methodology: Methodology, workbooks: dict[str, bytes], write_params) -> dict:
+    """ingest and clean of a raw folder holding one good school form (0107) and the given
+    workbooks of the department (department.xlsx, measures.xlsx): every table they write."""
+    from pipeline.config.params import load_params
+    from pipeline.stages import clean, ingest
+
+    files = {"0107.xlsx": form_bytes(methodology, good_values(methodology, "0107")), **workbooks}
+    raw = raw_folder(folder / "raw", files)
+    params = load_params(write_params(folder, raw_dir=raw))
+    r = ingest.load_raw(params)
+    t = ingest.run(r, methodology, params)
+    return {**t, **clean.run(t["forms.csv"], t["files.csv"], ingest.registry_of(r), methodology, params)}

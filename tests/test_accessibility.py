@@ -66,12 +66,9 @@ def axe_violations(browser, axe_source: str, page: Path, shot: Path | None = Non
 
 
 @pytest.fixture(scope="module")
-def sample_site(tmp_path_factory) -> Path:
+def sample_site(sample_reports) -> Path:
     """The embedded sample, every year, run once through the whole pipeline: reports/."""
-    root = tmp_path_factory.mktemp("a11y-sample")
-    params_dir = copy_params_dir(ROOT / "params", root)
-    assert cli.main(["run", "--all", "--params-dir", str(params_dir), "--quiet"]) == 0
-    return root / "reports"
+    return sample_reports
 
 
 EXAMPLES = sorted(p.name for p in (ROOT / "params" / "examples").iterdir() if p.is_dir())

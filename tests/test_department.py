@@ -56,14 +56,7 @@ def _filled(path: Path, rmo: dict[int, list], network: list[list], visits: list[
 
 def _read(tmp_path: Path, data: bytes | None) -> dict[str, pd.DataFrame]:
     """ingest and clean on a raw folder holding this department.xlsx (and one school form)."""
-    files = {"0107.xlsx": formbuilder.form_bytes(M, formbuilder.good_values(M, "0107"))}
-    if data is not None:
-        files[DEPARTMENT_FILE] = data
-    raw = formbuilder.raw_folder(tmp_path / "raw", files)
-    params = load_params(write_params(tmp_path, raw_dir=raw))
-    r = ingest.load_raw(params)
-    t = ingest.run(r, M, params)
-    return {**t, **clean.run(t["forms.csv"], t["files.csv"], ingest.registry_of(r), M, params)}
+    return formbuilder.ingest_and_clean(tmp_path, M, {} if data is None else {DEPARTMENT_FILE: data}, write_params)
 
 
 def test_blank_template_is_protected_with_directions_and_drop_downs(tmp_path):

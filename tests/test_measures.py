@@ -63,14 +63,8 @@ def _filled(tmp_path: Path, cells: dict[tuple[int, str], object]) -> bytes:
 
 def _read(tmp_path: Path, data: bytes | None) -> dict[str, pd.DataFrame]:
     """ingest and clean of a 2026 raw folder holding this measures.xlsx (and one school form)."""
-    files = {"0107.xlsx": formbuilder.form_bytes(M, formbuilder.good_values(M, "0107"))}
-    if data is not None:
-        files[MEASURES_FILE] = data
-    raw = formbuilder.raw_folder(tmp_path / "raw", files)
-    params = load_params(write_params(tmp_path, 2026, raw_dir=raw))
-    r = ingest.load_raw(params)
-    t = ingest.run(r, M, params)
-    return {**t, **clean.run(t["forms.csv"], t["files.csv"], ingest.registry_of(r), M, params)}
+    return formbuilder.ingest_and_clean(tmp_path, M, {} if data is None else {MEASURES_FILE: data},
+                                       lambda folder, **kw: write_params(folder, 2026, **kw))
 
 
 def test_written_form_is_protected_with_open_input_cells(tmp_path):

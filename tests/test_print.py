@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import copy_params_dir
 from pipeline.report.render import TEMPLATES, _render, css_string
 # the Chromium of the browser tests: found (or installed) once, driven over DevTools
 from chromium import FLAGS  # the browser and chromium fixtures come from conftest.py
@@ -103,14 +102,9 @@ def test_a_report_of_more_schools_than_the_limit_gets_a_one_page_notice_instead(
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
+def sample(sample_reports) -> Path:
     """The embedded sample run through every stage of every year; returns the reports folder."""
-    from pipeline import cli
-
-    root = tmp_path_factory.mktemp("print-sample")
-    params_dir = copy_params_dir(ROOT / "params", root)
-    assert cli.main(["run", "--all", "--params-dir", str(params_dir), "--quiet"]) == 0
-    return root / "reports"
+    return sample_reports
 
 
 def _text(s: str) -> str:

@@ -242,6 +242,21 @@ def _escape(v: str) -> str:
     return v
 
 
+
+def format_properties(key: tuple) -> dict[str, Any]:
+    """XlsxWriter's format properties of a cell style (number format, quote prefix, wrap, fill)."""
+    number_format, quote, wrap, fill = key
+    props: dict[str, Any] = {}
+    if number_format:
+        props["num_format"] = number_format
+    if quote:
+        props["quote_prefix"] = True
+    if wrap:
+        props.update(text_wrap=True, valign="top")
+    if fill:
+        props.update(pattern=1, bg_color="#" + fill)
+    return props
+
 class _Styles:
     """The cell formats of the table rows, made in the XlsxWriter workbook before it is closed
     (every combination a cell can need), and their indices for the rows' XML."""
@@ -257,18 +272,8 @@ class _Styles:
                         self._make(wb, (None, quote, wrap, fill))
 
     def _make(self, wb: Any, key: tuple) -> None:
-        number_format, quote, wrap, fill = key
-        props: dict[str, Any] = {}
-        if number_format:
-            props["num_format"] = number_format
-        if quote:
-            props["quote_prefix"] = True
-        if wrap:
-            props.update(text_wrap=True, valign="top")
-        if fill:
-            props.update(pattern=1, bg_color="#" + fill)
         # XlsxWriter numbers a format when a cell of its own uses it; these cells are ours
-        self.index[key] = f' s="{wb.add_format(props)._get_xf_index()}"'
+        self.index[key] = f' s="{wb.add_format(format_properties(key))._get_xf_index()}"'
 
     def get(self, number_format: str | None = None, quote: bool = False, wrap: bool = False,
             fill: str | None = None) -> str:

@@ -53,7 +53,7 @@ def test_benchmark_runs_and_writes_every_figure(tmp_path):
     assert set(s["full"]["stages"]) == {"ingest"} and s["full"]["kernels"] == 1
     assert s["unchanged"]["kernels"] == 0 and s["unchanged"]["ran"] == []
     assert s["one_form_changed"]["ran"] == ["2026 ingest"]
-    assert {"full_vs_floor", "ingest_vs_calamine", "unchanged_vs_full"} == set(s["ratios"])
+    assert {"full_vs_floor", "ingest_vs_calamine", "unchanged_vs_full", "changed_vs_full"} == set(s["ratios"])
 
     # a later run compared with this one shows each figure's ratio to it
     again = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes", "14", "--years", "1",

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.core import csvtext
-from pipeline.core.values import as_bool, flags, num, nums, stripped
+from pipeline.core.values import as_bool, flags, num, nums, records, stripped
 
 # texts near the spellings that matter: booleans, numbers, spaces of every kind, formula leads
 WORDS = st.sampled_from(["true", "True", " да ", "НЕТ", "1", "0", "1.0", "0.0", "-0.0", "yes", "no", "x", "",
@@ -106,3 +106,14 @@ def test_the_quick_checks_look_past_one_chunk(monkeypatch):
     assert csvtext.protect_texts(texts)[4] == "'=e"
     assert csvtext.escaped_columns(pd.DataFrame({"x": ["a"] * 6 + ["'b"]})) == [0]
     assert csvtext.escaped_columns(pd.DataFrame({"x": ["a\x1f'b"] * 7})) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(TEXTS | MISSING, st.integers(-3, 3), st.booleans()), max_size=8))
+def test_records_are_itertuples(rows):
+    df = pd.DataFrame(rows, columns=["school_code", "class", "1"])
+    df["n"] = pd.array([r[1] for r in rows], dtype="Int64")
+    got, expected = records(df), list(df.itertuples(index=False))
+    assert [r._fields for r in got] == [r._fields for r in expected]
+    plain = [tuple(v.item() if isinstance(v, np.generic) else v for v in r) for r in expected]
+    assert [tuple(map(repr, r)) for r in got] == [tuple(map(repr, r)) for r in plain]

@@ -3,7 +3,6 @@ cells of a field that appears again in the same form (reported, not used)."""
 
 from __future__ import annotations
 
-import collections
 import functools
 from typing import Any
 
@@ -27,12 +26,6 @@ def _text_column(col: pd.Series) -> np.ndarray:
             values[missing] = ""
         return values
     return col.astype("string").fillna("").astype(str).to_numpy(dtype=object)
-
-
-def _rows(df: pd.DataFrame) -> list[tuple[Any, ...]]:
-    """df.itertuples(index=False) as a list, made from whole columns (several times faster)."""
-    row = collections.namedtuple("Pandas", [str(c) for c in df.columns], rename=True)
-    return list(map(row._make, zip(*(df.iloc[:, i].tolist() for i in range(df.shape[1])))))
 
 
 _CELL_COLUMNS = Cell._fields  # forms.csv's columns a Cell is made of, in its order

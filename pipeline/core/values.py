@@ -66,7 +66,7 @@ def stripped(values: pd.Series) -> pd.Series:
     return out.copy() if out is values else out
 
 
-# a space (\s: what str.isspace and str.strip call one) after a NUL, a character no code has:
+# a space (\s: what str.isspace and str.strip call one) after a NUL, which no table's text holds:
 # a pattern starting with a literal, searched at C speed
 _SPACE_AFTER_NUL = re.compile(r"\x00\s")
 
@@ -74,9 +74,12 @@ _SPACE_AFTER_NUL = re.compile(r"\x00\s")
 def _padded(texts: list[str]) -> bool:
     """Whether a text starts or ends with a space (a NUL inside a text may say so wrongly: the
     strip then changes nothing)."""
-    joined = "\x00".join(texts)
-    return (joined[:1].isspace() or joined[-1:].isspace() or _SPACE_AFTER_NUL.search(joined) is not None
-            or _SPACE_AFTER_NUL.search(joined[::-1]) is not None)
+    for i in range(0, len(texts), 1 << 16):  # (a part at a time: the joined copies stay small)
+        joined = "\x00".join(texts[i:i + (1 << 16)])
+        if (joined[:1].isspace() or joined[-1:].isspace() or _SPACE_AFTER_NUL.search(joined) is not None
+                or _SPACE_AFTER_NUL.search(joined[::-1]) is not None):
+            return True
+    return False
 
 
 def records(df: pd.DataFrame) -> list[tuple[Any, ...]]:

@@ -467,7 +467,8 @@ def test_text_columns_as_prepare_makes_them():
                        "n": [1, 2.5, None], "b": pd.array([True, None, False], dtype="boolean")})
     prepared = clean._prepare(df, list(df.columns))
     for c in df.columns:
-        assert clean_cells._text_column(df[c]) == prepared[c].tolist(), c
+        column = clean_cells._text_column(df[c])
+        assert column.dtype == object and column.tolist() == prepared[c].tolist(), c
 
 
 # --------------------------------------------------------------------------------------------

@@ -54,13 +54,17 @@ def seminars(d: Decisions, methodology: Methodology, submitted: list[str], recom
     the schools with a form — several positions of one criterion merged into one topic — and
     school targets not met by ≥ threshold % of the schools where they apply. At most
     `max_seminars` a year; the rest are listed as deferred to next year, with the reason."""
-    recs = recommendations.copy()
-    recs["school_code"] = _school_codes(recs["school_code"])
+    # the schools of each position's recommendations (one pass over a year's 200,000 rows)
+    schools_of: dict[Any, set[Any]] = {}
+    is_position = (recommendations["kind"] == "position").to_numpy(dtype=bool, na_value=False)
+    for code, school in zip(recommendations["indicator_code"].to_numpy(dtype=object)[is_position].tolist(),
+                            _school_codes(recommendations["school_code"]).to_numpy(dtype=object)[is_position].tolist()):
+        schools_of.setdefault(code, set()).add(school)
+    with_form = set(submitted)
     order = methodology.indicator_order()
     by_criterion: dict[str, list[tuple[Any, list[str]]]] = {}
     for p in sorted(methodology.positions, key=lambda p: order[p.code]):
-        failed = sorted(set(recs.loc[(recs["indicator_code"] == p.code) & (recs["kind"] == "position"), "school_code"])
-                        & set(submitted))
+        failed = sorted(schools_of.get(p.code, set()) & with_form)
         if _meets_threshold(len(failed), len(submitted), d.share_threshold):
             by_criterion.setdefault(p.criterion, []).append((p, failed))
     rows = []
@@ -76,15 +80,22 @@ def seminars(d: Decisions, methodology: Methodology, submitted: list[str], recom
         row = _seminar(crit, methodology.criterion_name(crit), f"позиции {codes}", failed, len(submitted), d,
                        f"хотя бы одна из позиций {codes} не выполнена в полном объёме")
         rows.append(row)
-    tgt = targets_school.copy()
-    tgt["school_code"] = _school_codes(tgt["school_code"])
+    # each target's schools where it applies (met or not met) and those that did not meet it
+    concerned: dict[Any, set[Any]] = {}
+    not_met: dict[Any, set[Any]] = {}
+    for code, status, school in zip(targets_school["target"].tolist(), targets_school["status"].tolist(),
+                                    _school_codes(targets_school["school_code"]).tolist()):
+        if status == "met" or status == "not_met":
+            concerned.setdefault(code, set()).add(school)
+            if status == "not_met":
+                not_met.setdefault(code, set()).add(school)
     for t in methodology.targets:
         if "school" not in t.scope:
             continue
-        rows_t = tgt[(tgt["target"] == t.code) & tgt["status"].isin(["met", "not_met"])]
-        failed = sorted(set(rows_t.loc[rows_t["status"] == "not_met", "school_code"]))
-        if _meets_threshold(len(failed), len(set(rows_t["school_code"])), d.share_threshold):
-            rows.append(_seminar(t.code, t.name, "целевой показатель", failed, len(set(rows_t["school_code"])), d,
+        failed = sorted(not_met.get(t.code, set()))
+        n_concerned = len(concerned.get(t.code, ()))
+        if _meets_threshold(len(failed), n_concerned, d.share_threshold):
+            rows.append(_seminar(t.code, t.name, "целевой показатель", failed, n_concerned, d,
                                  "целевой показатель не достигнут"))
     # most widespread first (exact shares: failed × concerned of the other), stable for ties
     rows.sort(key=lambda r: -r["n_schools"] / r["n_concerned"])

@@ -15,7 +15,7 @@ from ..config.params import YearParams
 from ..config.years import earlier_years
 from ..core.contract import FOLLOWUP_STATUSES, OUTPUTS
 from ..core.errors import MethodologyError
-from ..core.values import num
+from ..core.values import num, records
 from ..form.registry import canonical_code_column
 from ..io.storage import read_table, sha256_file
 from .indicators import CHANGED, FIXED, IMPROVED, NO_DATA, UNCHANGED, WORSE, _empty, _frame, _indicator_order, _school_codes, _submitted, recommendation_id
@@ -140,7 +140,7 @@ def build_followup(
             return {}
         df = df.copy()
         df["school_code"] = _school_codes(df["school_code"])
-        return {(r.school_code, getattr(r, key)): r for r in df.itertuples(index=False)}
+        return {(r.school_code, getattr(r, key)): r for r in records(df)}
 
     cur_pos, cur_tgt = index(positions, "position"), index(targets_school, "target")
     same = comparable_codes(previous.methodology, methodology) if previous.methodology is not None else None
@@ -148,7 +148,7 @@ def build_followup(
     old_pos, old_tgt = index(previous.positions, "position"), index(previous.targets_school, "target")
 
     rows = []
-    for r in prev.itertuples(index=False):
+    for r in records(prev):
         school, code = r.school_code, str(r.indicator_code)
         kind = getattr(r, "kind", None)
         if not isinstance(kind, str):

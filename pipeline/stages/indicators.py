@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..config.methodology import Methodology
 from ..core.contract import FOLLOWUP_STATUSES, PRIORITIES
-from ..core.values import flags
+from ..core.values import flags, stripped
 
 
 HIGH, MEDIUM = PRIORITIES  # "высокий", "средний"
@@ -37,7 +37,7 @@ def _indicator_order(methodology: Methodology, codes) -> list[str]:
 
 
 def _school_codes(series: pd.Series) -> pd.Series:
-    return series.astype("string").str.strip()
+    return stripped(series)
 
 
 def _submitted(scores: pd.DataFrame) -> list[str]:
@@ -49,7 +49,8 @@ def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
 
 
-def _frame(rows: list[dict], columns: tuple[str, ...], ints=(), floats=()) -> pd.DataFrame:
+def _frame(rows: list[dict] | list[tuple], columns: tuple[str, ...], ints=(), floats=()) -> pd.DataFrame:
+    """The table of rows: dicts by column name, or tuples in the columns' order."""
     if not rows:
         return _empty(columns)
     df = pd.DataFrame(rows, columns=list(columns))

@@ -40,6 +40,7 @@ Rules (the year's `decisions:` block):
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,10 +51,10 @@ from ..config.params import YearParams
 from ..core.contract import OUTPUTS, PRIORITIES
 from ..core.progress import SCHOOLS_ADVISED, Counter
 from ..core.russian import fmt_number
-from ..core.values import flags, num
+from ..core.values import flags, nums
 from .decisions import build_decisions
 from .followup import FIRST_YEAR, FIRST_YEAR_MESSAGE, PREVIOUS_MISSING, PreviousYear, build_followup
-from .indicators import HIGH, MEDIUM, _bool, _frame, _indicator_order, _school_codes, _submitted, recommendation_id
+from .indicators import HIGH, MEDIUM, _indicator_order, _school_codes, _submitted, _frame, recommendation_id
 from .measures import build_measures, unknown_ids
 from .roadmap import build_roadmap
 
@@ -89,57 +90,69 @@ def build_recommendations(
     positions: pd.DataFrame,
     targets_school: pd.DataFrame,
 ) -> pd.DataFrame:
-    """recommendations.csv: one row per (school with a form, position or target needing work)."""
+    """recommendations.csv: one row per (school with a form, position or target needing work).
+
+    Ten thousand schools × forty indicators: the tables are read by whole columns once, a
+    position's verdict is worked out once per distinct (points, claimed, confirmed, maximum),
+    and the rows are tuples sorted school by school."""
     submitted = _submitted(scores)
-    names = dict(zip(_school_codes(scores["school_code"]), scores.get("school_name", pd.Series(dtype="object"))))
+    names = dict(zip(_school_codes(scores["school_code"]).tolist(),
+                     scores.get("school_name", pd.Series(dtype="object")).tolist()))
     order = methodology.indicator_order()
-
-    pos = positions.copy()
-    pos["school_code"] = _school_codes(pos["school_code"])
-    pos["confirmed_flag"] = flags(pos["confirmed"]) if "confirmed" in pos else pd.NA
-    by_key = {(r.school_code, r.position): r for r in pos.itertuples(index=False)}
-
-    tgt = targets_school.copy()
-    tgt["school_code"] = _school_codes(tgt["school_code"])
-    tgt_by_key = {(r.school_code, r.target): r for r in tgt.itertuples(index=False)}
-
-    rows: list[dict] = []
-    counter = Counter(SCHOOLS_ADVISED, len(submitted))
-    for school in submitted:
-        counter.add()
-        for p in methodology.positions:
-            r = by_key.get((school, p.code))
-            points = num(r.points) if r is not None else None
-            claimed = num(r.claimed) if r is not None else None
-            confirmed = _bool(r.confirmed_flag) if r is not None else None
-            got = position_priority(points, claimed, confirmed, p.max_points)
-            if got is None:
-                continue
-            priority, reason = got
-            rows.append({
-                "school_code": school, "indicator_code": p.code, "priority": priority,
-                "text": p.recommendation, "kind": "position", "criterion": p.criterion,
-                "indicator_name": p.short, "reason": reason, "claimed": claimed,
-                "points": 0 if points is None else points, "max_points": p.max_points,
-            })
-        for t in methodology.targets:
-            if "school" not in t.scope:
-                continue
-            r = tgt_by_key.get((school, t.code))
-            if r is None or str(r.status) != "not_met":
-                continue
-            value, target_value = num(r.value), num(r.target_value)
-            rows.append({
-                "school_code": school, "indicator_code": t.code, "priority": HIGH,
-                "text": t.recommendation, "kind": "target", "indicator_name": t.name,
-                "reason": t.kind.reason(value, target_value, t.unit),
-                "value": value, "target_value": target_value, "unit": t.unit,
-            })
-    for r in rows:
-        r["recommendation_id"] = recommendation_id(r["school_code"], r["indicator_code"])
-        r["school_name"] = names.get(r["school_code"])
     rank = {p: i for i, p in enumerate(PRIORITIES)}
-    rows.sort(key=lambda r: (r["school_code"], rank[r["priority"]], order[r["indicator_code"]]))
+
+    # (school, position) → (points, claimed, confirmed): the last row of a pair, as num / _bool read them
+    confirmed = ([None if v is pd.NA else bool(v) for v in flags(positions["confirmed"]).tolist()]
+                 if "confirmed" in positions else [None] * len(positions))
+    by_key = dict(zip(zip(_school_codes(positions["school_code"]).tolist(), positions["position"].tolist()),
+                      zip(nums(positions["points"]), nums(positions["claimed"]), confirmed)))
+    # (school, target) → (status, value, target value)
+    tgt_by_key = dict(zip(zip(_school_codes(targets_school["school_code"]).tolist(), targets_school["target"].tolist()),
+                          zip(map(str, targets_school["status"].tolist()), nums(targets_school["value"]),
+                              nums(targets_school["target_value"]))))
+
+    # per position: what its rows share, and its place in a school's rows
+    pos_items = [(p, p.max_points, (rank[HIGH], order[p.code]), (rank[MEDIUM], order[p.code])) for p in methodology.positions]
+    tgt_items = [(t, (rank[HIGH], order[t.code])) for t in methodology.targets if "school" in t.scope]
+    verdicts: dict[tuple[Any, ...], tuple[str, str] | None] = {}
+    reasons: dict[tuple[Any, ...], str] = {}
+    missing = (None, None, None)
+    na = float("nan")  # a cell a row of the other kind does not have
+
+    rows: list[tuple[Any, ...]] = []
+    counter = Counter(SCHOOLS_ADVISED, len(submitted))
+    for school, repeats in itertools.groupby(submitted):
+        school_rows: list[tuple[tuple[int, tuple[int, int, int]], tuple[Any, ...]]] = []
+        name = names.get(school)
+        for _ in repeats:
+            counter.add()
+            for p, max_points, high, medium in pos_items:
+                got = by_key.get((school, p.code), missing)
+                key = (*got, max_points)
+                if key in verdicts:
+                    verdict = verdicts[key]
+                else:
+                    verdict = verdicts[key] = position_priority(*key)
+                if verdict is None:
+                    continue
+                priority, reason = verdict
+                points, claimed = got[0], got[1]
+                school_rows.append((high if priority == HIGH else medium, (
+                    recommendation_id(school, p.code), school, p.code, priority, p.recommendation, name, "position",
+                    p.criterion, p.short, reason, claimed, 0 if points is None else points, max_points, na, na, na)))
+            for t, high in tgt_items:
+                r = tgt_by_key.get((school, t.code))
+                if r is None or r[0] != "not_met":
+                    continue
+                value, target_value = r[1], r[2]
+                reason = reasons.get((t.code, value, target_value))
+                if reason is None:
+                    reason = reasons[t.code, value, target_value] = t.kind.reason(value, target_value, t.unit)
+                school_rows.append((high, (
+                    recommendation_id(school, t.code), school, t.code, HIGH, t.recommendation, name, "target",
+                    na, t.name, reason, na, na, na, value, target_value, t.unit)))
+        school_rows.sort(key=lambda r: r[0])
+        rows += [r for _, r in school_rows]
     return _frame(rows, REC_COLUMNS, ints=("claimed", "points", "max_points"), floats=("value", "target_value"))
 
 

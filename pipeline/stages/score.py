@@ -36,7 +36,7 @@ import pandas as pd
 from ..core.contract import LEVELS, NO_LEVEL, OUTPUTS, ZONES
 from ..core.errors import StageError
 from ..core.progress import SCHOOLS_SCORED, Counter
-from ..core.values import flags
+from ..core.values import flags, stripped
 from ..config.methodology import Methodology, check_targets
 from ..config.params import YearParams
 from ..config.targets import NO_DEPARTMENT, Department
@@ -75,7 +75,7 @@ def _counts(df: pd.DataFrame, columns: list[str], table: str) -> pd.DataFrame:
 
 
 def _codes(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.strip()
+    return stripped(values)
 
 
 def prepare_profile(profile: pd.DataFrame, methodology: Methodology) -> pd.DataFrame:
@@ -89,7 +89,7 @@ def prepare_profile(profile: pd.DataFrame, methodology: Methodology) -> pd.DataF
     for col in methodology.fields_of_type("yesno"):
         p[col] = flags(p[col]) if col in p.columns else pd.Series(pd.NA, index=p.index, dtype="boolean")
     p = _counts(p, [c for c in methodology.fields_of_type("integer") if c in p.columns], "profile.csv")
-    p["school_type"] = p["school_type"].astype("string").str.strip()
+    p["school_type"] = stripped(p["school_type"])
     return p.sort_values("school_code", kind="mergesort").reset_index(drop=True)
 
 
@@ -175,7 +175,7 @@ def score_positions(checklist: pd.DataFrame, profile: pd.DataFrame, methodology:
         )
 
     claimed = df["score"]
-    document = df["document"].astype("string").str.strip()
+    document = stripped(df["document"])
     has_document = document.notna() & (document != "")
     claim = claimed.fillna(0) > 0
     unconfirmed = claim & df["evidence_required"].astype(bool) & ~has_document.astype(bool)

@@ -28,10 +28,11 @@ from ...config.methodology import Methodology
 from ...config.params import YearParams
 from ...core.csvtext import unprotect_frame
 from ...core.rules import fix_of, rule_name
+from ...core.values import records
 from ...fast.memory import gc_paused
 from ...form.fields import layout
 from ...form.registry import repaired_codes
-from .cells import _rows, cells_by_file, first_of_each
+from .cells import cells_by_file, first_of_each
 from .checklist import CHECKLIST_COLUMNS, Context, checklist_rows
 from .department import department_tables
 from .measures import measures_table
@@ -55,7 +56,7 @@ def run(forms_df: pd.DataFrame, files: pd.DataFrame, registry: pd.DataFrame, met
         files = _prepare(files, ["file", "kind", "status", "reason", "school_code", "filled_date", "rule", "sheet", "cell", "value"])
         registry = _prepare(registry, ["code", "name", "type"])
         issues = Issues()
-        file_rows = _rows(files)
+        file_rows = records(files)
         _file_issues(file_rows, issues)
         _registry_issues(registry, file_rows, issues)
         profile, staff, checklist = _school_rows(file_rows, registry, forms_df, issues, methodology, params)
@@ -109,7 +110,7 @@ def _school_rows(file_rows: list[Any], registry: pd.DataFrame, forms_df: pd.Data
     by_file = cells_by_file(forms_df, set(accepted.values()))
     context = Context(methodology)
     profiles, staff, checklist = [], [], []
-    for reg in _rows(registry.sort_values("code")):
+    for reg in records(registry.sort_values("code")):
         code = reg.code
         file = accepted.get(code)
         if file is None:

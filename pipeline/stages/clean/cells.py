@@ -3,7 +3,6 @@ cells of a field that appears again in the same form (reported, not used)."""
 
 from __future__ import annotations
 
-import collections
 import functools
 from typing import Any
 
@@ -14,24 +13,19 @@ from ...core.rules import fix_of
 from .issues import Cell, Issues
 
 
-def _text_column(col: pd.Series) -> list[str]:
-    """A column as _prepare makes it (missing → '', anything else as text), as a list."""
+def _text_column(col: pd.Series) -> np.ndarray:
+    """A column as _prepare makes it (missing → '', anything else as text), as an object array
+    (the column's own when it is text without missing values: not copied)."""
     if isinstance(col.dtype, pd.StringDtype):
-        return col.to_numpy(dtype=object, na_value="").tolist()
+        return col.to_numpy(dtype=object) if not col.hasnans else col.to_numpy(dtype=object, na_value="")
     values = col.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         missing = pd.isna(values)
         if missing.any():
             values = values.copy()
             values[missing] = ""
-        return values.tolist()
-    return col.astype("string").fillna("").astype(str).tolist()
-
-
-def _rows(df: pd.DataFrame) -> list[tuple[Any, ...]]:
-    """df.itertuples(index=False) as a list, made from whole columns (several times faster)."""
-    row = collections.namedtuple("Pandas", [str(c) for c in df.columns], rename=True)
-    return list(map(row._make, zip(*(df.iloc[:, i].tolist() for i in range(df.shape[1])))))
+        return values
+    return col.astype("string").fillna("").astype(str).to_numpy(dtype=object)
 
 
 _CELL_COLUMNS = Cell._fields  # forms.csv's columns a Cell is made of, in its order
@@ -43,34 +37,53 @@ _CELL_COLUMNS = Cell._fields  # forms.csv's columns a Cell is made of, in its or
 FormCells = tuple[dict[str, Cell], dict[str, list[Cell]]]
 
 
-def cells_by_file(forms_df: pd.DataFrame, files: set[str]) -> dict[str, FormCells]:
-    """The values of the given files, in the order of forms_df: file → FormCells."""
-    by_file: dict[str, FormCells] = {}
+class FormsCells:
+    """file → FormCells, each form's made when it is asked for (`get`), from the runs of rows
+    forms.csv holds it in: a year's million cells are never all held as Cells at once."""
+
+    def __init__(self, cols: list[np.ndarray], runs: dict[str, list[tuple[int, int]]]) -> None:
+        self._cols, self._runs = cols, runs
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._runs
+
+    def get(self, name: str, default: FormCells | None = None) -> FormCells | None:
+        runs = self._runs.get(name)
+        if runs is None:
+            return default
+        cols = self._cols
+        make = functools.partial(tuple.__new__, Cell)
+        first: dict[str, Cell] = {}
+        again: dict[str, list[Cell]] = {}
+        for i, (start, stop) in enumerate(runs):
+            part = [c[start:stop].tolist() for c in cols]
+            cells = map(make, zip(*part))
+            if i == 0:
+                first = dict(zip(part[3], cells))
+                if len(first) == stop - start:  # every field once (the usual form)
+                    continue
+                first = {}
+                cells = map(make, zip(*part))
+            for cell in cells:
+                if first.setdefault(cell.field, cell) is not cell:
+                    again.setdefault(cell.field, []).append(cell)
+        return first, again
+
+
+def cells_by_file(forms_df: pd.DataFrame, files: set[str]) -> FormsCells:
+    """The values of the given files, in the order of forms_df: file → FormCells (made when asked)."""
     # (a forms.csv written before formulas were recorded has no formula column: none known)
-    cols = [_text_column(forms_df[c]) if c in forms_df.columns else [""] * len(forms_df) for c in _CELL_COLUMNS]
-    names, fields = cols[0], cols[3]
-    if not names:
-        return by_file
-    # runs of rows of one file (a form's rows are together in forms.csv, but need not be)
-    file_of = np.asarray(names, dtype=object)
-    bounds = [0, *(np.flatnonzero(file_of[1:] != file_of[:-1]) + 1).tolist(), len(names)]
-    make = functools.partial(tuple.__new__, Cell)
-    for start, stop in zip(bounds, bounds[1:]):
-        name = names[start]
-        if name not in files:
-            continue
-        cells = map(make, zip(*(c[start:stop] for c in cols)))
-        if name not in by_file:
-            first = dict(zip(fields[start:stop], cells))
-            if len(first) == stop - start:  # every field once (the usual form)
-                by_file[name] = (first, {})
-                continue
-            cells = map(make, zip(*(c[start:stop] for c in cols)))
-        first, again = by_file.setdefault(name, ({}, {}))
-        for cell in cells:
-            if first.setdefault(cell.field, cell) is not cell:
-                again.setdefault(cell.field, []).append(cell)
-    return by_file
+    cols = [_text_column(forms_df[c]) if c in forms_df.columns else np.full(len(forms_df), "", dtype=object)
+            for c in _CELL_COLUMNS]
+    names = cols[0]
+    runs: dict[str, list[tuple[int, int]]] = {}
+    if len(names):
+        # runs of rows of one file (a form's rows are together in forms.csv, but need not be)
+        bounds = [0, *(np.flatnonzero(names[1:] != names[:-1]) + 1).tolist(), len(names)]
+        for start, stop in zip(bounds, bounds[1:]):
+            if names[start] in files:
+                runs.setdefault(names[start], []).append((start, stop))
+    return FormsCells(cols, runs)
 
 
 def first_of_each(fields: FormCells, code: str, issues: Issues) -> dict[str, Cell]:

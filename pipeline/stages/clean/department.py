@@ -22,7 +22,8 @@ NOT_USED = "значение не используется в расчётах"
 
 def _items(forms_df: pd.DataFrame, files: set[str]) -> dict[str, list[dict[str, Cell]]]:
     """sheet key → its item rows in sheet order, each column key → Cell."""
-    d = forms_df[forms_df["file"].isin(files) & forms_df["field"].str.startswith("department.")]
+    d = forms_df[forms_df["file"].isin(files)]  # (the workbook's few rows first: forms.csv has a million)
+    d = d[d["field"].str.startswith("department.")]
     rows: dict[tuple[str, int], dict[str, Cell]] = defaultdict(dict)
     for r in d.itertuples(index=False):
         _, key, col = r.field.split(".", 2)

@@ -40,7 +40,8 @@ def school_year_window(academic_year: str) -> tuple[dt.date, dt.date]:
 
 def _rows(forms_df: pd.DataFrame, files: set[str]) -> list[dict[str, Cell]]:
     """The item rows of the measures workbook, in sheet order, each column key → Cell."""
-    d = forms_df[forms_df["file"].isin(files) & forms_df["field"].str.startswith("measures.")]
+    d = forms_df[forms_df["file"].isin(files)]  # (the workbook's few rows first: forms.csv has a million)
+    d = d[d["field"].str.startswith("measures.")]
     rows: dict[tuple[str, int], dict[str, Cell]] = defaultdict(dict)
     for r in d.itertuples(index=False):
         col = r.field.split(".", 1)[1]

@@ -14,6 +14,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
@@ -31,6 +32,20 @@ def bounded(ctx, max_rows: int = LOW):
     p = ctx.params
     params = p.model_copy(update={"documents": p.documents.model_copy(update={"max_rows": max_rows})})
     return dataclasses.replace(ctx, params=params, cache={})
+
+
+def with_visits(ctx):
+    """The context with a roadmap of a seminar and a visit to every school (a region's plan in
+    small: more visits than LOW)."""
+    codes = sorted(str(c) for c in ctx.data["profile.csv"]["school_code"])
+    rows = [{"decision_id": "seminar:K1", "number": "1", "kind": "seminar", "title": "Семинар по критерию К1",
+             "due_month": "2026-10", "due": "октябрь 2026", "indicator": "проведён, протокол",
+             "executors": "Методисты ИМЦ", "school_code": ""}]
+    rows += [{"decision_id": f"visit:{c}", "number": str(i), "kind": "visit", "title": f"Методический выезд в ОО (код {c})",
+              "due_month": "2026-11", "due": "ноябрь 2026", "indicator": "проведён, справка", "executors": "Специалист УО",
+              "school_code": c} for i, c in enumerate(codes, start=2)]
+    data = dataclasses.replace(ctx.data, tables={**ctx.data.tables, "roadmap.csv": pd.DataFrame(rows)})
+    return dataclasses.replace(ctx, data=data, cache={})
 
 
 CARDS = ["Показатель", "Значение", "Пояснение"]   # the key figures (fromhtml.Writer.cards): not a list of schools
@@ -98,11 +113,25 @@ def test_a_long_table_with_links_is_cut_before_parsing_and_links_are_text():
     assert body.xml().count("<w:tr>") == 6 and "Школа 4" in body.xml()
 
 
+def test_a_list_of_schools_in_one_cell_or_paragraph_is_cut_to_the_bound():
+    names = ", ".join(f"МБОУ СОШ № {i}" for i in range(1, 8))
+    html = (f"<section><p>Выезды: {names}.</p><div class=\"table-wrap\"><table class=\"data\"><thead><tr><th>Тема</th>"
+            f"<th>ОО</th></tr></thead><tbody><tr><td>К1</td><td>{names}</td></tr></tbody></table></div></section>")
+    body = base.Body(10_000_000)
+    fromhtml.write_html(body, html, 3)
+    xml = body.xml()
+    assert xml.count("МБОУ СОШ № 3,") == 2 and "МБОУ СОШ № 4" not in xml
+    assert xml.count("(всего 7; полный перечень — в файле результатов results.xlsx") == 2
+    body = base.Body(10_000_000)
+    fromhtml.write_html(body, html, 7)
+    assert body.xml().count("МБОУ СОШ № 7") == 2 and "всего" not in body.xml()
+
+
 # --------------------------------------------------------------------------- order and roadmap
 
 
 def test_the_order_names_the_visits_by_reference_to_the_roadmap(synthetic, tmp_path):
-    ctx = synthetic["ctx"]
+    ctx = with_visits(synthetic["ctx"])
     rm = roadmap.rows(ctx)
     visits = [r for r in prikaz.roadmap(ctx).itertuples() if r.kind == "visit"]
     assert len(visits) > LOW
@@ -119,9 +148,24 @@ def test_the_order_names_the_visits_by_reference_to_the_roadmap(synthetic, tmp_p
     assert body_rows(path) == [[c.replace("\n", "") for c in r] for r in rm]
 
 
+def test_many_requests_for_forms_are_one_item_of_the_order(synthetic, tmp_path):
+    ctx = synthetic["ctx"]
+    dec = ctx.data["decisions.csv"]
+    codes = sorted(str(c) for c in ctx.data["profile.csv"]["school_code"])[:LOW + 1]
+    req = pd.DataFrame([{**{c: "" for c in dec.columns}, "decision_id": f"request:{c}", "kind": "request",
+                         "schools": c, "due": "сентябрь 2026"} for c in codes])
+    data = dataclasses.replace(ctx.data, tables={**ctx.data.tables, "decisions.csv": pd.concat([dec, req])})
+    names = dict(zip(ctx.data["profile.csv"]["school_code"].astype(str), ctx.data["profile.csv"]["school_name"]))
+    full = [t for t, _ in prikaz.items(dataclasses.replace(ctx, data=data, cache={})) if "не представившим" in t]
+    low = [t for t, _ in prikaz.items(bounded(dataclasses.replace(ctx, data=data, cache={}))) if "не представившим" in t]
+    assert len(full) >= len(codes) and all(any(names[c] in t for t in full) for c in codes)
+    assert len(low) == 1 and re.search(r"\(\d+ организаци", low[0])
+    assert "лист «Решения»" in low[0] and not any(names[c] in low[0] for c in codes)
+
+
 def test_a_long_table_is_written_in_parts_each_with_its_header(synthetic, tmp_path, monkeypatch):
     monkeypatch.setattr(base, "ROWS_PER_TABLE", 3)
-    ctx = synthetic["ctx"]
+    ctx = with_visits(synthetic["ctx"])
     rm = roadmap.rows(ctx)
     assert len(rm) > 6
     path = roadmap.write(ctx, tmp_path)
@@ -207,7 +251,7 @@ def test_the_bounded_documents_convert_at_once_and_say_the_same(synthetic, tmp_p
     from pypdf import PdfReader
 
     monkeypatch.setattr(base, "ROWS_PER_TABLE", 3)
-    ctx = bounded(synthetic["ctx"])
+    ctx = bounded(with_visits(synthetic["ctx"]))
     folder = tmp_path / "documents"
     docx = [m.write(ctx, folder) for m in (prikaz, spravka, roadmap)]
     pdfs = convert.convert_to_pdf(docx, folder)

@@ -196,7 +196,7 @@ class Writer:
             self.last_heading = clean(text_of(n))
             base.heading(self.doc, self.last_heading, 2)
         elif tag == "p":
-            base.para(self.doc, clean(text_of(n)), italic="note" in cls)
+            base.para(self.doc, self.short(clean(text_of(n))), italic="note" in cls)
         elif tag in ("ul", "ol"):
             self.listing(n, numbered=tag == "ol")
         elif tag == "table":
@@ -210,9 +210,21 @@ class Writer:
         elif tag in ("section", "div", "details", "root"):
             self.write(n)
         else:
-            t = clean(text_of(n))
+            t = self.short(clean(text_of(n)))
             if t:
                 base.para(self.doc, t)
+
+    def short(self, s: str) -> str:
+        """A list in one text (a seminar's schools, a decision's) of more than max_rows items cut
+        to its first max_rows, with the count and where the full list is."""
+        if self.max_rows is None or len(s) < 2 * self.max_rows:
+            return s
+        sep = max(("; ", ", "), key=s.count)
+        items = s.split(sep)
+        if len(items) <= self.max_rows:
+            return s
+        return (sep.join(items[:self.max_rows]) + f"{sep.strip()} … (всего {len(items)}; полный перечень — в файле "
+                "результатов results.xlsx и в опубликованном отчёте на сайте)")
 
     def omitted(self, n: Node) -> None:
         """The notice in place of a long table (cut_long_tables)."""
@@ -226,7 +238,7 @@ class Writer:
         for i, li in enumerate(items, start=1):
             own = "".join(text_of(c) for c in li.children if not (isinstance(c, Node) and c.tag in ("ul", "ol")))
             mark = f"{i}. " if numbered else "– "
-            base.para(self.doc, mark + clean(own))
+            base.para(self.doc, mark + self.short(clean(own)))
             for sub in (c for c in li.children if isinstance(c, Node) and c.tag in ("ul", "ol")):
                 for li2 in (c for c in sub.children if isinstance(c, Node) and c.tag == "li"):
                     base.para(self.doc, "– " + clean(text_of(li2)), left=base.INDENT)
@@ -243,8 +255,8 @@ class Writer:
         for i, tr in enumerate(trs):
             cells = [c for c in tr.children if isinstance(c, Node) and c.tag in ("td", "th")]
             # a cell the page keeps on one line («≥ 100 %», «12 из 33 (36 %)») keeps it here too
-            rows.append([clean(text_of(td)).replace(" ", "\u00a0") if "nowrap" in td.classes else unbroken(clean(text_of(td)))
-                         for td in cells])
+            rows.append([clean(text_of(td)).replace(" ", "\u00a0") if "nowrap" in td.classes
+                         else unbroken(self.short(clean(text_of(td)))) for td in cells])
             if "total" in tr.classes:
                 bold.append(i)
             for j, td in enumerate(cells):

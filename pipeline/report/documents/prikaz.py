@@ -66,6 +66,13 @@ def items(ctx: ReportContext) -> list[tuple[str, list[str]]]:
                     [f"{r.school_name} — срок: {r.due}; ответственные: {r.executors}." for r in vis.itertuples()]))
     dec = ctx.data["decisions.csv"]
     req = dec[dec["kind"].map(text) == "request"] if not dec.empty else dec
+    requested = [c for r in req.itertuples() for c in codes_of(r.schools)]
+    if len(req) > 1 and len(requested) > bound:   # one item, not one per request
+        dues = sorted({text(r.due) for r in req.itertuples() if text(r.due)})
+        out.append((f"Руководителям ОО, не представившим формы мониторинга ({len(requested)} {_plural_oo(len(requested))}; "
+                    "перечень — в файле результатов results.xlsx, лист «Решения»), представить их в управление "
+                    "образования" + (f" в срок: {', '.join(dues)}" if dues else "") + ".", []))
+        req = req.iloc[:0]
     for r in req.itertuples():
         codes = codes_of(r.schools)
         schools = (", ".join(names.get(c, c) for c in codes) if len(codes) <= bound else

@@ -215,7 +215,7 @@ def write(ctx: ReportContext, out_dir: Path) -> list[Path]:
         if old.name not in wanted:
             old.unlink()
     skeleton = base.Skeleton(ctx.params, letter_title(ctx))   # page, styles, page numbers: made once
-    if codes:   # the tables every school's data is cut from (~10 s at 10,000 schools): made here, once,
+    if codes:   # the tables every school's data is cut from (~5 s of CPU at 10,000 schools): made here, once,
         school_page_data(ctx, codes[0])   # not again in each forked worker
     share = (ctx, folder, heads(ctx), skeleton)
     workers = parallel.cores() if len(codes) >= PARALLEL_FROM else 1

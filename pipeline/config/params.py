@@ -149,6 +149,10 @@ class Documents(BaseModel):
     deadlines: dict[Literal["высокий", "средний"], dt.date] = Field(default_factory=dict)  # per priority, in letters
     control_by: str | None = None            # «заместителя начальника … И. П. Гордееву» (винительный падеж); none: «оставляю за собой»
     basis: str | None = None                 # «на основании …» of the order's preamble
+    # a list of schools a document for signature shows one by one up to this many rows: above,
+    # a table of the справка is replaced by a notice naming where the full list is (results.xlsx,
+    # the site) and the order names the visits by reference to the roadmap (its appendix)
+    max_rows: int = Field(default=300, ge=1)
 
 
 class SignedDocument(BaseModel):

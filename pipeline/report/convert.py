@@ -1,7 +1,9 @@
-"""DOCX → PDF with LibreOffice headless: every document of a year in one `soffice` call.
+"""DOCX → PDF with LibreOffice headless: the documents of a year in one `soffice` call per core.
 
-Starting LibreOffice costs about a second, converting a document a fraction of that, so all
-documents go through one call. It runs with a profile of its own (-env:UserInstallation in a
+Starting LibreOffice costs about a second, converting a small document a fraction of that, but
+LibreOffice converts on one core: on two cores the documents are split into two groups of about
+the same size (the roadmap of a region alone, the order and the справка together), each
+converted by one call, both at once. Each call runs with a profile of its own (-env:UserInstallation in a
 temporary folder: no clash with a LibreOffice the analyst has open, nothing left in the home
 folder), with a timeout (the whole process group is killed), and writes into a temporary folder
 beside the outputs (`.convert-<pid>-…`): only when every PDF is there and whole are they moved
@@ -21,13 +23,14 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from ..core.errors import DocumentError
-from ..core.parallel import pid_alive
+from ..core.parallel import cores, pid_alive
 
 PROGRAMS = ("soffice", "libreoffice")  # the command's names, first found is used
-TIMEOUT = 300  # seconds for one call (a handful of documents take a few seconds)
+TIMEOUT = 300  # seconds for the conversion (the calls at once); a region's documents take under a minute
 _WORK_PREFIX = ".convert-"
 _FILE_MODE = 0o644
 
@@ -85,8 +88,9 @@ def _is_whole_pdf(data: bytes) -> bool:
 
 
 def convert_to_pdf(documents: list[Path], out_dir: str | Path, *, timeout: float = TIMEOUT,
-                   date: dt.date | None = None) -> list[Path]:
-    """Convert DOCX files to out_dir/<stem>.pdf in one LibreOffice call; return the PDFs.
+                   date: dt.date | None = None, parallel: bool = True) -> list[Path]:
+    """Convert DOCX files to out_dir/<stem>.pdf, one LibreOffice call per core (`parallel`,
+    else one call), the calls at once; return the PDFs.
 
     All or nothing: a PDF is moved into out_dir only when every one is written and whole. No
     LibreOffice, a failure, a timeout or a missing PDF raise DocumentError naming the file.
@@ -107,35 +111,43 @@ def convert_to_pdf(documents: list[Path], out_dir: str | Path, *, timeout: float
     _remove_stale(out_dir)
     work = Path(tempfile.mkdtemp(prefix=f"{_WORK_PREFIX}{os.getpid()}-", dir=out_dir))
     try:
-        pdf_dir, profile = work / "pdf", work / "profile"
-        pdf_dir.mkdir()
-        command = [program, f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--invisible",
-                   "--norestore", "--nologo", "--nodefault", "--nolockcheck",
-                   "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(pdf_dir),
-                   *(str(d.resolve()) for d in documents)]
+        groups = _groups(documents, cores() if parallel else 1)
         env = {**os.environ, "HOME": str(work)}  # nothing of LibreOffice's written into the real home
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                env=env, start_new_session=True, cwd=work)
+        calls: list[tuple[list[Path], Path, subprocess.Popen]] = []
         try:
-            _, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            raise DocumentError(documents[0].name if len(documents) == 1 else ", ".join(d.name for d in documents),
-                                f"LibreOffice не закончил преобразование в PDF за {timeout:g} с",
-                                "Откройте документ в LibreOffice вручную и проверьте его; "
-                                "закройте зависшие процессы soffice и запустите расчёт снова.") from None
-        except BaseException:
-            _kill_group(proc)
-            raise
+            for i, group in enumerate(groups):
+                pdf_dir, profile = work / f"pdf{i}", work / f"profile{i}"   # a profile per call: they run at once
+                pdf_dir.mkdir()
+                command = [program, f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--invisible",
+                           "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+                           "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(pdf_dir),
+                           *(str(d.resolve()) for d in group)]
+                with open(work / f"said{i}.txt", "wb") as said:   # a file, not a pipe: no call waits on a full pipe
+                    calls.append((group, pdf_dir, subprocess.Popen(
+                        command, stdout=said, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                        start_new_session=True, cwd=work)))
+            deadline = time.monotonic() + timeout
+            for group, _, proc in calls:
+                try:
+                    proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    late = [d.name for g, _, p in calls if p.poll() is None for d in g] or [d.name for d in group]
+                    raise DocumentError(", ".join(late), f"LibreOffice не закончил преобразование в PDF за {timeout:g} с",
+                                        "Откройте документ в LibreOffice вручную и проверьте его; "
+                                        "закройте зависшие процессы soffice и запустите расчёт снова.") from None
         finally:
-            _kill_group(proc)  # a helper process LibreOffice left behind
+            for _, _, proc in calls:
+                _kill_group(proc)  # all of them on a failure; a helper process LibreOffice left behind
         outputs: list[tuple[Path, bytes]] = []
+        placed = {d: (i, pdf_dir) for i, (group, pdf_dir, _) in enumerate(calls) for d in group}
         for doc in documents:
+            i, pdf_dir = placed[doc]
             pdf = pdf_dir / f"{doc.stem}.pdf"
             data = pdf.read_bytes() if pdf.is_file() else b""
             if not _is_whole_pdf(data):
-                said = " ".join(err.decode("utf-8", "replace").split())[-300:]
-                why = f"LibreOffice не создал PDF (код завершения {proc.returncode}" + (f"; {said})" if said else ")")
+                said = " ".join((work / f"said{i}.txt").read_bytes().decode("utf-8", "replace").split())[-300:]
+                why = (f"LibreOffice не создал PDF (код завершения {calls[i][2].returncode}"
+                       + (f"; {said})" if said else ")"))
                 raise DocumentError(doc.name, why, "Откройте документ в LibreOffice или Word: если он не открывается, "
                                                    "он повреждён; запустите расчёт снова.")
             outputs.append((pdf, deterministic_pdf(data, date)))
@@ -149,6 +161,20 @@ def convert_to_pdf(documents: list[Path], out_dir: str | Path, *, timeout: float
         return written
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _groups(documents: list[Path], n: int) -> list[list[Path]]:
+    """The documents in at most n groups of about the same total size (largest first into the
+    lightest group), each in the given order."""
+    n = max(1, min(n, len(documents)))
+    groups: list[list[Path]] = [[] for _ in range(n)]
+    sizes = [0] * n
+    for d in sorted(documents, key=lambda d: -(d.stat().st_size if d.is_file() else 0)):
+        k = sizes.index(min(sizes))
+        groups[k].append(d)
+        sizes[k] += d.stat().st_size if d.is_file() else 0
+    order = {d: i for i, d in enumerate(documents)}
+    return [sorted(g, key=order.__getitem__) for g in groups if g]
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

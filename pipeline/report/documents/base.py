@@ -14,6 +14,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -128,8 +129,8 @@ def text_width(doc: Target) -> int:
 
 def _insert(doc: Target, xml: str) -> Any:
     """Add a block (paragraph or table XML) at the end of the body."""
-    if isinstance(doc, Body):
-        doc.parts.append(xml)
+    if isinstance(doc, Body):   # declared once, in the skeleton's <w:document>
+        doc.parts.append(xml.replace(_W_DECL, "", 1))
         return None
     el = parse_xml(xml)
     doc.element.body._insert_p(el) if xml.startswith("<w:p ") else doc.element.body._insert_tbl(el)
@@ -139,10 +140,14 @@ def _insert(doc: Target, xml: str) -> Any:
 _ALIGN = {WD_ALIGN_PARAGRAPH.JUSTIFY: "both", WD_ALIGN_PARAGRAPH.LEFT: "left", WD_ALIGN_PARAGRAPH.CENTER: "center",
           WD_ALIGN_PARAGRAPH.RIGHT: "right"}
 _W = nsdecls("w")
+_W_DECL = " " + _W
 
 
 def _text(s: str) -> str:
-    return escape(_XML_BAD.sub("", s))
+    """The text escaped for XML; characters XML 1.0 does not allow removed."""
+    if not s.isprintable():
+        s = _XML_BAD.sub("", s)
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _rpr(bold: bool = False, italic: bool = False, size: float | None = None) -> str:
@@ -308,37 +313,56 @@ def add_table(doc: DocxDocument, headers: Sequence[str], rows: Sequence[Sequence
     twips = [int(total * w / (sum(rel) or 1) / 635) for w in rel]
     numeric, bold, shades = set(num_cols), set(bold_rows), shades or {}
     half = int(round(size * 2))
+    rprs = {b: f'<w:rPr>{"<w:b/><w:bCs/>" if b else ""}<w:sz w:val="{half}"/><w:szCs w:val="{half}"/></w:rPr>'
+            for b in (False, True)}
+    # per column and boldness: the cell's paragraph start and run start (made once a table:
+    # a letter has ~250 cells, a справка tens of thousands)
+    starts = {(head, j, b): (f'<w:p><w:pPr><w:ind w:firstLine="0"/><w:jc w:val="'
+                             f'{"center" if head else "right" if j in numeric else "left"}"/>{rprs[b]}</w:pPr>',
+                             f'<w:r>{rprs[b]}<w:t xml:space="preserve">')
+              for head in (False, True) for j in range(ncols) for b in (False, True)}
+    tcs = [f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/>' for w in twips]
 
     def cell(value: Any, j: int, *, head: bool, b: bool, fill: str | None) -> str:
-        align = "center" if head else "right" if j in numeric else "left"
         shd = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>' if fill else ""
-        rpr = f'<w:rPr>{"<w:b/><w:bCs/>" if b else ""}<w:sz w:val="{half}"/><w:szCs w:val="{half}"/></w:rPr>'
-        paras = []
-        for line in ("" if value is None else str(value)).split("\n"):
-            r = f'<w:r>{rpr}<w:t xml:space="preserve">{_text(line)}</w:t></w:r>' if line else ""
-            paras.append(f'<w:p><w:pPr><w:ind w:firstLine="0"/><w:jc w:val="{align}"/>{rpr}</w:pPr>{r}</w:p>')
-        return (f'<w:tc><w:tcPr><w:tcW w:w="{twips[j]}" w:type="dxa"/>{shd}</w:tcPr>{"".join(paras)}</w:tc>')
+        ppr, run_ = starts[(head, j, b)]
+        text_ = "" if value is None else str(value)
+        paras = [f'{ppr}{run_}{_text(line)}</w:t></w:r></w:p>' if line else f"{ppr}</w:p>"
+                 for line in (text_.split("\n") if "\n" in text_ else (text_,))]
+        return f'{tcs[j]}{shd}</w:tcPr>{"".join(paras)}</w:tc>'
 
     head = "".join(cell(h, j, head=True, b=True, fill=None) for j, h in enumerate(headers))
     body = []
     for i, row in enumerate(rows):
-        cells = "".join(cell(row[j] if j < len(row) else "", j, head=False, b=i in bold, fill=shades.get((i, j)))
+        b = i in bold
+        cells = "".join(cell(row[j] if j < len(row) else "", j, head=False, b=b, fill=shades.get((i, j)) if shades else None)
                         for j in range(ncols))
         # a row is kept on one page unless it is long (a list of schools): a row taller than a
         # page would otherwise leave a page nearly empty before it
         long = sum(len(str(v)) for v in row) > LONG_ROW
         body.append(f'<w:tr>{"" if long else "<w:trPr><w:cantSplit/></w:trPr>"}{cells}</w:tr>')
     style = "TableGrid"   # «Table Grid» of python-docx's default template (new_document)
-    xml = (f'<w:tbl {_W}><w:tblPr><w:tblStyle w:val="{style}"/><w:tblW w:w="{sum(twips)}" w:type="dxa"/>'
-           '<w:jc w:val="center"/><w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" '
-           'w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>'
-           + "".join(f'<w:gridCol w:w="{w}"/>' for w in twips) + '</w:tblGrid>'
-           f'<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>{head}</w:tr>' + "".join(body) + '</w:tbl>')
-    _insert(doc, xml)
+    start = (f'<w:tbl {_W}><w:tblPr><w:tblStyle w:val="{style}"/><w:tblW w:w="{sum(twips)}" w:type="dxa"/>'
+             '<w:jc w:val="center"/><w:tblLayout w:type="fixed"/><w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" '
+             'w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>'
+             + "".join(f'<w:gridCol w:w="{w}"/>' for w in twips) + '</w:tblGrid>'
+             f'<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>{head}</w:tr>')
+    # a long table in parts of ROWS_PER_TABLE rows, each with the header row, a hairline
+    # paragraph between them: LibreOffice lays one table across pages in time growing with the
+    # square of its rows (a roadmap of 5,764 rows: not done in 400 s; in parts: linear)
+    for k in range(0, max(len(body), 1), ROWS_PER_TABLE):
+        if k:
+            _insert(doc, f'<w:p {_W}><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>'
+                         '<w:ind w:firstLine="0"/><w:rPr><w:sz w:val="2"/></w:rPr></w:pPr></w:p>')
+        _insert(doc, start + "".join(body[k:k + ROWS_PER_TABLE]) + "</w:tbl>")
     para(doc, "", indent=False)
 
 
+ROWS_PER_TABLE = 200
+
+
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")   # not allowed in XML 1.0
+_WORDS = re.compile("[ \n]")
 
 
 def _auto_widths(headers: Sequence[Any], rows: Sequence[Sequence[Any]], size: float, total_cm: float) -> list[float]:
@@ -350,10 +374,10 @@ def _auto_widths(headers: Sequence[Any], rows: Sequence[Sequence[Any]], size: fl
     mins, maxes = [], []
     for j, head in enumerate(headers):
         texts = [str(head)] + [str(r[j]) for r in rows if j < len(r) and r[j] is not None]
-        word = max((len(w) for t in texts[1:] for w in t.replace("\n", " ").split(" ")), default=1)
+        word = max((len(w) for t in texts[1:] for w in _WORDS.split(t)), default=1)
         head_word = max((len(w) for w in str(head).split(" ")), default=1)   # bold: wider letters
         mins.append(min(max(word * char, head_word * char * 1.25) + pad, 0.3 * total_cm))
-        longest = max((len(line) for t in texts for line in t.split("\n")), default=0)
+        longest = max((max(map(len, t.split("\n"))) if "\n" in t else len(t) for t in texts), default=0)
         maxes.append(max(longest * char + pad, mins[-1]))
     if sum(maxes) <= total_cm:             # everything fits on one line: widen in proportion
         return [m * total_cm / sum(maxes) for m in maxes]
@@ -423,9 +447,57 @@ def fixed_zip(data: bytes, stamp: dt.datetime) -> bytes:
     return out.getvalue()
 
 
+# parts of python-docx's default template a generated letter does without: a second copy of
+# the styles for Word 2010, a thumbnail, a custom XML item, web settings (together ~30 KB of
+# a 43 KB letter)
+_DROP = re.compile(r"word/stylesWithEffects\.xml|docProps/thumbnail\.jpeg|customXml/.*|word/webSettings\.xml")
+# the styles a Body may name (p_xml's Heading1/2 and Caption, add_table's TableGrid, the page
+# number's Header); the others of the template (~150, and its latent styles) are left out
+_STYLES = ("Normal", "Heading1", "Heading2", "Caption", "TableGrid", "Header", "Footer", "Title")
+
+
+def _slim(parts: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """The template's parts without those a generated document does not use (_DROP, and the
+    unused styles); relationships and content types left consistent."""
+    from lxml import etree
+
+    out = []
+    for name, data in parts:
+        if _DROP.fullmatch(name):
+            continue
+        if name.endswith(".rels"):
+            data = re.sub(rb'<Relationship [^>]*Target="[^"]*(stylesWithEffects\.xml|thumbnail\.jpeg|customXml/[^"]*|'
+                          rb'webSettings\.xml)"/>', b"", data)
+        elif name == "[Content_Types].xml":
+            data = re.sub(rb'<Override PartName="/(customXml/[^"]*|word/stylesWithEffects\.xml|word/webSettings\.xml)"'
+                          rb'[^>]*/>', b"", data)
+        elif name == "word/styles.xml":
+            root = etree.fromstring(data)
+            w = root.nsmap["w"]
+            for latent in root.findall(f"{{{w}}}latentStyles"):
+                root.remove(latent)
+            styles = {st.get(f"{{{w}}}styleId"): st for st in root.findall(f"{{{w}}}style")}
+            keep = {i for i, st in styles.items() if st.get(f"{{{w}}}default") == "1"} | set(_STYLES)
+            todo = list(keep)
+            while todo:   # the styles these are based on, linked to, followed by
+                st = styles.get(todo.pop())
+                for ref in ("basedOn", "link", "next"):
+                    el = st.find(f"{{{w}}}{ref}") if st is not None else None
+                    if el is not None and el.get(f"{{{w}}}val") not in keep:
+                        keep.add(el.get(f"{{{w}}}val"))
+                        todo.append(el.get(f"{{{w}}}val"))
+            for i, st in styles.items():
+                if i not in keep:
+                    root.remove(st)
+            data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        out.append((name, data))
+    return out
+
+
 class Skeleton:
     """The parts of an empty document of the year (page, styles, page numbers, properties),
-    made once; `bytes(body)` puts a Body into it: a letter costs its text, not a new document."""
+    made once and compressed once; `bytes(body)` puts a Body into it: a letter costs its text
+    (one part compressed), not a new document. The unused parts of the template are left out."""
 
     def __init__(self, params: YearParams, title_: str, *, landscape: bool = False) -> None:
         doc = new_document(landscape=landscape)
@@ -433,25 +505,57 @@ class Skeleton:
         self.width = text_width(doc)
         self.stamp = stamp_of(params)
         with zipfile.ZipFile(io.BytesIO(docx_bytes(doc, params, title_))) as zf:
-            self.parts = [(i.filename, zf.read(i.filename)) for i in zf.infolist()]
-        main = dict(self.parts)["word/document.xml"].decode("utf-8")
+            parts = _slim([(i.filename, zf.read(i.filename)) for i in zf.infolist()])
+        main = dict(parts)["word/document.xml"].decode("utf-8")
         cut = main.rindex("<w:sectPr")
         self.head, self.tail = main[:cut], main[cut:]
         self.head = self.head[:self.head.index("<w:body>") + len("<w:body>")]
+        self.zip = FixedZip(self.stamp)
+        self.entries = [(name, None if name == "word/document.xml" else self.zip.entry(name, data))
+                        for name, data in parts]
 
     def body(self) -> Body:
         return Body(self.width)
 
     def bytes(self, body: Body) -> bytes:
-        main = (self.head + re.sub(r"<w:(p|tbl) " + re.escape(_W), r"<w:\1", body.xml()) + self.tail).encode("utf-8")
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:   # fast: one per school
-            for name, data in self.parts:
-                zi = zipfile.ZipInfo(name, date_time=self.stamp.timetuple()[:6])
-                zi.compress_type = zipfile.ZIP_DEFLATED
-                zi.external_attr = 0o644 << 16
-                zf.writestr(zi, main if name == "word/document.xml" else data)
-        return out.getvalue()
+        main = (self.head + body.xml() + self.tail).encode("utf-8")
+        return self.zip.write([e or self.zip.entry(name, main) for name, e in self.entries])
+
+
+class FixedZip:
+    """A zip written directly (what zipfile writes, without its per-entry overhead): entries
+    deflated once and reused in every file, every date the fixed stamp, so the same entries
+    give the same bytes."""
+
+    def __init__(self, stamp: dt.datetime, level: int = 6) -> None:
+        self.level = level
+        self.date = ((stamp.year - 1980) << 9) | (stamp.month << 5) | stamp.day
+        self.time = (stamp.hour << 11) | (stamp.minute << 5) | (stamp.second // 2)
+
+    def entry(self, name: str, data: bytes, deflate: bool = True) -> tuple[bytes, int, int, int, bytes, int]:
+        """(name, crc, compressed size, size, compressed data, method) of one entry."""
+        if deflate:
+            c = zlib.compressobj(self.level, zlib.DEFLATED, -15)
+            packed = c.compress(data) + c.flush()
+        else:
+            packed = data
+        return name.encode("utf-8"), zlib.crc32(data), len(packed), len(data), packed, 8 if deflate else 0
+
+    def write(self, entries: Sequence[tuple[bytes, int, int, int, bytes, int]]) -> bytes:
+        """The zip of these entries, in this order."""
+        out, central = [], []
+        offset = 0
+        for name, crc, csize, size, packed, method in entries:
+            head = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x800, method, self.time, self.date, crc, csize,
+                               size, len(name), 0) + name
+            central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x0314, 20, 0x800, method, self.time,
+                                       self.date, crc, csize, size, len(name), 0, 0, 0, 0, 0o100644 << 16, offset)
+                           + name)
+            out += (head, packed)
+            offset += len(head) + csize
+        cd = b"".join(central)
+        end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(cd), offset, 0)
+        return b"".join(out) + cd + end
 
 
 def save(doc: DocxDocument, path: Path, params: YearParams, title_: str) -> Path:

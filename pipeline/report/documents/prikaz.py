@@ -2,7 +2,11 @@
 number, place, title, preamble, «ПРИКАЗЫВАЮ:» with numbered items made from the decisions
 and next year's roadmap (each seminar topic with its month and executors, each visit with its
 school and month, the other measures, form requests), the heads of schools acting on the
-targeted recommendations and reporting back by a date, publication, control, signature."""
+targeted recommendations and reporting back by a date, publication, control, signature.
+
+A region's order does not list thousands of schools: above the year's `documents.max_rows`
+the visits are ordered by reference to the roadmap, its appendix 2 («согласно приложению 2,
+пункты …»), and the schools asked for their forms by reference to results.xlsx."""
 
 from __future__ import annotations
 
@@ -51,13 +55,28 @@ def items(ctx: ReportContext) -> list[tuple[str, list[str]]]:
     for r in mea.itertuples():
         out.append((f"{r.title}. Срок: {r.due}; ответственные: {r.executors}.", []))
     vis = rm[rm["kind"] == "visit"]
-    if len(vis):
+    bound = d.max_rows
+    if len(vis) > bound:   # the roadmap lists each visit with its school, month and executors
+        out.append((f"Организовать методические выезды в общеобразовательные организации (ОО) — {len(vis)} "
+                    f"{_plural_oo(len(vis))} — согласно приложению 2 к настоящему приказу (дорожная карта"
+                    f"{', пункты ' + _ranges(vis['number']) if _ranges(vis['number']) else ''}): сроки и "
+                    "ответственные указаны в дорожной карте.", []))
+    elif len(vis):
         out.append(("Организовать методические выезды в общеобразовательные организации (ОО):",
                     [f"{r.school_name} — срок: {r.due}; ответственные: {r.executors}." for r in vis.itertuples()]))
     dec = ctx.data["decisions.csv"]
     req = dec[dec["kind"].map(text) == "request"] if not dec.empty else dec
+    requested = [c for r in req.itertuples() for c in codes_of(r.schools)]
+    if len(req) > 1 and len(requested) > bound:   # one item, not one per request
+        dues = sorted({text(r.due) for r in req.itertuples() if text(r.due)})
+        out.append((f"Руководителям ОО, не представившим формы мониторинга ({len(requested)} {_plural_oo(len(requested))}; "
+                    "перечень — в файле результатов results.xlsx, лист «Решения»), представить их в управление "
+                    "образования" + (f" в срок: {', '.join(dues)}" if dues else "") + ".", []))
+        req = req.iloc[:0]
     for r in req.itertuples():
-        schools = ", ".join(names.get(c, c) for c in codes_of(r.schools))
+        codes = codes_of(r.schools)
+        schools = (", ".join(names.get(c, c) for c in codes) if len(codes) <= bound else
+                   f"{len(codes)} {_plural_oo(len(codes))}; перечень — в файле результатов results.xlsx, лист «Решения»")
         out.append((f"Руководителям ОО, не представившим формы мониторинга ({schools}), представить их в управление "
                     f"образования" + (f" в срок: {text(r.due)}" if text(r.due) else "") + ".", []))
     back = f"в срок до {base.fmt_doc_date(d.report_back_by)}" if d.report_back_by else "в установленный срок"
@@ -72,6 +91,28 @@ def items(ctx: ReportContext) -> list[tuple[str, list[str]]]:
     out.append((f"Контроль за исполнением настоящего приказа возложить на {d.control_by.strip()}." if d.control_by
                 else "Контроль за исполнением настоящего приказа оставляю за собой.", []))
     return out
+
+
+def _plural_oo(n: int) -> str:
+    if n % 10 == 1 and n % 100 != 11:
+        return "организация"
+    return "организации" if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else "организаций"
+
+
+def _ranges(numbers) -> str:
+    """Roadmap item numbers as ranges: «12–5775», «3, 5–9»; '' when they are not numbers."""
+    try:
+        nums = sorted(int(str(x).rstrip(".")) for x in numbers)
+    except ValueError:
+        return ""
+    out, start = [], None
+    for i, n in enumerate(nums):
+        if start is None:
+            start = n
+        if i + 1 == len(nums) or nums[i + 1] != n + 1:
+            out.append(f"{start}–{n}" if n > start else f"{n}")
+            start = None
+    return ", ".join(out) if len(out) <= 10 else ""
 
 
 def build(ctx: ReportContext):

@@ -41,7 +41,7 @@ def build(ctx: ReportContext):
     for section in SECTIONS:
         if section.name in LEFT_OUT:
             continue
-        write_html(doc, section.html(ctx))
+        write_html(doc, section.html(ctx), p.documents.max_rows)
     base.executor_mark(doc, p)
     base.page_numbers(doc)
     return doc

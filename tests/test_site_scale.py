@@ -8,40 +8,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 
 from pipeline.config.params import load_params
 from pipeline.core.errors import PipelineError
 from pipeline.report import context as report_context
 from pipeline.report import pages as report_pages
-from pipeline.report import publication, site
+from pipeline.report import site
 from pipeline.report import tables as report_tables
 from pipeline.report.sections import CLUSTER_PARTS, per_school
-from report_data import HOSTILE_SCRIPT, page_problems, write_history
+from report_data import HOSTILE_SCRIPT, build_site, page_problems
 
 ROWS = 2  # schools per cluster page: the history's clusters take one to two pages each
 
 
-def _set_report(params_file: Path, **values) -> None:
-    data = yaml.safe_load(params_file.read_text(encoding="utf-8"))
-    data.setdefault("report", {}).update(values)
-    params_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-
-
 def _build(folder: Path, **report) -> tuple[Path, report_context.ReportContext]:
-    newest = write_history(folder, hostile=True)
-    for path in sorted((folder / "params").glob("*.yaml")):
-        _set_report(path, **report)
-    ctx = None
-    for path in sorted((folder / "params").glob("*.yaml")):
-        ctx = report_context.build_context(load_params(path, check_files=False))
-        report_pages.write_school_pages(ctx, ctx.params.reports_dir)
-        report_pages.write_report_page(ctx, ctx.params.reports_dir)
-        publication.place_documents(ctx.params, ctx.params.reports_dir)
-    site.build_index(folder / "reports")
-    assert ctx is not None and ctx.params.year == load_params(newest, check_files=False).year
-    return ctx.params.reports_dir, ctx
+    """The hand-built history with hostile strings, built as the runner does with these
+    `report:` parameters: the newest year's folder and its context."""
+    reports = build_site(folder, hostile=True, report=report)
+    newest = max((p for p in reports.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+    params = load_params(folder / "params" / f"{newest.name}.yaml", check_files=False)
+    return newest, report_context.build_context(params)
 
 
 @pytest.fixture(scope="module")

@@ -320,6 +320,7 @@ def municipal_targets(ctx: ReportContext) -> pd.DataFrame:
     return tm
 
 
+@_cached
 def target_school_matrix(ctx: ReportContext) -> pd.DataFrame:
     """targets_school.csv pivoted: schools × targets → status."""
     ts = ctx.data["targets_school.csv"].copy()

@@ -89,7 +89,7 @@ class ClusterPart:
 
 
 def _heatmap_table(ctx: ReportContext, st: Any, prefix: str) -> Any:
-    rows = heatmap_rows(ctx, st["school_code"])
+    rows = heatmap_rows(ctx, st["school_code"], prefix)
     if not rows:
         return para("Нет данных самооценки этих ОО.")
     return table([*HEATMAP_HEAD, *heatmap(ctx).positions], rows, cls="data matrix",

@@ -10,7 +10,7 @@ from ...core.values import text
 from ..context import ReportContext
 from ..html import bar_cell, chart_data, figure, h, note, para, section, sub, table, trend_chip, zone_chip, zone_legend
 from ..labels import TARGET_STATUS_LABEL, TARGET_STATUS_MARK
-from ..tables import cluster_order, cluster_profile, deficits, history_table, municipal_targets, position_matrix, published_school_table, target_school_matrix
+from ..tables import school_page, cluster_order, cluster_profile, deficits, history_table, municipal_targets, position_matrix, published_school_table, target_school_matrix
 
 
 def distribution_html(ctx: ReportContext) -> Markup:
@@ -98,22 +98,25 @@ def ranking_html(ctx: ReportContext) -> Markup:
     return sub("Кластеры и рейтинг", lead, zone_legend(p), *blocks, anchor="ranking")
 
 
-def heatmap_rows(ctx: ReportContext, codes: Any) -> list[list[Any]]:
+def heatmap_rows(ctx: ReportContext, codes: Any, prefix: str | None = None) -> list[list[Any]]:
     """The heat map's data, a row per school of codes (those with a form): code, name, cluster
-    and the counted points of every position with its mark."""
+    and the counted points of every position with its mark; with a prefix (the school pages'
+    folder as seen from the page) the name links to the school's page."""
     from .. import charts
 
     hm = heatmap(ctx)
-    at = ctx.cache.setdefault("heatmap_row_of", {c: i for i, c in enumerate(hm.codes)})
+    if "heatmap_arrays" not in ctx.cache:   # once per context: the pages of the clusters ask per page
+        ctx.cache["heatmap_arrays"] = ({c: i for i, c in enumerate(hm.codes)}, hm.points.to_numpy(dtype=object),
+                                       hm.unconfirmed.to_numpy(dtype=object))
+    at, points, unconfirmed = ctx.cache["heatmap_arrays"]
     marks = charts.CELL_MARKS
-    points = hm.points.to_numpy(dtype=object)
-    unconfirmed = hm.unconfirmed.to_numpy(dtype=object)
     rows = []
     for code in codes:
         i = at.get(code)
         if i is None:
             continue
-        row: list[Any] = [code, text(hm.names.get(code, "")), hm.clusters[code]]
+        name = text(hm.names.get(code, ""))
+        row: list[Any] = [code, name if prefix is None else h("a", name, href=f"{prefix}{school_page(code)}"), hm.clusters[code]]
         for j in range(len(hm.positions)):
             v, u = points[i, j], unconfirmed[i, j]
             state = charts.CELL_STATES[int(hm.cat[i, j])]
@@ -141,7 +144,7 @@ def heatmap_html(ctx: ReportContext) -> Markup:
     if pos.empty:
         return sub("Карта дефицитов", para("Нет данных самооценки."), anchor="heatmap")
     st = published_school_table(ctx)
-    uri, height = charts.heatmap_chart(pos, st, ctx.methodology)
+    uri, height = charts.heatmap_chart(pos, st, ctx.methodology, heatmap(ctx))
     d = deficits(ctx)
     rows = [[r.position, r.short, r.criterion, r.n, r.zero, r.unconfirmed, fmt_pct(r.share_below, 0)]
             for r in d.sort_values(["share_below", "zero"], ascending=False).itertuples()]
@@ -248,13 +251,16 @@ def targets_html(ctx: ReportContext) -> Markup:
 def targets_table(ctx: ReportContext, st: Any, prefix: str = "schools/") -> Markup:
     """The targets of these schools (rows of published_school_table): a mark per target and
     the number met."""
-    mat = target_school_matrix(ctx)
-    if mat.empty:
+    if "target_status" not in ctx.cache:   # once per context: the pages of the clusters ask per page
+        mat = target_school_matrix(ctx)
+        codes = [t.code for t in ctx.methodology.targets if t.code in mat.columns]
+        status = {code: [text(v) for v in values] for code, values in zip(mat.index, mat[codes].to_numpy(dtype=object))}
+        marks = {s: h("span", TARGET_STATUS_MARK.get(s, "?"), class_=f"tstat {s}", title=TARGET_STATUS_LABEL.get(s, s))
+                 for s in {v for values in status.values() for v in values}}
+        ctx.cache["target_status"] = codes, status, marks
+    codes, status, marks = ctx.cache["target_status"]
+    if not status:
         return Markup("")
-    codes = [t.code for t in ctx.methodology.targets if t.code in mat.columns]
-    status = {code: [text(v) for v in values] for code, values in zip(mat.index, mat[codes].to_numpy(dtype=object))}
-    marks = {s: h("span", TARGET_STATUS_MARK.get(s, "?"), class_=f"tstat {s}", title=TARGET_STATUS_LABEL.get(s, s))
-             for s in {v for values in status.values() for v in values}}
     head = ["ОО", *codes, "Достигнуто"]
     mrows = []
     for code, name, page in zip(st["school_code"], st["school_name"], st["page"]):

@@ -95,7 +95,9 @@ def cluster_link(ctx: ReportContext, what: str) -> Markup:
 
 def _rows(ctx: ReportContext, page: ClusterPage) -> pd.DataFrame:
     st = _shared(ctx, published_school_table)
-    at = ctx.cache.setdefault("published_row_of", {c: i for i, c in enumerate(st["school_code"].map(text))})
+    if "published_row_of" not in ctx.cache:
+        ctx.cache["published_row_of"] = {c: i for i, c in enumerate(st["school_code"].map(text))}
+    at = ctx.cache["published_row_of"]
     return st.iloc[[at[c] for c in page.codes]]
 
 
@@ -111,22 +113,28 @@ def cluster_summary(ctx: ReportContext, what: str) -> list[Markup]:
 def cluster_table(ctx: ReportContext, base: str) -> Markup:
     """The clusters in one table: schools, forms, mean total and levels of the schools shown,
     and links to the pages of each cluster (base: the clusters' folder as seen from the page)."""
-    st = _shared(ctx, published_school_table)
-    clusters = st["cluster"].map(cluster_of)
+    if "cluster_figures" not in ctx.cache:
+        st = _shared(ctx, published_school_table)
+        clusters = st["cluster"].map(cluster_of)
+        levels = st["level"].map(text)
+        submitted = st["submitted"].astype(bool)
+        shown = submitted & ~st["small"].astype(bool)
+        figures = {}
+        for cl in dict.fromkeys(p.cluster for p in cluster_pages(ctx)):
+            mine = clusters == cl
+            g = mine & shown
+            figures[cl] = [cl, fmt_int(int(mine.sum())), fmt_int(int((mine & submitted).sum())),
+                           fmt_num(pd.to_numeric(st.loc[g, "total_score"], errors="coerce").mean()) if g.any() else "—",
+                           *[fmt_int(int((levels[g] == lv).sum())) for lv in LEVELS]]
+        ctx.cache["cluster_figures"] = figures
     pages: dict[str, list[ClusterPage]] = {}
     for p in cluster_pages(ctx):
         pages.setdefault(p.cluster, []).append(p)
-    submitted = st["submitted"].astype(bool)
-    shown = submitted & ~st["small"].astype(bool)
     rows = []
     for cl, ps in pages.items():
-        mine = clusters == cl
-        g = st[mine & shown]
         links = Markup(", ").join(h("a", f"ОО {p.first}–{p.last}" if p.parts > 1 else "все ОО", href=f"{base}{p.file}")
                                   for p in ps)
-        rows.append([cl, fmt_int(int(mine.sum())), fmt_int(int((mine & submitted).sum())),
-                     fmt_num(pd.to_numeric(g["total_score"], errors="coerce").mean()) if len(g) else "—",
-                     *[fmt_int(int((g["level"].map(text) == lv).sum())) for lv in LEVELS], links])
+        rows.append([*ctx.cache["cluster_figures"][cl], links])
     head = ["Кластер", "ОО", "Форм", "Средний балл", *[lv.capitalize() for lv in LEVELS], "Страницы"]
     return table(head, rows, num_cols=tuple(range(1, 4 + len(LEVELS))), caption="Кластеры: число ОО, средний балл и уровни")
 

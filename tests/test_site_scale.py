@@ -112,6 +112,9 @@ def test_published_and_escaped(large):
         assert html.find("a", class_="skip-link") and html.find("main") and html.find("nav")
         for table in html.find_all("table"):
             assert table.find("caption") and table.find("th", scope="col")
+        printed = html.find("style", media="print")    # the print stylesheet, the page's title on every sheet
+        assert printed is not None and "@page" in printed.string
+        assert f'--running-head: "{html.title.get_text()}"' in printed.string
     (year / "clusters" / "notes.html").write_text("x", encoding="utf-8")    # not ours: never published
     assert f"{year.name}/clusters/notes.html" not in {p.as_posix() for p in site.publishable_files(year.parent)}
     (year / "clusters" / "notes.html").unlink()

@@ -15,6 +15,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.report import context as report_context
 from pipeline.report import pages as report_pages
 from pipeline.report import site
+from pipeline.report.render import css_string
 from pipeline.report import tables as report_tables
 from pipeline.report.sections import CLUSTER_PARTS, per_school
 from report_data import HOSTILE_SCRIPT, build_site, page_problems
@@ -114,7 +115,7 @@ def test_published_and_escaped(large):
             assert table.find("caption") and table.find("th", scope="col")
         printed = html.find("style", media="print")    # the print stylesheet, the page's title on every sheet
         assert printed is not None and "@page" in printed.string
-        assert f'--running-head: "{html.title.get_text()}"' in printed.string
+        assert f"--running-head: {css_string(html.title.get_text())};" in printed.string
     (year / "clusters" / "notes.html").write_text("x", encoding="utf-8")    # not ours: never published
     assert f"{year.name}/clusters/notes.html" not in {p.as_posix() for p in site.publishable_files(year.parent)}
     (year / "clusters" / "notes.html").unlink()

@@ -58,7 +58,7 @@ def cluster_page(ctx: ReportContext, page: "per_school.ClusterPage | None") -> s
         title, lead = page.title, ""
         body, pager = per_school.cluster_page_body(ctx, page), per_school.cluster_pager(ctx, page)
     return _render("cluster.html.j2", body=body, pager=pager, title=title, lead=lead, index=page is None,
-                   heading=params.header.title, academic_year=params.academic_year, year=params.year,
+                   academic_year=params.academic_year, year=params.year,
                    running_head=f"{title} — {params.year}", running_foot=_running_foot(params),
                    organization=params.header.organization)
 

@@ -295,10 +295,11 @@ def write_history(folder: Path, *, hostile: bool = False, years: tuple[int, ...]
 # ---------------------------------------------------------------------------- building a site
 
 
-def build_site(folder: Path, *, hostile: bool = True, execute: bool = False) -> Path:
+def build_site(folder: Path, *, hostile: bool = True, execute: bool = False, report: dict | None = None) -> Path:
     """Two processed years → every year's report (index.html, schools/, results.xlsx) and the
     site index, as the runner builds them. execute=True runs 05_report through papermill,
-    otherwise its functions are called directly. Returns the site folder (reports/)."""
+    otherwise its functions are called directly; report: values of the years' `report:`
+    parameters (e.g. cluster_pages_from). Returns the site folder (reports/)."""
     from pipeline.report import context as report_context
     from pipeline.report import excel
     from pipeline.report import publication as report_documents
@@ -309,6 +310,10 @@ def build_site(folder: Path, *, hostile: bool = True, execute: bool = False) -> 
     folder = Path(folder)
     newest = write_history(folder, hostile=hostile)
     for path in sorted((folder / "params").glob("*.yaml")):
+        if report:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data.setdefault("report", {}).update(report)
+            path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         params = load_params(path, check_files=False)
         out = params.reports_dir
         if execute:

@@ -145,6 +145,24 @@ def test_crafted_pages_with_hostile_strings_have_no_violations(browser, axe_sour
     _check(browser, axe_source, crafted_site / page)
 
 
+@pytest.fixture(scope="module")
+def crafted_large_site(tmp_path_factory) -> Path:
+    """The hand-built history built as a large municipality: the per-school tables on the pages
+    of the clusters (two schools a page)."""
+    from report_data import build_site
+
+    return build_site(tmp_path_factory.mktemp("a11y-large"), hostile=True,
+                      report={"cluster_pages_from": 1, "cluster_page_rows": 2})
+
+
+def test_cluster_pages_have_no_violations(browser, axe_source, crafted_large_site, shots):
+    year = crafted_large_site / "2026"
+    pages = sorted((year / "clusters").glob("*.html"))
+    assert len(pages) > 2
+    for page in [year / "index.html", *pages]:
+        _check(browser, axe_source, page, shots)
+
+
 def test_example_municipalities_have_no_violations(browser, axe_source, example_site, shots):
     _check(browser, axe_source, example_site / "index.html", shots)
     for page in _school_pages(example_site).values():

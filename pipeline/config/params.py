@@ -126,6 +126,12 @@ class ReportOptions(BaseModel):
     # documents/report.pdf is laid out in full up to this many registry schools; above, the
     # report runs to hundreds of pages that take minutes to lay out, and the PDF says so instead
     pdf_max_schools: int = Field(default=300, ge=0)
+    # the site at scale: from this many registry schools on, every table with a row per school
+    # (ranking, heat map data, targets, recommendations, measures, the list of school pages)
+    # leaves the analytic page index.html for pages per cluster (clusters/), each holding at
+    # most cluster_page_rows schools, so no page grows with the municipality
+    cluster_pages_from: int = Field(default=1000, ge=1)
+    cluster_page_rows: int = Field(default=500, ge=1)
 
 
 class Collection(BaseModel):

@@ -248,11 +248,12 @@ def heatmap_data(pos: pd.DataFrame, schools: pd.DataFrame, methodology: Any) -> 
     return HeatmapData(codes, names, clusters, order_pos, pts, mx, unc, cat)
 
 
-def heatmap_chart(pos: pd.DataFrame, schools: pd.DataFrame, methodology: Any) -> tuple[str, float]:
+def heatmap_chart(pos: pd.DataFrame, schools: pd.DataFrame, methodology: Any,
+                  data: "HeatmapData | None" = None) -> tuple[str, float]:
     """Schools (rows, by cluster and rank) × positions (columns, grouped by criterion): counted
     points in zone colours and symbols (● maximum, ◐ part, ○ zero); × marks a claim without a
-    document."""
-    d = heatmap_data(pos, schools, methodology)
+    document. data: heatmap_data of the same arguments, when the caller has it."""
+    d = data if data is not None else heatmap_data(pos, schools, methodology)
     codes, names, clusters, order_pos, unc, cat = d.codes, d.names, d.clusters, d.positions, d.unconfirmed, d.cat
     crit_of = {p.code: p.criterion for p in methodology.positions}
     n_rows, n_cols = cat.shape

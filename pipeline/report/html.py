@@ -49,11 +49,16 @@ def table(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, cls: str = "
         return " ".join(names) or None
 
     head = Markup("").join(h("th", c, class_=klass(i), scope="col") for i, c in enumerate(headers))
+    # each cell as h("td", c, class_=klass(i)) would write it, its opening tag made once per
+    # column (a region's tables have hundreds of thousands of cells)
+    opening = [f'<td class="{escape(k)}">' if (k := klass(i)) else "<td>" for i in range(len(headers))]
     body = []
     for r, row in enumerate(rows):
-        cells = Markup("").join(h("td", c, class_=klass(i)) for i, c in enumerate(row))
+        while len(opening) < len(row):
+            opening.append(f'<td class="{escape(k)}">' if (k := klass(len(opening))) else "<td>")
+        cells = "".join([f"{opening[i]}{_cell(c)}</td>" for i, c in enumerate(row)])
         rc = row_classes[r] if row_classes and r < len(row_classes) else None
-        body.append(h("tr", cells, class_=rc or None))
+        body.append(Markup(f'<tr class="{escape(rc)}">{cells}</tr>' if rc else f"<tr>{cells}</tr>"))
     cap = h("caption", caption, class_="sr-only" if hidden_caption else None) if caption else Markup("")
     cols = Markup("")
     if widths:

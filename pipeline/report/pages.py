@@ -17,7 +17,7 @@ from ..io.storage import write_bytes_atomic
 from ..core.levels import ZONE_MARK
 from ..core.values import text
 from .context import ReportContext
-from .sections import all_sections, summary_line
+from .sections import all_sections, per_school, summary_line
 from ..core.parallel import can_fork, cores, fork_imap, shared
 from ..core.progress import PAGES_WRITTEN, Counter
 from .render import _render
@@ -40,8 +40,47 @@ def report_page(ctx: ReportContext) -> str:
 
 
 def write_report_page(ctx: ReportContext, out_dir: str | Path) -> Path:
-    """Write out_dir/index.html (report_page), atomically."""
+    """Write out_dir/index.html (report_page), atomically, and the pages of the clusters
+    (write_cluster_pages: none, and none left over, below report.cluster_pages_from)."""
+    write_cluster_pages(ctx, out_dir)
     return write_bytes_atomic(Path(out_dir) / "index.html", report_page(ctx).encode("utf-8"))
+
+
+def cluster_page(ctx: ReportContext, page: "per_school.ClusterPage | None") -> str:
+    """A page of a cluster's schools (the tables of sections.CLUSTER_PARTS), or with None the
+    index of the clusters' pages."""
+    params = ctx.params
+    if page is None:
+        title, lead = "Кластеры", ("Таблицы с отдельной строкой для каждой ОО: рейтинг, баллы по позициям самооценки, "
+                                   "целевые показатели, рекомендации, меры и страницы школ — по кластерам.")
+        body, pager = per_school.cluster_table(ctx, ""), Markup("")
+    else:
+        title, lead = page.title, ""
+        body, pager = per_school.cluster_page_body(ctx, page), per_school.cluster_pager(ctx, page)
+    return _render("cluster.html.j2", body=body, pager=pager, title=title, lead=lead, index=page is None,
+                   academic_year=params.academic_year, year=params.year,
+                   running_head=f"{title} — {params.year}", running_foot=_running_foot(params),
+                   organization=params.header.organization)
+
+
+def write_cluster_pages(ctx: ReportContext, out_dir: str | Path) -> list[Path]:
+    """clusters/index.html and clusters/<n>-<k>.html when the year's per-school tables leave
+    the analytic page (per_school.split); pages of an earlier run no longer made are removed."""
+    folder = Path(out_dir) / per_school.FOLDER
+    written: list[Path] = []
+    if per_school.split(ctx):
+        folder.mkdir(parents=True, exist_ok=True)
+        written.append(_write_page(folder / per_school.INDEX, cluster_page(ctx, None).encode("utf-8")))
+        for page in per_school.cluster_pages(ctx):
+            written.append(_write_page(folder / page.file, cluster_page(ctx, page).encode("utf-8")))
+    if folder.is_dir():
+        keep = {p.name for p in written}
+        for old in folder.glob("*.html"):
+            if old.name not in keep:
+                old.unlink()
+        if not keep and not any(folder.iterdir()):
+            folder.rmdir()
+    return written
 
 
 def render_school_page(view: "dict[str, Any] | SimpleNamespace", params: "YearParams") -> str:
@@ -64,6 +103,7 @@ def render_school_page(view: "dict[str, Any] | SimpleNamespace", params: "YearPa
         organization=hd.organization,
         order=f"{hd.order_number} от {hd.order_date:%d.%m.%Y}",
         min_group=params.report.min_group_size,
+        cluster_page=getattr(s, "cluster_page", ""),
         zone_marks=ZONE_MARK,
         # drawn only where the page shows it (more than one year)
         history_svg=charts.history_svg(history, high=high, medium=medium) if len(history) > 1 else Markup(""),

@@ -354,6 +354,10 @@ def school_page_data(ctx: ReportContext, code: str) -> SimpleNamespace:
     view["issues"] = built.rows["issues"].get(code, ())
     view["history"] = [{"year": year, "total": None if small_staff or code not in totals else num(totals[code])}
                        for year, totals in _history_totals(ctx)]
+    from .sections.per_school import page_of_school, split
+
+    # at scale the school's rows of the ranking and other tables are on its cluster's page
+    view["cluster_page"] = f"../{page_of_school(ctx)[code]}" if split(ctx) else ""
     m = ctx.methodology  # the page shows only the parts the methodology has
     view.update(has_total=m.has_total, has_checklist=m.has_checklist, has_index=bool(m.index_shares),
                 has_sources=bool(m.positions or m.targets))

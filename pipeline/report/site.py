@@ -5,6 +5,9 @@ Layout of the site folder (the parent of every year's reports_dir):
     index.html                      the years, newest first           (published)
     <year>/index.html               the year's analytic report        (published)
     <year>/schools/<code>.html      one page per registry school      (published)
+    <year>/clusters/index.html, <year>/clusters/<n>-<k>.html   the tables with a row per
+                                    school, by cluster, when the year has report.cluster_pages_from
+                                    schools or more (sections/per_school.py)       (published)
     <year>/documents/index.html     the year's documents              (published)
     <year>/documents/signed/<name>.pdf   the signed scan of prikaz, spravka, roadmap, taken
                                     from raw_dir/signed/ («подписанный экземпляр»)  (published)
@@ -34,6 +37,8 @@ from . import publication
 from .render import _render
 
 YEAR_DIR = re.compile(r"^\d{4}$")
+CLUSTERS = "clusters"   # sections.per_school.FOLDER
+CLUSTER_PAGE = re.compile(r"^(index|\d+-\d+)\.html$")   # what per_school writes there, nothing else
 
 
 SITE_TITLE = "Мониторинг эффективности деятельности школьных методических служб"
@@ -86,7 +91,7 @@ def _org(page: str) -> str:
 
 def publishable_files(reports_dir: str | Path) -> list[Path]:
     """The files of the site that may be published, relative to reports_dir: the site index,
-    each year's report, its school pages, its documents page and the documents it offers
+    each year's report, its school pages, the pages of its clusters, its documents page and the documents it offers
     (publication.published: per document the signed scan, else the PDF, else the DOCX).
     results.xlsx (personal data), the letters, measures.xlsx, audit/ and manifest.json stay
     internal."""
@@ -95,6 +100,8 @@ def publishable_files(reports_dir: str | Path) -> list[Path]:
     for y in sorted(built_years(root)):
         files.append(Path(str(y)) / "index.html")
         files.extend(sorted(p.relative_to(root) for p in (root / str(y) / "schools").glob("*.html")))
+        files.extend(sorted(p.relative_to(root) for p in (root / str(y) / CLUSTERS).glob("*.html")
+                            if CLUSTER_PAGE.match(p.name)))
         page = Path(str(y)) / publication.DOCS_DIR / publication.PAGE
         if (root / page).is_file():
             files.append(page)

@@ -206,9 +206,10 @@ def published_school_table(ctx: ReportContext) -> pd.DataFrame:
     sc.loc[small, "level"] = small_label(ctx.n_small)
     # ranks among the shown schools only: a gap would tell where the hidden one stood
     ranked = sc["rank_in_cluster"].notna()
-    ranks = sc["rank_in_cluster"]
-    sc.loc[ranked, "rank_in_cluster"] = [  # the stage's order, with the hidden schools left out
-        1 + int((ranks[ranked & (sc["cluster"] == cl)] < r).sum()) for cl, r in zip(sc.loc[ranked, "cluster"], ranks[ranked])]
+    # the stage's order with the hidden schools left out: 1 + the shown schools of the cluster
+    # ranked before (ties share a place), one grouped rank rather than a scan per school
+    sc.loc[ranked, "rank_in_cluster"] = (sc.loc[ranked].groupby("cluster", dropna=False)["rank_in_cluster"]
+                                         .rank(method="min").astype("float64"))
     sc["cluster_size"] = sc["cluster"].map(sc[ranked].groupby("cluster")["school_code"].count())
     order = {c: i for i, c in enumerate(cluster_order(ctx))}
     sc["_c"] = sc["cluster"].map(lambda c: order.get(text(c), 99))
@@ -319,6 +320,7 @@ def municipal_targets(ctx: ReportContext) -> pd.DataFrame:
     return tm
 
 
+@_cached
 def target_school_matrix(ctx: ReportContext) -> pd.DataFrame:
     """targets_school.csv pivoted: schools × targets → status."""
     ts = ctx.data["targets_school.csv"].copy()

@@ -7,21 +7,26 @@ returning HTML, listed in SECTIONS in the order of the page. The published page
     analysis.py    5. distribution, ranking, heat map, criteria, targets, dynamics
     actions.py     6–9. recommendations, measures, decisions, effectiveness
     appendix.py    documents, school pages, methodology appendix, footer
+    per_school.py  the site at scale: the tables with a row per school on the pages of the
+                   clusters (CLUSTER_PARTS) instead of the analytic page
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from ..context import ReportContext
 from .actions import decisions_html, effectiveness_html, measures_html, recommendations_html
-from .analysis import analysis_html, dynamics_html
-from .appendix import appendix_html, documents_html, footer_html, schools_html
+from .actions import measures_table, recommendations_table
+from .analysis import HEATMAP_HEAD, analysis_html, dynamics_html, heatmap, heatmap_rows, ranking_table, targets_table
+from .appendix import appendix_html, documents_html, footer_html, school_list_html, schools_html
+from ..html import para, table
+from ..tables import target_school_matrix
 from .front import CYCLE, cycle_html, goals_html, header_html, indicators_html, methods_html, summary_html, summary_line
 from .monitoring import monitoring_html
 
-__all__ = ["CYCLE", "SECTIONS", "Section", "all_sections", "summary_line", "header_html", "cycle_html", "summary_html",
+__all__ = ["CYCLE", "SECTIONS", "CLUSTER_PARTS", "ClusterPart", "Section", "all_sections", "summary_line", "header_html", "cycle_html", "summary_html",
            "goals_html", "indicators_html", "methods_html", "monitoring_html", "analysis_html", "dynamics_html", "recommendations_html",
            "measures_html", "decisions_html", "effectiveness_html", "documents_html", "schools_html", "appendix_html", "footer_html"]
 
@@ -70,3 +75,35 @@ SECTIONS: tuple[Section, ...] = (
 def all_sections(ctx: ReportContext) -> list[str]:
     """Every section of the report, in order."""
     return [section_.html(ctx) for section_ in SECTIONS]
+
+
+@dataclass(frozen=True)
+class ClusterPart:
+    """One table with a row per school, on the pages of the clusters (per_school.split): the
+    analytic page's section `name` keeps its summary and links here."""
+
+    name: str
+    title: str
+    shown: Callable[[ReportContext], bool]
+    render: Callable[[ReportContext, Any, str], Any]   # (ctx, rows of published_school_table, prefix of school pages)
+
+
+def _heatmap_table(ctx: ReportContext, st: Any, prefix: str) -> Any:
+    rows = heatmap_rows(ctx, st["school_code"], prefix)
+    if not rows:
+        return para("Нет данных самооценки этих ОО.")
+    return table([*HEATMAP_HEAD, *heatmap(ctx).positions], rows, cls="data matrix",
+                 caption="Засчитанные баллы ОО по позициям самооценки: ● — максимальный, ◐ — частично, ○ — 0, "
+                         "× — не подтверждён документом, — — нет данных")
+
+
+# The pages of the clusters, part by part, in the order of the analytic page's sections.
+CLUSTER_PARTS: tuple[ClusterPart, ...] = (
+    ClusterPart("ranking", "Рейтинг", lambda ctx: ctx.methodology.has_total, ranking_table),
+    ClusterPart("heatmap", "Карта дефицитов: баллы по позициям самооценки", lambda ctx: ctx.methodology.has_checklist,
+                _heatmap_table),
+    ClusterPart("targets", "Целевые показатели по ОО", lambda ctx: not target_school_matrix(ctx).empty, targets_table),
+    ClusterPart("recommendations", "Адресные рекомендации по ОО", lambda ctx: True, recommendations_table),
+    ClusterPart("measures", "Меры муниципального уровня по ОО", lambda ctx: True, measures_table),
+    ClusterPart("schools", "Страницы школ", lambda ctx: True, school_list_html),
+)

@@ -33,16 +33,10 @@ def recommendations_html(ctx: ReportContext) -> str:
     top = top.sort_values(["всего", "_o"], ascending=[False, True]).head(10)
     rows = [[r["indicator_code"], names.get(r["indicator_code"], r["indicator_code"]), int(r["высокий"]), int(r["средний"]), int(r["всего"])]
             for _, r in top.iterrows()]
-    st = school_table(ctx)
-    high: dict[str, list[str]] = {}
-    for c, pr, ind in zip(recs["school_code"].map(text), recs["priority"], recs["indicator_code"]):
-        if pr == "высокий":
-            high.setdefault(c, []).append(text(ind))
-    srows = []
-    for r in st[st["submitted"]].itertuples():
-        hi = high.get(r.school_code, [])
-        srows.append([h("a", text(r.school_name), href=f"schools/{r.page}"), r.rec_высокий, r.rec_средний,
-                      ", ".join(hi[:8]) + (" …" if len(hi) > 8 else "") or "—"])
+    from .per_school import cluster_link, split
+
+    per_school = (cluster_link(ctx, "Рекомендации по каждой ОО — на страницах кластеров") if split(ctx)
+                  else recommendations_table(ctx, school_table(ctx)))
     return section(
         "recommendations", "6", "Адресные рекомендации",
         para(f"Каждая ОО получила адресные рекомендации по позициям и целевым показателям, по которым не достигнут "
@@ -50,9 +44,53 @@ def recommendations_html(ctx: ReportContext) -> str:
              f"достигнут; «средний» — балл ниже максимального. Всего рекомендаций: {len(recs)} для "
              f"{recs['school_code'].nunique()} ОО. Тексты рекомендаций — на страницах школ."),
         sub("Наиболее частые дефициты", table(["Код", "Показатель", "Высокий", "Средний", "Всего ОО"], rows, num_cols=(2, 3, 4))),
-        sub("Рекомендации по ОО", table(["ОО", "Высокий приоритет", "Средний приоритет", "Показатели высокого приоритета"],
-                                         srows, num_cols=(1, 2))),
+        sub("Рекомендации по ОО", per_school),
     )
+
+
+def recommendations_table(ctx: ReportContext, st: pd.DataFrame, prefix: str = "schools/") -> Markup:
+    """Per school with a form (rows of school_table): its recommendations by priority and the
+    indicators of high priority."""
+    if "high_recommendations" not in ctx.cache:
+        recs = ctx.data["recommendations.csv"]
+        high: dict[str, list[str]] = {}
+        for c, pr, ind in zip(recs["school_code"].map(text), recs["priority"], recs["indicator_code"]):
+            if pr == "высокий":
+                high.setdefault(c, []).append(text(ind))
+        ctx.cache["high_recommendations"] = high
+    high = ctx.cache["high_recommendations"]
+    srows = []
+    for r in st[st["submitted"]].itertuples():
+        hi = high.get(r.school_code, [])
+        srows.append([h("a", text(r.school_name), href=f"{prefix}{r.page}"), r.rec_высокий, r.rec_средний,
+                      ", ".join(hi[:8]) + (" …" if len(hi) > 8 else "") or "—"])
+    return table(["ОО", "Высокий приоритет", "Средний приоритет", "Показатели высокого приоритета"], srows, num_cols=(1, 2))
+
+
+def measures_table(ctx: ReportContext, st: pd.DataFrame, prefix: str = "schools/") -> Markup:
+    """Per school of st named by a municipal measure (decisions.csv): the seminar topics by code
+    (the analytic page names them) and the other measures with their basis."""
+    by = ctx.cache.get("measures_by_school")
+    if by is None:
+        dec = ctx.data["decisions.csv"]
+        by = {}
+        absent = [""] * len(dec)
+        for kind, ind, basis, topic, schools in zip(
+                dec["kind"].map(text), dec["indicator_code"].map(text) if "indicator_code" in dec else absent,
+                dec["basis"].map(text) if "basis" in dec else absent, dec["topic"].map(text), dec["schools"]):
+            for code in dict.fromkeys(codes_of(schools)):
+                seminars, other = by.setdefault(code, ([], []))
+                if kind == "seminar":
+                    seminars.append(ind or topic)
+                else:
+                    other.append(f"{DECISION_KINDS.get(kind, kind)}: {basis or topic}")
+        ctx.cache["measures_by_school"] = by
+    rows = [[h("a", text(name), href=f"{prefix}{page}"), ", ".join(by[code][0]) or "—",
+             Markup("<br>").join(escape(o) for o in by[code][1]) or "—"]
+            for code, name, page in zip(st["school_code"], st["school_name"], st["page"]) if code in by]
+    if not rows:
+        return para("Мер, касающихся этих ОО, нет.")
+    return table(["ОО", "Темы семинаров (коды)", "Другие меры"], rows)
 
 
 def _school_links(codes: Sequence[str], names: dict[str, str]) -> Markup:
@@ -82,8 +120,13 @@ def measures_html(ctx: ReportContext) -> str:
                 f"методической поддержки получает методический выезд; у ОО без принятой формы форма запрашивается.")
     if dec.empty:
         return section("measures", "7", "Меры", lead, para("Мер муниципального уровня не потребовалось."))
+    from .per_school import cluster_link, split
+
     kinds = dec["kind"].map(text)
     blocks: list[Any] = []
+    large = split(ctx)  # no list of schools here: the pages of the clusters name each school's measures
+    if large:
+        blocks.append(cluster_link(ctx, "Меры, касающиеся каждой ОО, — на страницах кластеров"))
     sem = dec[kinds == "seminar"].copy()
     if len(sem):
         if "share_failed" in sem:
@@ -98,8 +141,9 @@ def measures_html(ctx: ReportContext) -> str:
             failed = (f"{fmt_int(n)} из {fmt_int(of)} ({fmt_pct(n * 100 / of, 0)})" if n is not None and of
                       else str(len(codes)))
             topic = Markup(f"<strong>{escape(code)}</strong> {escape(ind.get(code, ''))}") if code in ind else escape(text(r["topic"]))
-            schools = h("details", [h("summary", f"{len(codes)} {plural(len(codes), 'ОО', 'ОО', 'ОО')}"),
-                                    h("div", _school_links(codes, names), class_="school-links")]) if codes else "—"
+            schools = ("—" if not codes else f"{len(codes)} ОО" if large else
+                       h("details", [h("summary", f"{len(codes)} {plural(len(codes), 'ОО', 'ОО', 'ОО')}"),
+                                     h("div", _school_links(codes, names), class_="school-links")]))
             row = [topic, failed, schools]
             if not same:
                 row += [text(r["responsible"]), text(r["due"])]
@@ -110,6 +154,10 @@ def measures_html(ctx: ReportContext) -> str:
     for kind in ("visit", "request"):
         g = dec[kinds == kind]
         if g.empty:
+            continue
+        if large:
+            n = len({c for v in g["schools"] for c in codes_of(v)})
+            blocks.append(sub(f"{DECISION_KINDS[kind]} — {len(g)}", para(f"ОО — {fmt_int(n)}.")))
             continue
         who, same = _who_when(g)
         rows = []
@@ -155,14 +203,23 @@ def decisions_html(ctx: ReportContext) -> str:
         items.append(Markup(escape(f"Провести муниципальные семинары (заседания РМО) по темам ({len(sem)}); ответственные: "
                                    f"{text(sem['responsible'].iloc[0])}; сроки — по темам:"))
                      + h("ul", topics, class_="cols topics"))
+    from .per_school import split
+
+    large = split(ctx)  # a count, not the list of schools: the pages of the clusters name them
+
+    def schools_of(g: pd.DataFrame) -> str:
+        codes = ';'.join(g['schools'].map(text))
+        return (f"{len(set(codes_of(codes)))} ОО (по ОО — на страницах кластеров)" if large
+                else school_list(codes, names))
+
     vis = dec[kinds == "visit"]
     if len(vis):
-        items.append(f"Организовать методические выезды в ОО: {school_list(';'.join(vis['schools'].map(text)), names)}. "
+        items.append(f"Организовать методические выезды в ОО: {schools_of(vis)}. "
                      f"Ответственные: {text(vis['responsible'].iloc[0])}; сроки: "
                      f"{', '.join(dict.fromkeys(vis['due'].map(text)))} (по ОО — в дорожной карте).")
     req = dec[kinds == "request"]
     if len(req):
-        items.append(f"Получить формы мониторинга от ОО, не представивших их: {school_list(';'.join(req['schools'].map(text)), names)}.")
+        items.append(f"Получить формы мониторинга от ОО, не представивших их: {schools_of(req)}.")
     later = dec[kinds == "deferred"]
     if len(later):
         items.append(f"Перенести на {p.year}-{p.year + 1} учебный год темы семинаров ({len(later)}): "

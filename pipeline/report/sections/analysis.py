@@ -10,7 +10,7 @@ from ...core.values import text
 from ..context import ReportContext
 from ..html import bar_cell, chart_data, figure, h, note, para, section, sub, table, trend_chip, zone_chip, zone_legend
 from ..labels import TARGET_STATUS_LABEL, TARGET_STATUS_MARK
-from ..tables import cluster_order, cluster_profile, deficits, history_table, municipal_targets, position_matrix, published_school_table, target_school_matrix
+from ..tables import school_page, cluster_order, cluster_profile, deficits, history_table, municipal_targets, position_matrix, published_school_table, target_school_matrix
 
 
 def distribution_html(ctx: ReportContext) -> Markup:
@@ -51,10 +51,10 @@ def total_rule(ctx: ReportContext) -> str:
     return "Итог = процент самооценки." if m.has_checklist else "Итог = индекс активности."
 
 
-def ranking_html(ctx: ReportContext) -> Markup:
-    """Clusters and ranking: one table per cluster with zone, bar and trend mark; the checklist
-    and activity-index columns only where the methodology has them."""
-    st = published_school_table(ctx)
+def ranking_table(ctx: ReportContext, g: Any, prefix: str = "schools/") -> Markup:
+    """The ranking of these schools (rows of published_school_table, one cluster): place, zone,
+    bar and trend mark; the checklist and activity-index columns only where the methodology
+    has them. prefix: the school pages' folder as seen from the page."""
     p, m = ctx.params, ctx.methodology
     thr = p.report.trend_threshold
     small = small_label(ctx.n_small)
@@ -62,30 +62,79 @@ def ranking_html(ctx: ReportContext) -> Markup:
     head = ["Место", "ОО", "Итог", Markup('<span class="sr-only">Итог на шкале 0–100</span>'), "Уровень", *[t for t, on, _ in parts if on], f"К {p.year - 1} г."]
     spare = sum(int(w[:-1]) for _, on, w in parts if not on)   # a column the methodology lacks widens «ОО»
     widths = ("6%", f"{29 + spare}%", "9%", "16%", "9%", *[w for _, on, w in parts if on], "10%")
+    rows, classes = [], []
+    for r in g.itertuples():
+        link = h("a", text(r.school_name), href=f"{prefix}{r.page}")
+        if not r.submitted:
+            rows.append(["—", link, Markup('<span class="muted">форма не представлена</span>')] + [""] * (len(head) - 3))
+            classes.append("no-data")
+            continue
+        total = zone_chip(r.total_score, p) if not r.small else h("span", small, class_="chip none")
+        values = [fmt_pct(r.checklist_pct), small if r.small else fmt_num(r.activity_index)]
+        rows.append([fmt_int(r.rank_in_cluster), link, total, bar_cell(r.total_score if not r.small else None, p),
+                     text(r.level), *[v for v, (_, on, _) in zip(values, parts) if on],
+                     trend_chip(r.delta, thr) if not r.small else "—"])
+        classes.append("")
+    return table(head, rows, num_cols=tuple(range(5, len(head) - 1)), cls="data ranking", row_classes=classes,
+                 nowrap=(2, len(head) - 1), widths=widths)
+
+
+def ranking_html(ctx: ReportContext) -> Markup:
+    """Clusters and ranking: one table per cluster (on the pages of the clusters when the
+    municipality is large: per_school.split)."""
+    from .per_school import cluster_summary, split
+
+    st = published_school_table(ctx)
+    p, m = ctx.params, ctx.methodology
+    lead = para(f"ОО сравниваются внутри кластера: {m.cluster_rule.describe(p.cluster_threshold)}. {total_rule(ctx)} "
+                f"Отметка тренда ▲/▼ — изменение более чем на {fmt_num(p.report.trend_threshold, 0)} баллов к прошлому году.")
+    if split(ctx):
+        return sub("Кластеры и рейтинг", lead, *cluster_summary(ctx, "рейтинг ОО"), anchor="ranking")
     blocks = []
     for cl in [c for c in cluster_order(ctx) if c in set(st["cluster"].map(text))]:
         g = st[st["cluster"].map(text) == cl]
-        rows, classes = [], []
-        for r in g.itertuples():
-            link = h("a", text(r.school_name), href=f"schools/{r.page}")
-            if not r.submitted:
-                rows.append(["—", link, Markup('<span class="muted">форма не представлена</span>')] + [""] * (len(head) - 3))
-                classes.append("no-data")
-                continue
-            total = zone_chip(r.total_score, p) if not r.small else h("span", small, class_="chip none")
-            values = [fmt_pct(r.checklist_pct), small if r.small else fmt_num(r.activity_index)]
-            rows.append([fmt_int(r.rank_in_cluster), link, total, bar_cell(r.total_score if not r.small else None, p),
-                         text(r.level), *[v for v, (_, on, _) in zip(values, parts) if on],
-                         trend_chip(r.delta, thr) if not r.small else "—"])
-            classes.append("")
         n_sub = int(g["submitted"].sum())
-        blocks.append(sub(f"Кластер «{cl}» — {n_sub} {plural(n_sub, 'школа', 'школы', 'школ')}", table(
-            head, rows, num_cols=tuple(range(5, len(head) - 1)), cls="data ranking", row_classes=classes,
-            nowrap=(2, len(head) - 1), widths=widths)))
-    return sub("Кластеры и рейтинг", para(
-        f"ОО сравниваются внутри кластера: {m.cluster_rule.describe(p.cluster_threshold)}. {total_rule(ctx)} "
-        f"Отметка тренда ▲/▼ — изменение более чем на {fmt_num(thr, 0)} баллов к прошлому году."), zone_legend(p),
-        *blocks, anchor="ranking")
+        blocks.append(sub(f"Кластер «{cl}» — {n_sub} {plural(n_sub, 'школа', 'школы', 'школ')}", ranking_table(ctx, g)))
+    return sub("Кластеры и рейтинг", lead, zone_legend(p), *blocks, anchor="ranking")
+
+
+def heatmap_rows(ctx: ReportContext, codes: Any, prefix: str | None = None) -> list[list[Any]]:
+    """The heat map's data, a row per school of codes (those with a form): code, name, cluster
+    and the counted points of every position with its mark; with a prefix (the school pages'
+    folder as seen from the page) the name links to the school's page."""
+    from .. import charts
+
+    hm = heatmap(ctx)
+    if "heatmap_arrays" not in ctx.cache:   # once per context: the pages of the clusters ask per page
+        ctx.cache["heatmap_arrays"] = ({c: i for i, c in enumerate(hm.codes)}, hm.points.to_numpy(dtype=object),
+                                       hm.unconfirmed.to_numpy(dtype=object))
+    at, points, unconfirmed = ctx.cache["heatmap_arrays"]
+    marks = charts.CELL_MARKS
+    rows = []
+    for code in codes:
+        i = at.get(code)
+        if i is None:
+            continue
+        name = text(hm.names.get(code, ""))
+        row: list[Any] = [code, name if prefix is None else h("a", name, href=f"{prefix}{school_page(code)}"), hm.clusters[code]]
+        for j in range(len(hm.positions)):
+            v, u = points[i, j], unconfirmed[i, j]
+            state = charts.CELL_STATES[int(hm.cat[i, j])]
+            row.append("—" if state == "none" else ("× " if bool(u) and u == u else f"{marks[state]} ") + fmt_num(v, 0))
+        rows.append(row)
+    return rows
+
+
+def heatmap(ctx: ReportContext) -> Any:
+    """charts.heatmap_data of the year, computed once."""
+    from .. import charts
+
+    if "heatmap_data" not in ctx.cache:
+        ctx.cache["heatmap_data"] = charts.heatmap_data(position_matrix(ctx), published_school_table(ctx), ctx.methodology)
+    return ctx.cache["heatmap_data"]
+
+
+HEATMAP_HEAD = ["Код", "ОО", "Кластер"]
 
 
 def heatmap_html(ctx: ReportContext) -> Markup:
@@ -95,12 +144,11 @@ def heatmap_html(ctx: ReportContext) -> Markup:
     if pos.empty:
         return sub("Карта дефицитов", para("Нет данных самооценки."), anchor="heatmap")
     st = published_school_table(ctx)
-    uri, height = charts.heatmap_chart(pos, st, ctx.methodology)
+    uri, height = charts.heatmap_chart(pos, st, ctx.methodology, heatmap(ctx))
     d = deficits(ctx)
     rows = [[r.position, r.short, r.criterion, r.n, r.zero, r.unconfirmed, fmt_pct(r.share_below, 0)]
             for r in d.sort_values(["share_below", "zero"], ascending=False).itertuples()]
-    hm = charts.heatmap_data(pos, st, ctx.methodology)
-    marks = charts.CELL_MARKS
+    hm = heatmap(ctx)
     partial = any(len(x.scale) > 2 for x in ctx.methodology.positions)
     cells = {state: int((hm.cat == k).sum()) for k, state in enumerate(charts.CELL_STATES)}
     unconfirmed = int(sum(bool(v) and v == v for v in hm.unconfirmed.to_numpy(dtype=object).ravel()))
@@ -111,22 +159,22 @@ def heatmap_html(ctx: ReportContext) -> Markup:
     caption = ("Цвет и знак — засчитанный балл позиции: зелёный ● — максимальный, "
                + ("жёлтый ◐ — частично, " if partial else "") + "красный ○ — 0, серый без знака — нет данных. "
                "Знак × — балл заявлен, но не подтверждён документом (засчитан 0).")
-    if len(hm.codes) <= charts.HEATMAP_NAMED_ROWS:
-        hrows = []
-        for i, code in enumerate(hm.codes):
-            row: list[Any] = [code, text(hm.names.get(code, "")), hm.clusters[code]]
-            for j, position in enumerate(hm.positions):
-                v, u = hm.points.iloc[i, j], hm.unconfirmed.iloc[i, j]
-                state = charts.CELL_STATES[int(hm.cat[i, j])]
-                row.append("—" if state == "none" else ("× " if bool(u) and u == u else f"{marks[state]} ") + fmt_num(v, 0))
-            hrows.append(row)
-        data = chart_data("засчитанные баллы ОО по позициям самооценки", ["Код", "ОО", "Кластер", *hm.positions], hrows)
+    from .per_school import cluster_link, split
+
+    more: list[Any] = []
+    if len(hm.codes) <= charts.HEATMAP_NAMED_ROWS and not split(ctx):
+        data = chart_data("засчитанные баллы ОО по позициям самооценки", [*HEATMAP_HEAD, *hm.positions],
+                          heatmap_rows(ctx, hm.codes))
     else:   # a region's thousands of schools: the counts per position (the table below repeats them)
         caption += " Школы слишком многочисленны для таблицы по каждой: данные — число ОО по позициям."
+        alt = alt.replace("Баллы каждой ОО — в таблице «Данные диаграммы».", "Баллы каждой ОО — на страницах кластеров."
+                          if split(ctx) else "Баллы каждой ОО — на страницах школ.")
         data = chart_data("число ОО по позициям самооценки", ["Позиция", "Содержание", "Критерий", "ОО", "С 0 баллов",
                                                                "Не подтверждено", "Не на максимуме"], rows, num_cols=(3, 4, 5, 6))
+        if split(ctx):
+            more.append(cluster_link(ctx, "Баллы каждой ОО по позициям — на страницах кластеров"))
     return sub("Карта дефицитов (ОО × позиции самооценки)",
-               figure(uri, alt, caption, data, width=charts.WIDTH_PX),
+               figure(uri, alt, caption, data, width=charts.WIDTH_PX), *more,
                table(["Позиция", "Содержание", "Критерий", "ОО", "С 0 баллов", "Не подтверждено", "Не на максимуме"],
                      rows, num_cols=(3, 4, 5, 6), caption="Дефициты по позициям самооценки"), anchor="heatmap")
 
@@ -190,29 +238,39 @@ def targets_html(ctx: ReportContext) -> Markup:
                                         num_cols=(1, 2)), width=charts.WIDTH_PX))
         blocks.append(table(["Код", "Показатель", "Расчёт", "Значение", "Цель", "Итог"], rows, num_cols=(3, 4), nowrap=(5,)))
     # school matrix
-    mat = target_school_matrix(ctx)
-    if not mat.empty:
-        st = published_school_table(ctx)
-        codes = [t.code for t in ctx.methodology.targets if t.code in mat.columns]
-        head = ["ОО", *codes, "Достигнуто"]
-        mrows = []
-        for r in st.itertuples():
-            if r.school_code not in mat.index:
-                continue
-            cells: list[Any] = [h("a", text(r.school_name), href=f"schools/{r.page}")]
-            met = total = 0
-            for c in codes:
-                s = text(mat.loc[r.school_code, c])
-                cells.append(h("span", TARGET_STATUS_MARK.get(s, "?"), class_=f"tstat {s}", title=TARGET_STATUS_LABEL.get(s, s)))
-                met += s == "met"
-                total += s in ("met", "not_met")
-            cells.append(f"{met} из {total}" if total else "—")
-            mrows.append(cells)
-        blocks.append(sub("Целевые показатели по ОО", para(
-            "✓ — достигнут, ✗ — не достигнут, — — не применяется (например, нет молодых педагогов или ОО не относится "
-            "к ШНОР), · — форма не представлена."),
-            table(head, mrows, cls="data matrix", num_cols=(len(head) - 1,))))
+    if not target_school_matrix(ctx).empty:
+        from .per_school import cluster_link, split
+
+        what = para("✓ — достигнут, ✗ — не достигнут, — — не применяется (например, нет молодых педагогов или ОО не "
+                    "относится к ШНОР), · — форма не представлена.")
+        blocks.append(sub("Целевые показатели по ОО", what, cluster_link(ctx, "Целевые показатели каждой ОО — на страницах кластеров")
+                          if split(ctx) else targets_table(ctx, published_school_table(ctx))))
     return sub("Целевые показатели", *blocks, anchor="targets")
+
+
+def targets_table(ctx: ReportContext, st: Any, prefix: str = "schools/") -> Markup:
+    """The targets of these schools (rows of published_school_table): a mark per target and
+    the number met."""
+    if "target_status" not in ctx.cache:   # once per context: the pages of the clusters ask per page
+        mat = target_school_matrix(ctx)
+        codes = [t.code for t in ctx.methodology.targets if t.code in mat.columns]
+        status = {code: [text(v) for v in values] for code, values in zip(mat.index, mat[codes].to_numpy(dtype=object))}
+        marks = {s: h("span", TARGET_STATUS_MARK.get(s, "?"), class_=f"tstat {s}", title=TARGET_STATUS_LABEL.get(s, s))
+                 for s in {v for values in status.values() for v in values}}
+        ctx.cache["target_status"] = codes, status, marks
+    codes, status, marks = ctx.cache["target_status"]
+    if not status:
+        return Markup("")
+    head = ["ОО", *codes, "Достигнуто"]
+    mrows = []
+    for code, name, page in zip(st["school_code"], st["school_name"], st["page"]):
+        if code not in status:
+            continue
+        values = status[code]
+        met, total = sum(v == "met" for v in values), sum(v in ("met", "not_met") for v in values)
+        mrows.append([h("a", text(name), href=f"{prefix}{page}"), *[marks[v] for v in values],
+                      f"{met} из {total}" if total else "—"])
+    return table(head, mrows, cls="data matrix", num_cols=(len(head) - 1,))
 
 
 def dynamics_html(ctx: ReportContext) -> Markup:

@@ -17,8 +17,20 @@ from ..tables import _shared, published_school_table
 
 
 def schools_html(ctx: ReportContext) -> str:
-    """The list of school pages."""
-    st = _shared(ctx, published_school_table).sort_values("school_code")
+    """The list of school pages (on the pages of the clusters when the municipality is large)."""
+    from .per_school import cluster_link, split
+
+    m = ctx.methodology
+    what = [*(["итоговый балл", "место в кластере"] if m.has_total else []), *(["профиль по критериям"] if m.has_checklist else []),
+            *(["динамика"] if m.has_total else []), "адресные рекомендации",
+            *(["подтверждающие документы"] if m.has_checklist else [])]
+    listed = (cluster_link(ctx, "Страницы школ — по кластерам") if split(ctx)
+              else school_list_html(ctx, _shared(ctx, published_school_table).sort_values("school_code")))
+    return section("schools", "", "Страницы школ", para(f"Для каждой ОО — {', '.join(what[:-1])} и {what[-1]}."), listed)
+
+
+def school_list_html(ctx: ReportContext, st: Any, prefix: str = "schools/") -> Markup:
+    """These schools (rows of published_school_table) as links to their pages with the level."""
     chips: dict[tuple[str, str], Markup] = {}  # a chip is one of a few: made once each
     items = []
     for code, name, page, zone, level, submitted, small in zip(
@@ -32,13 +44,8 @@ def schools_html(ctx: ReportContext) -> str:
                                  else h("span", key[1], class_="chip none"))
         # h("li", [h("a", …, href=…), " ", chip]), written out
         chip = chip if ctx.methodology.has_total else ""
-        items.append(f'<li><a href="{escape("schools/" + page)}">{escape(f"{code} — {name}")}</a> {chip}</li>')
-    m = ctx.methodology
-    what = [*(["итоговый балл", "место в кластере"] if m.has_total else []), *(["профиль по критериям"] if m.has_checklist else []),
-            *(["динамика"] if m.has_total else []), "адресные рекомендации",
-            *(["подтверждающие документы"] if m.has_checklist else [])]
-    return section("schools", "", "Страницы школ", para(f"Для каждой ОО — {', '.join(what[:-1])} и {what[-1]}."),
-                   h("ul", Markup("".join(items)), class_="school-list"))
+        items.append(f'<li><a href="{escape(prefix + page)}">{escape(f"{code} — {name}")}</a> {chip}</li>')
+    return h("ul", Markup("".join(items)), class_="school-list")
 
 
 def _share_formulas(m: Any) -> list[str]:

@@ -34,7 +34,12 @@ def monitoring_html(ctx: ReportContext) -> str:
             [[school_text(ctx, r.file), names.get(text(r.school_code), text(r.school_code)), school_text(ctx, r.filled_date),
               school_text(ctx, r.reason)]
              for r in part["superseded_files"].itertuples()])))
-    if len(part["missing_schools"]):
+    from .per_school import cluster_link, split
+
+    if len(part["missing_schools"]) and split(ctx):   # no list of schools: the clusters' pages mark them
+        blocks.append(sub("ОО, не представившие форму", para(f"ОО — {len(part['missing_schools'])}."), cluster_link(
+            ctx, "В рейтинге на страницах кластеров они отмечены «форма не представлена»")))
+    elif len(part["missing_schools"]):
         blocks.append(sub("ОО, не представившие форму", h("ul", Markup("").join(
             h("li", f"{text(r.school_code)} — {text(r.school_name)}") for r in part["missing_schools"].itertuples()),
             class_="cols")))

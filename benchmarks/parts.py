@@ -8,7 +8,8 @@ and warm caches do not flatter the next) and puts its figures beside the whole r
 * ``results_xlsx`` — writing results.xlsx with every feature (excel.write_results, in this
   process): wall and CPU seconds, the file's size;
 * ``site`` — the published pages (benchmarks/site_pages.py: the analytic page, the
-  per-cluster pages, the school pages: sizes and times);
+  per-cluster pages, the school pages: sizes, wall and CPU time; per school: CPU, as the
+  linearity of the build is a matter of work, not of the machine's load);
 * ``documents`` — the Word documents, their PDFs and report.pdf (benchmarks/documents.py).
 
 Each part writes into a temporary folder, never into the year's reports.
@@ -52,14 +53,19 @@ def measure(params_file: Path, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "results_xlsx" not in skip:
         out["results_xlsx"] = results_xlsx(params_file)
-    for part, module in (("site", "site_pages"), ("documents", "documents")):
-        if part in skip:
-            continue
-        try:
-            mod = __import__(module)
-        except ImportError:
-            continue
-        out[part] = mod.measure(params_file)
+    if "site" not in skip:
+        import site_pages
+
+        s = site_pages.measure(params_file)
+        out["site"] = {**s, "analytic_page_mb": s["analytic_page_bytes"] / 2**20,
+                       "largest_page_mb": s["largest_page_bytes"] / 2**20,
+                       "largest_school_page_kb": s["largest_school_page_bytes"] / 2**10,
+                       "seconds": s["wall_s"], "cpu_seconds": s["cpu_s"], "per_school_ms": s["cpu_ms_per_school"]}
+    if "documents" not in skip:
+        import documents
+
+        d = documents.measure(params_file, each=False)  # the run's one conversion, not each DOCX alone too
+        out["documents"] = {**d, "seconds": d["total"]["seconds"], "cpu_seconds": d["total"]["cpu_seconds"]}
     return out
 
 

@@ -72,3 +72,22 @@ def test_load_benchmark_smoke(tmp_path):
     assert "files: 60" in out.stdout and "peak memory:" in out.stdout
     assert "rejected without a rule of the table: 0" in out.stdout
     assert any(p.name.startswith("bomb_") for p in (tmp_path / "raw" / "2026").iterdir())
+
+
+def test_report_parts_measured_alone(sample_reports, tmp_path):
+    """benchmarks/parts.py on the sample's last year (its processed data from the shared run):
+    results.xlsx, the pages and the documents each timed, with the sizes the goals compare."""
+    params = sample_reports.parent / "params" / "2026.yaml"
+    out = tmp_path / "parts.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "parts.py"), str(params), "--json", str(out)],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    parts = json.loads(out.read_text(encoding="utf-8"))
+    assert set(parts) == {"results_xlsx", "site", "documents"}
+    assert parts["results_xlsx"]["seconds"] > 0 and parts["results_xlsx"]["mb"] > 0
+    site = parts["site"]
+    published = sample_reports / "2026"
+    assert site["schools"] == len(list((published / "schools").glob("*.html")))
+    assert site["largest_school_page_kb"] * 1024 == max(p.stat().st_size for p in (published / "schools").glob("*.html"))
+    assert 0 < site["analytic_page_mb"] <= site["largest_page_mb"]
+    assert parts["documents"]["seconds"] > 0 and parts["documents"]["letters"]["count"] > 0

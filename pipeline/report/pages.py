@@ -17,7 +17,7 @@ from ..io.storage import write_bytes_atomic
 from ..core.levels import ZONE_MARK
 from ..core.values import text
 from .context import ReportContext
-from .sections import all_sections, per_school, summary_line
+from .sections import CLUSTER_PARTS, all_sections, per_school, summary_line
 from ..core.parallel import can_fork, cores, fork_imap, shared
 from ..core.progress import PAGES_WRITTEN, Counter
 from .render import _render
@@ -56,7 +56,7 @@ def cluster_page(ctx: ReportContext, page: "per_school.ClusterPage | None") -> s
         body, pager = per_school.cluster_table(ctx, ""), Markup("")
     else:
         title, lead = page.title, ""
-        body, pager = per_school.cluster_page_body(ctx, page), per_school.cluster_pager(ctx, page)
+        body, pager = per_school.cluster_page_body(ctx, page, CLUSTER_PARTS), per_school.cluster_pager(ctx, page)
     return _render("cluster.html.j2", body=body, pager=pager, title=title, lead=lead, index=page is None,
                    academic_year=params.academic_year, year=params.year,
                    running_head=f"{title} — {params.year}", running_foot=_running_foot(params),

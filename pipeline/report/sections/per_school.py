@@ -139,13 +139,12 @@ def cluster_table(ctx: ReportContext, base: str) -> Markup:
     return table(head, rows, num_cols=tuple(range(1, 4 + len(LEVELS))), caption="Кластеры: число ОО, средний балл и уровни")
 
 
-def cluster_page_body(ctx: ReportContext, page: ClusterPage) -> Markup:
-    """The parts of one cluster page (sections.CLUSTER_PARTS), for these schools."""
-    from . import CLUSTER_PARTS
-
+def cluster_page_body(ctx: ReportContext, page: ClusterPage, parts: Any) -> Markup:
+    """The parts of one cluster page (sections.CLUSTER_PARTS, passed in: this module is below
+    the sections' list, which imports it), for these schools."""
     st = _rows(ctx, page)
     out = []
-    for part in CLUSTER_PARTS:
+    for part in parts:
         if not part.shown(ctx):
             continue
         content = part.render(ctx, st, "../schools/")

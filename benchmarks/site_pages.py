@@ -1,7 +1,7 @@
 """Benchmark: the published pages of one year built from a processed folder, against the
 goals of the site at scale (issue 22).
 
-    python benchmarks/site.py PARAMS_FILE [PARAMS_FILE …] [--out DIR] [--json FILE]
+    python benchmarks/site_pages.py PARAMS_FILE [PARAMS_FILE …] [--out DIR] [--json FILE]
 
 For each year file (its processed_dir must hold the stages up to recommendations, e.g.
 benchmarks/run.py's `generate` and `python -m pipeline run --all --params-dir params --until

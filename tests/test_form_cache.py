@@ -103,11 +103,12 @@ def test_an_entry_is_never_used_for_other_bytes_or_another_name(year, methodolog
 
 def _tamper(params, edit) -> None:
     path = cache_file(params)
-    digest, _, body = path.read_bytes().partition(b"\n")
+    body, _, digest = path.read_bytes().rpartition(b"\n")
+    assert hashlib.sha256(body).hexdigest().encode() == digest
     doc = json.loads(body)
     edit(doc)
     body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
-    path.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    path.write_bytes(body + b"\n" + hashlib.sha256(body).hexdigest().encode())
 
 
 def _set_value(doc, value):
@@ -162,7 +163,7 @@ def test_a_value_the_cache_holds_is_what_the_run_writes(year, methodology):
     (it is looked up only by the sha256 of the bytes this run read)."""
     params, _ = year
     ingest_once(params, methodology)
-    doc = json.loads(cache_file(params).read_bytes().partition(b"\n")[2])
+    doc = json.loads(cache_file(params).read_bytes().rpartition(b"\n")[0])
     name = doc["forms"][0][0]
     _tamper(params, lambda d: _set_value(d, "подменено"))
     tables, cache = ingest_once(params, methodology)
@@ -177,8 +178,9 @@ def test_a_value_the_cache_holds_is_what_the_run_writes(year, methodology):
 
 def test_cache_bytes_are_deterministic(year, methodology, tmp_path, make_params):
     params, raw = year
-    ingest_once(params, methodology)
+    _, cache = ingest_once(params, methodology)
     first = cache_file(params).read_bytes()
+    assert form_cache.dump(cache.entries, cache.key) == first
     cache_file(params).unlink()
     ingest_once(params, methodology)
     assert cache_file(params).read_bytes() == first
@@ -210,3 +212,23 @@ def test_a_failed_cache_write_does_not_fail_the_run(year, methodology):
     folder.write_bytes(b"not a folder")  # the cache cannot be written there
     tables, cache = ingest_once(params, methodology)
     assert tables == plain(params, methodology) and not cache.save()
+
+
+def test_status_reads_the_cache_and_never_writes_it(year, methodology, monkeypatch):
+    from pipeline.run import collection
+
+    params, raw = year
+    fresh = collection.build(params)
+    assert not Path(params.processed_dir).exists()  # status writes nothing into processed/
+    ingest_once(params, methodology)
+    before = cache_file(params).read_bytes()
+    (raw / "0109.xlsx").write_bytes(form_bytes(methodology, good_values(methodology, "0109")))
+    read = []
+    real = ingest._read_all
+    monkeypatch.setattr(ingest, "_read_all", lambda items, *a: read.extend(n for n, _ in items) or real(items, *a))
+    cached = collection.build(params)
+    assert read == ["0109.xlsx"] and cache_file(params).read_bytes() == before
+    (raw / "0109.xlsx").unlink()
+    again = collection.build(params)
+    assert again.status.equals(fresh.status) and again.reminders.equals(fresh.reminders) and again.letters == fresh.letters
+    assert len(cached.status) >= len(fresh.status)

@@ -12,7 +12,7 @@ bring in rows of another file: its entry is what the reader made of its own byte
 The file is checked before use — a format number, the key, a sha256 of its body, every
 entry's shape and types — and on any doubt (missing, damaged, cut off, a symbolic link, made
 by other code or another methodology, an unexpected value) it is not used at all: every form
-is read. It is written atomically, deterministically (entries by name, the same bytes for
+is read. It is written atomically (part by part: never whole in memory), deterministically (entries by name, the same bytes for
 the same forms), and only when it changed; a failed write costs the next run its speed only.
 A form whose reading killed its reader (file.reader_crash: perhaps out of memory, perhaps not
 the form's fault) is never remembered.
@@ -28,9 +28,10 @@ import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..config.methodology import Methodology
-from ..io.storage import stale_tmps, write_bytes_atomic
+from ..io.storage import owned_tmp, stale_tmps
 
 CACHE_DIR = ".cache"
 CACHE_FILE = "forms.json"
@@ -136,17 +137,31 @@ class FormCache:
             return False
         if self._now.keys() == self.entries.keys() and all(self._now[k] is self.entries[k] for k in self._now):
             return False
-        data = dump(self._now, self.key)
         try:
             if self.path.parent.is_symlink():
                 return False
             for tmp in stale_tmps(self.path):
                 tmp.unlink(missing_ok=True)
-            write_bytes_atomic(self.path, data, durable=False, owned=True)
-        except OSError:  # write_bytes_atomic left no temporary file
+            _write(self.path, dump_parts(self._now, self.key))
+        except OSError:
             return False
         self.entries = dict(self._now)
         return True
+
+
+def _write(path: Path, parts: Iterator[bytes]) -> None:
+    """The cache file written part by part (never whole in memory) and renamed into place; the
+    temporary file is named by this process (storage.owned_tmp) and removed on failure."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = owned_tmp(path)
+    try:
+        with open(tmp, "wb") as fh:
+            for part in parts:
+                fh.write(part)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class _Doubt(Exception):
@@ -154,23 +169,41 @@ class _Doubt(Exception):
 
 
 def dump(entries: dict[str, Entry], key: str) -> bytes:
-    """The cache file's bytes: a line with the body's sha256, then the body (JSON, entries by
-    name, each form's field positions and labels kept once per distinct layout)."""
+    """The cache file's bytes (dump_parts joined)."""
+    return b"".join(dump_parts(entries, key))
+
+
+def dump_parts(entries: dict[str, Entry], key: str) -> Iterator[bytes]:
+    """The cache file's bytes in parts: the body (JSON: entries by name, each form's field
+    positions and labels kept once per distinct layout), a line break and the body's sha256."""
     layouts: dict[tuple, int] = {}
-    forms = []
-    for name in sorted(entries):
+    h = hashlib.sha256()
+
+    def out(text: str) -> bytes:
+        data = text.encode("utf-8", "surrogatepass")
+        h.update(data)
+        return data
+
+    def js(obj: object) -> str:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+    yield out(f'{{"format":{FORMAT},"key":{js(key)},"forms":[')
+    for i, name in enumerate(sorted(entries)):
         e = entries[name]
+        sep = "," if i else ""
         if e.columns is None:
-            forms.append([name, e.sha256, {k: e.error.get(k, "") for k in _ERROR_KEYS}])
+            yield out(sep + js([name, e.sha256, {k: e.error.get(k, "") for k in _ERROR_KEYS}]))
             continue
         field, sheet, cell, row, col, label, value, vtype, formula = e.columns
-        shape = tuple(zip(field, sheet, cell, row, col, label))
-        index = layouts.setdefault(shape, len(layouts))
-        formulas = {str(i): f for i, f in enumerate(formula) if f}
-        forms.append([name, e.sha256, index, list(value), "".join(str(_VALUE_TYPES.index(t)) for t in vtype), formulas])
-    body = json.dumps({"format": FORMAT, "key": key, "layouts": [list(map(list, s)) for s in layouts], "forms": forms},
-                      ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
-    return hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body
+        index = layouts.setdefault(tuple(zip(field, sheet, cell, row, col, label)), len(layouts))
+        formulas = {str(j): f for j, f in enumerate(formula) if f}
+        types = "".join(str(_VALUE_TYPES.index(t)) for t in vtype)
+        yield out(sep + js([name, e.sha256, index, value, types, formulas]))
+    yield out('],"layouts":[')
+    for i, shape in enumerate(layouts):
+        yield out(("," if i else "") + js([list(r) for r in shape]))
+    yield out("]}")
+    yield b"\n" + h.hexdigest().encode("ascii")
 
 
 def _load(path: Path, key: str) -> dict[str, Entry]:
@@ -196,7 +229,7 @@ def _load(path: Path, key: str) -> dict[str, Entry]:
 
 def parse(data: bytes, key: str) -> dict[str, Entry]:
     """The entries of a cache file's bytes, each checked; _Doubt on anything unexpected."""
-    digest, _, body = data.partition(b"\n")
+    body, _, digest = data.rpartition(b"\n")
     if hashlib.sha256(body).hexdigest().encode("ascii") != digest:
         raise _Doubt("контрольная сумма не сходится")
     try:

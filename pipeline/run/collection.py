@@ -1,7 +1,9 @@
 """`python -m pipeline status`: the collection state of a year's forms, in seconds.
 
 The ingest and clean stages' own functions are run in-process on the raw folder (no
-notebooks; processed/ and the year's report pages are not touched), and their tables become,
+notebooks; processed/ and the year's report pages are not touched: a form whose name and bytes
+the last run's cache of forms read holds, processed/.cache/forms.json, is taken from it and
+not read again), and their tables become,
 in `<reports_dir>/collection/`:
 
     status.csv / status.xlsx  one row per registry school (and per other file a school sent,
@@ -178,10 +180,9 @@ def build(params: YearParams) -> Collection:
     methodology = load_methodology(params.methodology)
     raw = ingest.load_raw(params)
     registry = ingest.registry_of(raw)
-    cache = ingest.form_cache(params, methodology)  # the forms the last run (or status) read
-    tables = ingest.run(raw, methodology, params, cache=cache)
+    # the forms the last run read (processed/ is only read: a form sent since is read here)
+    tables = ingest.run(raw, methodology, params, cache=ingest.form_cache(params, methodology))
     del raw
-    cache.save()
     issues = clean.run(tables["forms.csv"], tables["files.csv"], registry, methodology, params)["issues.csv"]
     files = tables["files.csv"].astype({c: "string" for c in ("status", "rule", "reason", "school_code", "filled_date")})
     files = files.fillna("")

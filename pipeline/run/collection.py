@@ -1,7 +1,9 @@
 """`python -m pipeline status`: the collection state of a year's forms, in seconds.
 
 The ingest and clean stages' own functions are run in-process on the raw folder (no
-notebooks; processed/ and the year's report pages are not touched), and their tables become,
+notebooks; processed/ and the year's report pages are not touched: a form whose name and bytes
+the last run's cache of forms read holds, processed/.cache/forms.json, is taken from it and
+not read again), and their tables become,
 in `<reports_dir>/collection/`:
 
     status.csv / status.xlsx  one row per registry school (and per other file a school sent,
@@ -71,11 +73,6 @@ def _file_row(code: str, name: str, f: pd.Series, problems: int, deadline: dt.da
             "late": _late(f["filled_date"], deadline), "reason": f["reason"] if state != "accepted" else ""}
 
 
-def school_problems(issues: pd.DataFrame, code: str, file: str) -> pd.DataFrame:
-    """The issues of one school's form (what its letter lists)."""
-    return issues[(issues["school_code"] == code) & (issues["file"] == file)]
-
-
 def status_table(registry: pd.DataFrame, files: pd.DataFrame, issues: pd.DataFrame,
                  deadline: dt.date | None) -> pd.DataFrame:
     """status.csv: each registry school's form (or «не представлена»), then its other files,
@@ -84,18 +81,30 @@ def status_table(registry: pd.DataFrame, files: pd.DataFrame, issues: pd.DataFra
     order = {"accepted": 0, "rejected": 1, "superseded": 2}
     rows: list[dict[str, object]] = []
     names = dict(zip(registry["code"], registry["name"]))
+    problems = _problem_counts(issues)
+    by_code: dict[str, list[dict]] = {}
+    for f in forms.to_dict("records"):  # files.csv's order: each school's files grouped once
+        by_code.setdefault(f["school_code"], []).append(f)
     for code, name in names.items():
-        own = forms[forms["school_code"] == code]
-        own = own.assign(_o=own["status"].map(order)).sort_values(["_o", "file"], kind="stable")
-        if not (own["status"] == "accepted").any():
+        own = sorted(by_code.get(code, []), key=lambda f: (order.get(f["status"], len(order)), f["file"]))
+        if not any(f["status"] == "accepted" for f in own):
             rows.append({"school_code": code, "school_name": name, "state": "missing", "status": WORDS["missing"],
                          "problems": 0, "file": "", "filled_date": "", "late": "", "reason": ""})
-        for _, f in own.iterrows():
-            n = len(school_problems(issues, code, f["file"])) if f["status"] == "accepted" else 0
+        for f in own:
+            n = problems.get((code, f["file"]), 0) if f["status"] == "accepted" else 0
             rows.append(_file_row(code, name, f, n, deadline))
-    for _, f in forms[~forms["school_code"].isin(names)].iterrows():
-        rows.append(_file_row(f["school_code"], "", f, 0, deadline))
+    for f in forms.to_dict("records"):
+        if f["school_code"] not in names:
+            rows.append(_file_row(f["school_code"], "", f, 0, deadline))
     return pd.DataFrame(rows, columns=list(STATUS_COLUMNS)).astype({"problems": "int64"})
+
+
+def _problem_counts(issues: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """The number of issues of each (school code, file)."""
+    counts: dict[tuple[str, str], int] = {}
+    for key in zip(issues["school_code"].tolist(), issues["file"].tolist()):
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def reminder_table(status: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
@@ -144,19 +153,24 @@ def letter(params: YearParams, row: pd.Series, problems: list[tuple[str, str, st
 def letters(params: YearParams, status: pd.DataFrame, issues: pd.DataFrame, files: pd.DataFrame) -> dict[str, str]:
     """code → letter, for each registry school whose deciding form has problems."""
     out: dict[str, str] = {}
-    for _, row in status.iterrows():
+    accepted = set(status.loc[status["state"].isin(("accepted", "accepted_with_issues")), "school_code"])
+    own: dict[tuple[str, str], list[tuple[str, str, str, str, str]]] = {}
+    for r in issues[["school_code", "file", "sheet", "cell", "value", "rule", "message"]].itertuples(index=False):
+        own.setdefault((r.school_code, r.file), []).append((r.sheet, r.cell, r.value, r.rule, r.message))
+    first_row = {}
+    for i, name in enumerate(files["file"].tolist()):
+        first_row.setdefault(name, i)
+    for row in status.to_dict("records"):
         code = row["school_code"]
         if row["school_name"] == "" or code in out or row["state"] not in ("accepted_with_issues", "rejected"):
             continue
-        if row["state"] == "rejected" and (status[(status["school_code"] == code)]["state"]
-                                           .isin(("accepted", "accepted_with_issues")).any()):
+        if row["state"] == "rejected" and code in accepted:
             continue
         if row["state"] == "rejected":
-            f = files[files["file"] == row["file"]].iloc[0]
+            f = files.iloc[first_row[row["file"]]]
             problems = [(f["sheet"], f["cell"], f["value"], f["rule"], f"Файл не принят: {f['reason']}.")]
         else:
-            own = school_problems(issues, code, row["file"])
-            problems = [(r.sheet, r.cell, r.value, r.rule, r.message) for r in own.itertuples(index=False)]
+            problems = own.get((code, row["file"]), [])
         out[code] = letter(params, row, problems)
     return out
 
@@ -166,7 +180,9 @@ def build(params: YearParams) -> Collection:
     methodology = load_methodology(params.methodology)
     raw = ingest.load_raw(params)
     registry = ingest.registry_of(raw)
-    tables = ingest.run(raw, methodology, params)
+    # the forms the last run read (processed/ is only read: a form sent since is read here)
+    tables = ingest.run(raw, methodology, params, cache=ingest.form_cache(params, methodology))
+    del raw
     issues = clean.run(tables["forms.csv"], tables["files.csv"], registry, methodology, params)["issues.csv"]
     files = tables["files.csv"].astype({c: "string" for c in ("status", "rule", "reason", "school_code", "filled_date")})
     files = files.fillna("")
@@ -210,8 +226,21 @@ def write(collection: Collection, folder: Path) -> list[Path]:
         if old.stem not in collection.letters:
             old.unlink()
     for code, text in sorted(collection.letters.items()):
-        written.append(write_bytes_atomic(feedback / f"{code}.txt", text.encode("utf-8")))
+        path, data = feedback / f"{code}.txt", text.encode("utf-8")
+        if not _holds(path, data):  # a letter unchanged since the last status is not written again
+            write_bytes_atomic(path, data)
+        written.append(path)
     return written
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether path is a regular file (not a link) holding exactly data."""
+    try:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 _RUSSIAN = {"school_code": "Код ОО", "school_name": "Наименование ОО", "state": "Код состояния", "status": "Состояние",

@@ -36,6 +36,7 @@ from ..core.parallel import Forked, WorkerDied, can_fork, cores, fork_map, share
 from ..core.progress import FORMS_READ, Counter
 from ..io.storage import read_hashed, sha256_file
 from ..form import package
+from ..form.cache import Entry, FormCache
 from ..form.department import DEPARTMENT_FILE, read_department_values
 from ..form.measures import MEASURES_FILE, read_measures_values
 from ..form.reader import FormValue, ParsedForm, read_form_values
@@ -125,6 +126,12 @@ def load_raw(params: YearParams) -> RawInputs:
     return RawInputs(raw_dir, files, code_width(params))
 
 
+def form_cache(params: YearParams, methodology: Methodology) -> FormCache:
+    """What earlier runs of the year read of each form (processed_dir/.cache/forms.json,
+    pipeline/form/cache.py): checked, and empty on any doubt."""
+    return FormCache.open(params.processed_dir, methodology)
+
+
 def registry_file(raw: RawInputs) -> str:
     """The name of the year's registry among the raw files (registry.csv or registry.xlsx)."""
     return registry_name(f.name for f in raw.files) or REGISTRY_FILE
@@ -143,20 +150,31 @@ def registry_of(raw: RawInputs) -> pd.DataFrame:
     return read_registry(f.data, name=name, code_width=raw.code_width)
 
 
-def match_school_code(value: str, codes: set[str], width: int | None = None) -> tuple[str, bool]:
+def digit_codes(codes: set[str]) -> dict[str, list[str]]:
+    """The registry's codes of digits by their value without leading zeros ('0107' under
+    '107'): what match_school_code looks a code that lost its zeros up in."""
+    out: dict[str, list[str]] = {}
+    for c in codes:
+        if c.isdigit():
+            out.setdefault(c.lstrip("0"), []).append(c)
+    return out
+
+
+def match_school_code(value: str, codes: set[str], width: int | None = None,
+                      digits: dict[str, list[str]] | None = None) -> tuple[str, bool]:
     """(registry code, matched) for a form's «Код ОО», brought to the canonical width first. A
     code that lost its leading zeros (107 for «0107») is matched when exactly one registry code
-    fits."""
+    fits. `digits`: digit_codes(codes), made once for many forms."""
     code = canonical_code(value, width)
     if code in codes:
         return code, True
     zeros = re.sub(r"[OoОо]", "0", code)  # the letter O typed for a zero: «О1О7»
     if zeros != code and zeros.isdigit():
-        matched, ok = match_school_code(zeros, codes)
+        matched, ok = match_school_code(zeros, codes, digits=digits)
         if ok:
             return matched, True
     if code.isdigit():
-        fits = [c for c in codes if c.isdigit() and c.lstrip("0") == code.lstrip("0")]
+        fits = (digit_codes(codes) if digits is None else digits).get(code.lstrip("0"), [])
         if len(fits) == 1:
             return fits[0], True
     return code, False
@@ -291,19 +309,34 @@ def _concat(parts: list[FormsRead]) -> FormsRead:
                      {k: list(itertools.chain.from_iterable(p.columns[k] for p in parts)) for k in VALUE_FIELDS})
 
 
-def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int | None = None, as_columns: bool = False
-               ) -> list[tuple[ParsedForm | None, dict | None]] | FormsRead:
+def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int | None = None, as_columns: bool = False,
+               cache: FormCache | None = None) -> list[tuple[ParsedForm | None, dict | None]] | FormsRead:
     """Every form read, in the order given: (parsed form, None) or (None, why it cannot be used);
     with as_columns, one FormsRead of them all (what `run` uses: no object per value).
 
     From PARALLEL_FROM forms on they are read by a pool of processes (one per core, or
     `workers`), below that by one forked process (where fork exists); a form whose reading
-    kills its process is rejected alone (file.reader_crash). The result does not depend on
-    how they were read.
+    kills its process is rejected alone (file.reader_crash). With a `cache` (form.cache), a
+    form whose name and bytes' sha256 it holds is taken from it and not read; the forms read
+    are put into it. The result does not depend on how they were read.
     """
-    items = [(f.name, f.data or b"") for f in files]
+    counter = Counter(FORMS_READ, len(files))  # shared with the forked readers
+    cached = [cache.get(f.name, f.sha256) for f in files] if cache is not None else [None] * len(files)
+    todo = [f for f, e in zip(files, cached) if e is None]
+    counter.add(len(files) - len(todo))
+    fresh = _read_all([(f.name, f.data or b"") for f in todo], methodology, workers, counter)
+    counter.finish()
+    if cache is not None:
+        for f, start, count, error in zip(todo, fresh.starts(), fresh.counts, fresh.errors):
+            cols = tuple(fresh.columns[k][start:start + count] for k in VALUE_FIELDS) if error is None else None
+            cache.put(f.name, f.sha256, error, cols)
+    done = fresh if len(todo) == len(files) else _with_cached(cached, fresh)
+    return done if as_columns else done.parsed([f.name for f in files])
+
+
+def _read_all(items: list[tuple[str, bytes]], methodology: Methodology, workers: int | None, counter: Counter) -> FormsRead:
+    """The forms (name, bytes) read, in forked processes where it can (read_forms)."""
     workers = _workers() if workers is None else workers
-    counter = Counter(FORMS_READ, len(items))  # shared with the forked readers
     if workers > 1 and len(items) >= PARALLEL_FROM:
         # tasks of a few hundred forms at most: the workers finish together (a long last task
         # would keep one of them busy while the others wait); a task is a range of positions
@@ -311,17 +344,36 @@ def read_forms(files: list[RawFile], methodology: Methodology, *, workers: int |
         chunk = max(1, min(200, len(items) // (workers * 8)))
         ranges = [(i, min(i + chunk, len(items))) for i in range(0, len(items), chunk)]
         try:
-            done = _concat(fork_map(_read_range, ranges, workers, share=(methodology, items, counter)))
+            return _concat(fork_map(_read_range, ranges, workers, share=(methodology, items, counter)))
         except WorkerDied:  # a form killed its reader (out of memory, a crash): find it, read the rest
-            done = _concat([_read_isolated(r, (methodology, items, counter)) for r in ranges])
-    elif items and can_fork():
+            return _concat([_read_isolated(r, (methodology, items, counter)) for r in ranges])
+    if items and can_fork():
         # one forked process reads them: a form that kills its reader (a crash the checks
         # missed) costs its own row, not the kernel and with it the whole year
-        done = _read_isolated((0, len(items)), (methodology, items, counter))
-    else:
-        done = _read_batch(items, methodology, counter)
-    counter.finish()
-    return done if as_columns else done.parsed([name for name, _ in items])
+        return _read_isolated((0, len(items)), (methodology, items, counter))
+    return _read_batch(items, methodology, counter)
+
+
+def _with_cached(cached: list[Entry | None], fresh: FormsRead) -> FormsRead:
+    """The forms in their order: each from the cache (its entry) or from those just read."""
+    counts: list[int] = []
+    errors: list[dict[str, str] | None] = []
+    cols: list[list] = [[] for _ in VALUE_FIELDS]
+    fresh_cols = [fresh.columns[k] for k in VALUE_FIELDS]
+    read = iter(zip(fresh.starts(), fresh.counts, fresh.errors))
+    for entry in cached:
+        if entry is None:
+            start, count, error = next(read)
+            parts = [c[start:start + count] for c in fresh_cols]
+        elif entry.error is not None:
+            count, error, parts = 0, dict(entry.error), []
+        else:
+            count, error, parts = len(entry.columns[0]), None, entry.columns
+        counts.append(count)
+        errors.append(error)
+        for col, part in zip(cols, parts):
+            col.extend(part)
+    return FormsRead(counts, errors, dict(zip(VALUE_FIELDS, cols)))
 
 
 # why a file that is not a form is not read, by its kind (_kind)
@@ -372,7 +424,8 @@ def _department(f: RawFile, rec: dict[str, object]) -> pd.DataFrame:
 
 
 def _judge_form(rec: dict[str, object], read: FormsRead, start: int, count: int, codes: set[str],
-                params: YearParams, width: int | None = None) -> tuple[str, dt.date | None, FormValue | None]:
+                params: YearParams, width: int | None = None, digits: dict[str, list[str]] | None = None
+                ) -> tuple[str, dt.date | None, FormValue | None]:
     """Whose form it is and whether it counts: accepted, or rejected naming the cell that says
     why (no school code, another school year, a code not in the registry). Returns the matched
     code, the filling date and the date's cell."""
@@ -380,7 +433,7 @@ def _judge_form(rec: dict[str, object], read: FormsRead, start: int, count: int,
     year_v = read.first(start, count, "info.academic_year")
     date_v = read.first(start, count, "info.filled_date")
     raw_code = code_v.value if code_v else ""
-    code, known = match_school_code(raw_code, codes, width)
+    code, known = match_school_code(raw_code, codes, width, digits)
     filled = parse_date(date_v.value, date_v.value_type) if date_v else None
     rec.update(school_code=code, filled_date=filled.isoformat() if filled else "")
     year = normalize_academic_year(year_v.value) if year_v else ""
@@ -433,13 +486,17 @@ def _forms_table(read: FormsRead, form_files: list[str], form_codes: list[str]) 
                          for c in form_cols})
 
 
-def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[str, pd.DataFrame]:
-    """files.csv and forms.csv of the year (pure: nothing is read or written here)."""
+def run(raw: RawInputs, methodology: Methodology, params: YearParams, cache: FormCache | None = None
+        ) -> dict[str, pd.DataFrame]:
+    """files.csv and forms.csv of the year (nothing is read or written here; a `cache`, the
+    forms read in an earlier run, spares reading again a form whose bytes it holds and takes
+    the forms read now — the tables are the same with it or without)."""
     codes = set(registry_of(raw)["code"].astype(str))
+    digits = digit_codes(codes)
     registry = registry_file(raw)
     readable = [f for f in raw.files
                 if _kind(f.name, registry) in ("xlsx", "other") and f.link is None and not f.error and f.data is not None]
-    read = read_forms(readable, methodology, as_columns=True)
+    read = read_forms(readable, methodology, as_columns=True, cache=cache)
     outcome = dict(zip(map(id, readable), zip(read.starts(), read.counts, read.errors)))
     records: list[dict[str, object]] = []
     candidates: dict[str, list[dict[str, object]]] = {}
@@ -457,7 +514,7 @@ def run(raw: RawInputs, methodology: Methodology, params: YearParams) -> dict[st
         if error is not None:
             rec.update(error)
             continue
-        code, filled, date_v = _judge_form(rec, read, start, count, codes, params, raw.code_width)
+        code, filled, date_v = _judge_form(rec, read, start, count, codes, params, raw.code_width, digits)
         form_files += [f.name] * count
         form_codes += [code] * count
         if rec["status"] == "accepted":

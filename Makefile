@@ -60,11 +60,18 @@ template: $(STAMP) ## write the blank school form of PARAMS into build/forms/
 sample: $(STAMP) ## regenerate the embedded sample data in data/raw/ (deterministic)
 	$(PY) -m pipeline sample --out data/raw
 
-test: $(STAMP) $(AXE) system ## set up, then run the whole test suite (what CI runs)
-	$(PY) -m pytest -q
+# The suite runs on TEST_JOBS workers (pytest-xdist; auto: one per core). A module's tests stay
+# on one worker, so its module fixtures are built once (--dist loadscope); modules start in the
+# order tests/conftest.py gives (the longest first), not by their number of tests. The runs of
+# the sample the tests share are made once for all workers (tests/conftest.py: shared_folder).
+TEST_JOBS ?= auto
+PYTEST := $(PY) -m pytest -q -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder
+
+test: $(STAMP) $(AXE) system ## set up, then run the whole test suite on every core (what CI runs)
+	$(PYTEST)
 
 test-fast: $(STAMP) ## the test suite without the slow end-to-end tests
-	$(PY) -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 bench: $(STAMP) ## run the benchmarks (36, 1,000 and 10,000 schools; ~15 min) and print the figures
 	$(PY) benchmarks/run.py

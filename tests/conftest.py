@@ -1,11 +1,18 @@
-"""Shared test fixtures: a year's parameter set pointing at temporary folders, and a way to
-execute a stage notebook through papermill exactly as the runner does."""
+"""Shared test fixtures: a year's parameter set pointing at temporary folders, a way to
+execute a stage notebook through papermill exactly as the runner does, and the runs of the
+embedded sample (and of each example municipality) made once per test session and shared by the
+tests that only read them — across pytest-xdist's workers too (`shared_folder`)."""
 
 from __future__ import annotations
 
 import copy
+import errno
+import fcntl
+import os
+import shutil
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pipeline  # noqa: F401  (first: it keeps jsonschema from loading rfc3987-syntax, seconds per process)
 import papermill as pm  # noqa: E402
@@ -117,13 +124,117 @@ def browser(chromium):
         yield client
 
 
-@pytest.fixture(scope="session")
-def sample_reports(tmp_path_factory) -> Path:
-    """The embedded sample, every year, run once through the whole pipeline for the tests that
-    only read what it publishes (print, accessibility): its reports/ folder. Do not write into it."""
-    from pipeline import cli
+# ---------------------------------------------------------------------------- the order of modules
 
-    root = tmp_path_factory.mktemp("sample-reports")
-    params_dir = copy_params_dir(ROOT / "params", root)
-    assert cli.main(["run", "--all", "--params-dir", str(params_dir), "--quiet"]) == 0
-    return root / "reports"
+# The modules that take longest (measured with --durations on the whole suite, 2026-12-07),
+# longest first. They are collected first, so that pytest-xdist (`make test`: --dist loadscope
+# --no-loadscope-reorder, a module on one worker) starts them first and no long module is left
+# running alone at the end. test_accessibility builds the shared sample run and the examples'
+# (below); the other readers of the sample (print, measures, golden) come after the first long
+# modules, so the other worker seldom waits for that build. Only the order changes; the rest
+# keep theirs.
+SLOW_FIRST = (
+    "test_accessibility.py", "test_corpus.py", "test_generations.py", "test_documents_site.py", "test_runner.py",
+    "test_progress.py", "test_print.py", "test_site.py", "test_documents.py", "test_kernels.py", "test_hostile.py",
+    "test_collection_round.py", "test_formats.py", "test_verify.py", "test_measures.py", "test_browser.py",
+    "test_redaction.py", "test_clean.py", "test_parallel.py", "test_excel.py", "test_csv_formulas.py",
+    "test_benchmarks.py", "test_fast.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+# ---------------------------------------------------------------------------- shared session runs
+
+# how long a worker waits for another one building the same shared folder before it gives up
+SHARED_WAIT = 30 * 60
+
+
+def _lock(path: Path, wait: float) -> int:
+    """An exclusive fcntl lock on path (created), waited for at most `wait` seconds."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                os.close(fd)
+                pytest.fail(f"общая папка тестов {path.stem} не собрана за {wait:.0f} с (блокировка {path})")
+            time.sleep(0.2)
+
+
+def shared_folder(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder that build(folder) fills once per test run. Under pytest-xdist every worker
+    has its own session: the first worker to ask builds it in the run's common temporary
+    folder under a file lock, the others wait for it and reuse it (the recipe of xdist's
+    documentation). A failed build is remembered, so later askers fail at once with its
+    reason instead of building again. Readers must not write into it (copy_shared for that)."""
+    common = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER") is not None:
+        common = common.parent  # one per run, the workers' own folders inside
+    folder, failed = common / f"shared-{name}", common / f"shared-{name}.failed"
+    fd = _lock(common / f"shared-{name}.lock", SHARED_WAIT)
+    try:
+        if failed.is_file():
+            pytest.fail(f"общая папка тестов {name} не собрана: {failed.read_text(encoding='utf-8')}")
+        if not (folder / ".built").is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            try:
+                build(folder)
+            except BaseException as e:
+                failed.write_text(f"{type(e).__name__}: {e}"[:2000], encoding="utf-8")
+                raise
+            (folder / ".built").touch()
+    finally:
+        os.close(fd)
+    return folder
+
+
+def copy_shared(folder: Path, dest: Path) -> Path:
+    """A private copy of a shared folder for a test that writes into its outputs: the
+    absolute paths in its parameter files re-pointed at the copy. Returns dest."""
+    shutil.copytree(folder, dest, symlinks=True)
+    for path in (dest / "params").rglob("*.yaml"):
+        path.write_text(path.read_text(encoding="utf-8").replace(str(folder), str(dest)), encoding="utf-8")
+    return dest
+
+
+def _run_all(params_src: Path) -> Callable[[Path], None]:
+    def build(root: Path) -> None:
+        from pipeline import cli
+
+        params_dir = copy_params_dir(params_src, root)
+        assert cli.main(["run", "--all", "--params-dir", str(params_dir), "--quiet"]) == 0
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def sample_root(tmp_path_factory) -> Path:
+    """The embedded sample, every year, run once through the whole pipeline (copy_params_dir's
+    layout: root/params, root/data/processed, root/reports) for the tests that only read what
+    it wrote. Do not write into it: copy_shared(sample_root, tmp_path / "x") for that."""
+    return shared_folder(tmp_path_factory, "sample", _run_all(ROOT / "params"))
+
+
+@pytest.fixture(scope="session")
+def sample_reports(sample_root) -> Path:
+    """The sample run's reports/ folder (print, accessibility). Do not write into it."""
+    return sample_root / "reports"
+
+
+EXAMPLES = sorted(p.name for p in (ROOT / "params" / "examples").iterdir() if p.is_dir())
+
+
+@pytest.fixture(scope="session")
+def example_root(tmp_path_factory) -> Callable[[str], Path]:
+    """example_root(name) -> the example municipality params/examples/<name> run once through
+    the whole pipeline (same layout as sample_root). Do not write into it."""
+    return lambda name: shared_folder(tmp_path_factory, f"example-{name}", _run_all(ROOT / "params" / "examples" / name))

@@ -24,8 +24,6 @@ from pathlib import Path
 import pytest
 
 from chromium import open_tab, screenshot, skip_or_fail
-from conftest import copy_params_dir
-from pipeline import cli
 
 pytestmark = pytest.mark.slow
 
@@ -75,11 +73,9 @@ EXAMPLES = sorted(p.name for p in (ROOT / "params" / "examples").iterdir() if p.
 
 
 @pytest.fixture(scope="module", params=EXAMPLES)
-def example_site(request, tmp_path_factory) -> Path:
+def example_site(request, example_root) -> Path:
     """Each example municipality (sochi's methodology has no checklist): its year's report folder."""
-    root = tmp_path_factory.mktemp(f"a11y-{request.param}")
-    params_dir = copy_params_dir(ROOT / "params" / "examples" / request.param, root)
-    assert cli.main(["run", "--all", "--params-dir", str(params_dir), "--quiet"]) == 0
+    root = example_root(request.param)  # conftest: one run per session, shared with test_examples
     return next(p.parent for p in sorted(root.rglob("index.html")) if p.parent.name.isdigit())
 
 

@@ -11,8 +11,7 @@ import openpyxl
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import copy_params_dir
-from pipeline import cli, sample
+from pipeline import sample
 from pipeline.config.methodology import load_methodology
 from pipeline.config.params import load_params
 
@@ -48,9 +47,8 @@ def _empty_tables(soup: BeautifulSoup) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_example_runs_and_shows_only_what_its_methodology_has(name, tmp_path):
-    params_dir = copy_params_dir(ROOT / "params" / "examples" / name, tmp_path)
-    assert cli.main(["run", "--all", "--params-dir", str(params_dir), "--quiet"]) == 0
+def test_example_runs_and_shows_only_what_its_methodology_has(name, example_root):
+    params_dir = example_root(name) / "params"  # conftest: one run per session, shared with test_accessibility
     params = load_params(next(params_dir.glob("*.yaml")))
     m = load_methodology(params.methodology)
     page = params.reports_dir / "index.html"

@@ -7,24 +7,18 @@ and how to update them when a change is meant to alter outputs)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 import golden
-from conftest import copy_params_dir
-from pipeline import cli
-
-ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
 
 
-def test_sample_outputs_equal_their_fingerprints(tmp_path):
-    params_dir = copy_params_dir(ROOT / "params", tmp_path)
-    assert cli.main(["run", "--all", "--params-dir", str(params_dir), "--quiet"]) == 0
+def test_sample_outputs_equal_their_fingerprints(sample_root):
+    # sample_root (conftest): the sample's every year run once per session, as run here before
     expected = json.loads(golden.GOLDEN.read_text(encoding="utf-8"))
-    actual = golden.digest(tmp_path)
+    actual = golden.digest(sample_root)
     assert len(actual) > 100, "the sample run wrote too little"
     diff = golden.differences(expected, actual)
     assert not diff, ("outputs of the sample changed; if that is intended, run `make report` and "

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 
 import formbuilder
-from conftest import DEFAULT_METHODOLOGY, ROOT, copy_params_dir, write_params
+from conftest import DEFAULT_METHODOLOGY, ROOT, write_params
 from pipeline import cli, sample
 from pipeline.config.methodology import load_methodology
 from pipeline.config.params import load_params
@@ -154,12 +154,9 @@ def test_measures_statuses():
 
 
 @pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    """The sample's years run through the pipeline."""
-    root = tmp_path_factory.mktemp("measures")
-    params_dir = copy_params_dir(ROOT / "params", root)
-    assert cli.main(["run", "--all", "--params-dir", str(params_dir), "--quiet"]) == 0
-    return root, params_dir
+def sample_run(sample_root):
+    """The sample's years run through the pipeline (conftest's one run per session; read only)."""
+    return sample_root, sample_root / "params"
 
 
 @pytest.mark.slow

@@ -73,7 +73,7 @@ test: $(STAMP) $(AXE) system ## set up, then run the whole test suite on every c
 test-fast: $(STAMP) ## the test suite without the slow end-to-end tests
 	$(PYTEST) -m "not slow"
 
-bench: $(STAMP) ## run the benchmarks (36, 1,000 and 10,000 schools; ~15 min) and print the figures
+bench: $(STAMP) ## run the benchmarks (36, 1,000, 10,000 and 40,000 schools; ~30 min on 2 cores) and print the figures against the goals
 	$(PY) benchmarks/run.py
 
 bench-quick: $(STAMP) ## smoke benchmark: 36 and 1,000 schools

@@ -80,7 +80,7 @@ def measure(params_file: str | Path, each: bool = True) -> dict[str, Any]:
         for name, module in (("spravka", spravka), ("prikaz", prikaz), ("roadmap", roadmap)):
             path, out[name] = _timed(lambda m=module: m.write(ctx, folder))
             out[name]["mb"] = _mb(path)
-        written, out["letters"] = _timed(lambda: letters.write(ctx, folder))
+        written, out["letters"] = _timed(lambda: letters.write(ctx, folder, reuse_last=False))
         out["letters"].update(count=len(codes), zip_mb=_mb(folder / letters.ARCHIVE), folder_mb=_mb(folder / letters.FOLDER),
                               ms_per_letter=round(1000 * out["letters"]["seconds"] / max(1, len(codes)), 2),
                               cpu_ms_per_letter=round(1000 * out["letters"]["cpu_seconds"] / max(1, len(codes)), 2),
@@ -93,7 +93,7 @@ def measure(params_file: str | Path, each: bool = True) -> dict[str, Any]:
                     pdfs, out[f"{d.stem}_pdf"] = _timed(lambda d=d, alone=alone: convert.convert_to_pdf([d], alone))
                     out[f"{d.stem}_pdf"].update(pages=_pages(pdfs[0]), mb=_mb(pdfs[0]))
             _, out["pdfs"] = _timed(lambda: convert.convert_to_pdf(docx, folder, date=params.header.order_date))
-        path, out["report_pdf"] = _timed(lambda: pdf.write_year_pdf(ctx, root))
+        path, out["report_pdf"] = _timed(lambda: pdf.write_year_pdf(ctx, root, reuse_last=False))
         out["report_pdf"].update(mb=_mb(path), pages=_pages(path))
     run = ["spravka", "prikaz", "roadmap", "letters", "pdfs", "report_pdf"] + (["school_data"] if codes else [])
     out["total"] = {k: round(sum(out[p][k] for p in run if p in out), 2) for k in ("seconds", "cpu_seconds")}

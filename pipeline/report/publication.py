@@ -212,7 +212,7 @@ def place_documents(params: YearParams, out_dir: str | Path, *, timeout: float =
         if convert.soffice() is None:
             placed.warnings.append(NO_SOFFICE.format(files=", ".join(p.name for p in docx)))
         else:
-            placed.converted = convert.convert_to_pdf(docx, docs, timeout=timeout, date=params.header.order_date)
+            placed.converted = convert_reusing(params, docx, docs, timeout=timeout)
     scans, warnings = signed_scans(params)
     placed.warnings += warnings
     names = {s.name for s in scans}
@@ -226,6 +226,28 @@ def place_documents(params: YearParams, out_dir: str | Path, *, timeout: float =
     placed.entries = published(out_dir, params)
     write_bytes_atomic(docs / PAGE, documents_page(params, placed).encode("utf-8"))
     return placed
+
+
+CACHE = "converted"   # processed_dir/.cache/converted.json (documents/reuse.py)
+
+
+def convert_reusing(params: YearParams, docx: list[Path], docs: Path, *, timeout: float = convert.TIMEOUT) -> list[Path]:
+    """The DOCX's PDFs in docs/: a PDF converted last time from the same DOCX bytes (same
+    LibreOffice, fonts, code and date) is taken from the year's reports folder; the others are
+    converted, in one conversion."""
+    from .documents import reuse
+
+    date = params.header.order_date
+    cache = reuse.Outputs(params.processed_dir, params.reports_dir, CACHE)
+    common = reuse.digest(reuse.code_key(fonts=True), reuse.soffice_key(convert.soffice() or ""), str(date))
+    keys = {d: reuse.digest(common, d.read_bytes()) for d in docx}
+    rel = {d: f"{DOCS_DIR}/{d.stem}.pdf" for d in docx}
+    todo = [d for d in docx if not cache.take(rel[d], keys[d], docs / f"{d.stem}.pdf")]
+    for pdf in convert.convert_to_pdf(todo, docs, timeout=timeout, date=date):
+        source = docs / f"{pdf.stem}.docx"
+        cache.remember(rel[source], keys[source], pdf.read_bytes())
+    cache.save()
+    return [docs / f"{d.stem}.pdf" for d in docx]
 
 
 def documents_page(params: YearParams, placed: Placed) -> str:

@@ -24,9 +24,10 @@ from ...io.storage import write_bytes_atomic
 from ..context import ReportContext
 from ..school import school_page_data
 from ..tables import school_page
-from . import base
+from . import base, reuse
 
 FOLDER = "letters"
+FOLDER_REL = f"documents/{FOLDER}"   # the letters' folder inside the report's folder (reports/<year>/)
 ARCHIVE = "letters.zip"
 ZONE_SHADE = {"green": base.SHADES["green"], "yellow": base.SHADES["yellow"], "red": base.SHADES["red"]}
 
@@ -150,10 +151,11 @@ def _measures(doc: Any, v: Any) -> None:
                    size=base.TABLE_PT)
 
 
-def build(ctx: ReportContext, code: str, head: str, doc: base.Body) -> base.Body:
-    """The letter to one school, written into doc (a Body of the letters' Skeleton)."""
+def build(ctx: ReportContext, code: str, head: str, doc: base.Body, v: Any = None) -> base.Body:
+    """The letter to one school, written into doc (a Body of the letters' Skeleton); v: its
+    school_page_data when already at hand."""
     p, d = ctx.params, ctx.params.documents
-    v = school_page_data(ctx, code)
+    v = school_page_data(ctx, code) if v is None else v
     base.organisation(doc, p)
     if d.place:
         base.para(doc, d.place, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
@@ -191,22 +193,41 @@ def letter_name(code: str) -> str:
 PARALLEL_FROM = 200   # letters: from this many, written by forked processes on every core
 
 
-def _write_chunk(codes: list[str]) -> list[str]:
-    """In a worker (or here): the letters of these schools written into the letters' folder."""
-    ctx, folder, names, skeleton = parallel.shared()
+CACHE = "letters"     # processed_dir/.cache/letters.json (documents/reuse.py)
+
+
+def letters_key(ctx: ReportContext) -> str:
+    """What every letter of the year depends on besides its school's own figures and head:
+    the code (python-docx included), the year's parameters and methodology."""
+    return reuse.digest(reuse.code_key("python-docx", "lxml"), repr(ctx.params), ctx.methodology.sha256 or "-",
+                        repr(ctx.methodology), str(ctx.n_small), letter_title(ctx))
+
+
+def _write_chunk(codes: list[str]) -> list[tuple[str, dict[str, Any] | None]]:
+    """In a worker (or here): the letters of these schools written into the letters' folder,
+    each taken from the last run when its inputs are the same; (name, the cache's entry of the
+    letter made, or None when taken)."""
+    ctx, folder, names, skeleton, cache, common = parallel.shared()
     out = []
     for code in codes:
-        name = letter_name(code)
-        write_bytes_atomic(folder / name, skeleton.bytes(build(ctx, code, names.get(code, ""), skeleton.body())),
-                           durable=False)
-        out.append(name)
+        name, head = letter_name(code), names.get(code, "")
+        v = school_page_data(ctx, code)
+        key = reuse.digest(common, code, head, repr(v))
+        if cache.take(f"{FOLDER_REL}/{name}", key, folder / name):
+            out.append((name, None))
+            continue
+        data = skeleton.bytes(build(ctx, code, head, skeleton.body(), v))
+        write_bytes_atomic(folder / name, data, durable=False)
+        out.append((name, reuse.entry(key, data)))
     return out
 
 
-def write(ctx: ReportContext, out_dir: Path) -> list[Path]:
+def write(ctx: ReportContext, out_dir: Path, reuse_last: bool = True) -> list[Path]:
     """letters/<code>.docx for every scored school (letters of other schools removed) and
     letters.zip of them (sorted names, fixed dates: the same letters give the same bytes).
-    Many letters are written by forked processes, a chunk of schools each."""
+    Many letters are written by forked processes, a chunk of schools each. reuse_last: a
+    letter whose inputs are those of the last run's is taken from the year's reports folder
+    (processed_dir/.cache/letters.json); False makes every letter (and remembers nothing)."""
     folder = Path(out_dir) / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     codes = scored(ctx)
@@ -217,14 +238,18 @@ def write(ctx: ReportContext, out_dir: Path) -> list[Path]:
     skeleton = base.Skeleton(ctx.params, letter_title(ctx))   # page, styles, page numbers: made once
     if codes:   # the tables every school's data is cut from (~5 s of CPU at 10,000 schools): made here, once,
         school_page_data(ctx, codes[0])   # not again in each forked worker
-    share = (ctx, folder, heads(ctx), skeleton)
+    cache = reuse.Outputs(ctx.params.processed_dir, ctx.params.reports_dir, CACHE, enabled=reuse_last)
+    share = (ctx, folder, heads(ctx), skeleton, cache, letters_key(ctx))
     workers = parallel.cores() if len(codes) >= PARALLEL_FROM else 1
     size = max(1, -(-len(codes) // (workers * 4)))
     chunks = [codes[i:i + size] for i in range(0, len(codes), size)]
-    done = sorted(n for names in parallel.fork_imap(_write_chunk, chunks, workers, share) for n in names)
-    paths = [folder / n for n in done]
+    done = sorted(n for made in parallel.fork_imap(_write_chunk, chunks, workers, share) for n in made)
+    for name, made in done:
+        cache.record(f"{FOLDER_REL}/{name}", made)
+    paths = [folder / name for name, _ in done]
     # stored, not deflated again: a letter is compressed already; the same letters, the same bytes
     archive = base.FixedZip(base.stamp_of(ctx.params))
     data = archive.write([archive.entry(path.name, path.read_bytes(), deflate=False) for path in paths])
     paths.append(write_bytes_atomic(Path(out_dir) / ARCHIVE, data, durable=False))
+    cache.save()
     return paths

@@ -444,3 +444,31 @@ def test_the_sample_runs_without_libreoffice_and_verify_sees_a_changed_scan(tmp_
     with open(site_dir / "2025" / "documents" / "signed" / "prikaz.pdf", "ab") as fh:
         fh.write(b"%tampered")
     assert mf.on_disk(params, manifest["outputs"])["differ"] == [key]
+
+
+_COUNTING_SOFFICE = """echo call >> "$CALLS"
+out=""; next=""
+for a in "$@"; do
+  if [ "$next" = 1 ]; then out="$a"; next=""; continue; fi
+  case "$a" in --outdir) next=1 ;; *.docx) n=$(basename "$a" .docx); printf '%%PDF-1.4\\n%%%%EOF\\n' > "$out/$n.pdf" ;; esac
+done
+"""
+
+
+def test_small_documents_are_converted_by_one_call_large_ones_by_one_per_core(tmp_path, monkeypatch):
+    """LibreOffice's start costs more than converting a municipality's documents: one call for
+    them; documents of large text (a region's roadmap) get a call per core, at once."""
+    _fake_soffice(monkeypatch, tmp_path, _COUNTING_SOFFICE)
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("CALLS", str(calls))
+    monkeypatch.setattr(convert, "cores", lambda: 2)
+    docs = [_docx(tmp_path / "in" / f"{name}.docx", DRAFTS[name]) for name in ("prikaz", "spravka")]
+    assert convert.convert_to_pdf(docs, tmp_path / "out") == [tmp_path / "out" / "prikaz.pdf", tmp_path / "out" / "spravka.pdf"]
+    assert calls.read_text().split() == ["call"]
+    calls.unlink()
+    monkeypatch.setattr(convert, "PARALLEL_FROM_XML", 1000)   # as if their text were a region's
+    convert.convert_to_pdf(docs, tmp_path / "out")
+    assert calls.read_text().split() == ["call", "call"]
+    calls.unlink()
+    convert.convert_to_pdf(docs, tmp_path / "out", parallel=False)
+    assert calls.read_text().split() == ["call"]

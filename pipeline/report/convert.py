@@ -1,9 +1,12 @@
-"""DOCX → PDF with LibreOffice headless: the documents of a year in one `soffice` call per core.
+"""DOCX → PDF with LibreOffice headless: the documents of a year in one `soffice` call, or one
+per core when they are large.
 
-Starting LibreOffice costs about a second, converting a small document a fraction of that, but
-LibreOffice converts on one core: on two cores the documents are split into two groups of about
-the same size (the roadmap of a region alone, the order and the справка together), each
-converted by one call, both at once. Each call runs with a profile of its own (-env:UserInstallation in a
+Starting LibreOffice costs about a second (1–2 s of CPU), converting a small document a
+fraction of that, but LibreOffice converts on one core: when the documents' text is large (a
+region's roadmap: 11 MB of document.xml at 10,000 schools) they are split into a group per
+core of about the same text size (the roadmap alone, the order and the справка together), each
+converted by one call, all at once; a municipality's documents (under PARALLEL_FROM_XML of
+text) are converted by one call, which spares the second start. Each call runs with a profile of its own (-env:UserInstallation in a
 temporary folder: no clash with a LibreOffice the analyst has open, nothing left in the home
 folder), with a timeout (the whole process group is killed), and writes into a temporary folder
 beside the outputs (`.convert-<pid>-…`): only when every PDF is there and whole are they moved
@@ -24,12 +27,14 @@ import signal
 import subprocess
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 from ..core.errors import DocumentError
 from ..core.parallel import cores, pid_alive
 
 PROGRAMS = ("soffice", "libreoffice")  # the command's names, first found is used
+PARALLEL_FROM_XML = 2 * 1024 * 1024  # the documents' text (word/document.xml, uncompressed) from which a call per core pays
 TIMEOUT = 300  # seconds for the conversion (the calls at once); a region's documents take under a minute
 _WORK_PREFIX = ".convert-"
 _FILE_MODE = 0o644
@@ -89,8 +94,9 @@ def _is_whole_pdf(data: bytes) -> bool:
 
 def convert_to_pdf(documents: list[Path], out_dir: str | Path, *, timeout: float = TIMEOUT,
                    date: dt.date | None = None, parallel: bool = True) -> list[Path]:
-    """Convert DOCX files to out_dir/<stem>.pdf, one LibreOffice call per core (`parallel`,
-    else one call), the calls at once; return the PDFs.
+    """Convert DOCX files to out_dir/<stem>.pdf, one LibreOffice call per core (`parallel` and
+    the documents' text of PARALLEL_FROM_XML or more, else one call), the calls at once;
+    return the PDFs.
 
     All or nothing: a PDF is moved into out_dir only when every one is written and whole. No
     LibreOffice, a failure, a timeout or a missing PDF raise DocumentError naming the file.
@@ -111,7 +117,8 @@ def convert_to_pdf(documents: list[Path], out_dir: str | Path, *, timeout: float
     _remove_stale(out_dir)
     work = Path(tempfile.mkdtemp(prefix=f"{_WORK_PREFIX}{os.getpid()}-", dir=out_dir))
     try:
-        groups = _groups(documents, cores() if parallel else 1)
+        large = parallel and sum(_text_size(d) for d in documents) >= PARALLEL_FROM_XML
+        groups = _groups(documents, cores() if large else 1)
         env = {**os.environ, "HOME": str(work)}  # nothing of LibreOffice's written into the real home
         calls: list[tuple[list[Path], Path, subprocess.Popen]] = []
         try:
@@ -163,16 +170,27 @@ def convert_to_pdf(documents: list[Path], out_dir: str | Path, *, timeout: float
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _text_size(document: Path) -> int:
+    """The uncompressed size of a DOCX's word/document.xml — what LibreOffice's time grows with
+    (its images cost little); the file's size when it is not a readable DOCX."""
+    try:
+        with zipfile.ZipFile(document) as zf:
+            return zf.getinfo("word/document.xml").file_size
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return document.stat().st_size if document.is_file() else 0
+
+
 def _groups(documents: list[Path], n: int) -> list[list[Path]]:
-    """The documents in at most n groups of about the same total size (largest first into the
+    """The documents in at most n groups of about the same text size (largest first into the
     lightest group), each in the given order."""
     n = max(1, min(n, len(documents)))
     groups: list[list[Path]] = [[] for _ in range(n)]
     sizes = [0] * n
-    for d in sorted(documents, key=lambda d: -(d.stat().st_size if d.is_file() else 0)):
+    text = {d: _text_size(d) for d in documents}
+    for d in sorted(documents, key=lambda d: -text[d]):
         k = sizes.index(min(sizes))
         groups[k].append(d)
-        sizes[k] += d.stat().st_size if d.is_file() else 0
+        sizes[k] += text[d]
     order = {d: i for i, d in enumerate(documents)}
     return [sorted(g, key=order.__getitem__) for g in groups if g]
 

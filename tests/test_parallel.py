@@ -221,3 +221,28 @@ def test_jobs_must_be_positive(capsys):
     with pytest.raises(SystemExit):
         cli.main(["run", "--all", "--jobs", "0"])
     assert "не меньше 1" in capsys.readouterr().err
+
+
+def _freeze_count(_task):
+    import gc
+
+    return gc.get_freeze_count()
+
+
+def test_forked_writer_keeps_shared_objects_frozen_until_it_ends():
+    """The background writer's child shares this process's objects: they stay out of the cycle
+    collector's sight (gc.freeze) in both until result(), through a pool forked meanwhile."""
+    import gc
+
+    from pipeline.core.parallel import Forked, can_fork, fork_map
+
+    if not can_fork():
+        pytest.skip("no fork here")
+    assert gc.get_freeze_count() == 0
+    shared_rows = [[i] for i in range(1000)]  # made before the fork: frozen with it
+    job = Forked(lambda rows: (len(rows), __import__("gc").get_freeze_count() > 0), shared_rows)
+    assert gc.get_freeze_count() > 0
+    assert all(n > 0 for n in fork_map(_freeze_count, [1, 2], 2))  # a pool forked meanwhile
+    assert gc.get_freeze_count() > 0  # the pool's end does not thaw what the writer shares
+    assert job.result() == (1000, True)
+    assert gc.get_freeze_count() == 0

@@ -58,6 +58,25 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+_FROZEN = 0  # how many forks are sharing what gc.freeze keeps out of the collector's sight
+
+
+def _freeze() -> None:
+    """Before a fork: every object now alive is left alone by the cycle collector (its
+    passes write to each object they visit, copying the page into whichever process runs
+    them), in the parent and the children alike, until the last fork sharing them ends."""
+    global _FROZEN
+    gc.freeze()
+    _FROZEN += 1
+
+
+def _thaw() -> None:
+    global _FROZEN
+    _FROZEN -= 1
+    if _FROZEN == 0:
+        gc.unfreeze()
+
+
 def shared() -> Any:
     """In a worker (or in this process, when the work runs here): what the caller of fork_map
     or Forked shared with it."""
@@ -76,7 +95,7 @@ def fork_imap(fn: Callable[[Any], Any], tasks: Iterable[Any], workers: int, shar
             for task in tasks:
                 yield fn(task)
             return
-        gc.freeze()
+        _freeze()
         try:
             procs: list[Any] | None = None
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -87,7 +106,7 @@ def fork_imap(fn: Callable[[Any], Any], tasks: Iterable[Any], workers: int, shar
             if procs is not None:  # the pool is shut down: every worker has ended and has its exit status
                 raise WorkerDied(*_died(procs))
         finally:
-            gc.unfreeze()
+            _thaw()
     finally:
         _SHARED = previous
 
@@ -118,7 +137,12 @@ class Forked:
             mp = multiprocessing.get_context("fork")
             self._recv, send = mp.Pipe(duplex=False)
             self._proc = mp.Process(target=_run_forked, args=(fn, share, send), daemon=True)
-            self._proc.start()
+            _freeze()  # until result(): the child shares this process's pages
+            try:
+                self._proc.start()
+            except BaseException:
+                _thaw()
+                raise
             send.close()
             self._share = None
 
@@ -131,6 +155,7 @@ class Forked:
             status, value = "died", None
         self._proc.join()
         self._recv.close()
+        _thaw()
         if status == "died":
             code = self._proc.exitcode
             raise WorkerDied(f"процесс завершился, ничего не сообщив ({exit_status(code)})", (code,) if code is not None else ())

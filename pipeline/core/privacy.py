@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .values import num
 
@@ -66,12 +66,23 @@ def _name_matcher(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None, tuple
     return (re.compile(_trie_regex(short)) if short else None), long
 
 
+def redactor(names: Iterable[str]) -> Callable[[str], str]:
+    """redact(·, names) with the names' pattern found once, for a caller redacting many texts:
+    finding the cached pattern hashes every name (~20 µs a call with 5,000 names, 4 s of the
+    179,000 texts of a 10,000-school report), while the pattern's own search takes under 1 µs."""
+    pattern, long = _name_matcher(tuple(names))
+
+    def apply(value: str) -> str:
+        if not value:
+            return value
+        for form in long:
+            value = value.replace(form, REDACTED)
+        return pattern.sub(REDACTED, value) if pattern is not None else value
+
+    return apply
+
+
 def redact(value: str, names: Iterable[str]) -> str:
     """A school-supplied text (plain, not markup) with every occurrence of a personal name
     replaced by «[скрыто]» (where names overlap, the longest at the leftmost place)."""
-    if not value:
-        return value
-    pattern, long = _name_matcher(tuple(names))
-    for form in long:
-        value = value.replace(form, REDACTED)
-    return pattern.sub(REDACTED, value) if pattern is not None else value
+    return redactor(names)(value) if value else value

@@ -23,20 +23,31 @@ from ..io.storage import read_table
 NO_DATA = NO_LEVEL
 
 
+# Tables the report does not show, read only when asked for: forms.csv, every answer of
+# every form, is ~150 MB at 10,000 schools (~300 MB in memory, a second of reading), which the
+# report's kernel and each of its forked writers would otherwise hold.
+ON_DEMAND = ("forms.csv",)
+
+
 @dataclass(frozen=True)
 class YearData:
     """The processed tables of one year (by file name); a missing file is an empty table with
-    the contract's columns, listed in `missing`."""
+    the contract's columns, listed in `missing`. The tables of ON_DEMAND are read at their
+    first use (`code_width`: as load_year's)."""
 
     params: YearParams
     tables: dict[str, pd.DataFrame]
     missing: tuple[str, ...] = ()
+    code_width: int | None = None
 
     @property
     def year(self) -> int:
         return self.params.year
 
     def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self.tables and name in ON_DEMAND:
+            self.tables[name] = _normalise(canonical_code_column(read_table(Path(self.params.processed_dir), name),
+                                                                 self.code_width))
         return self.tables[name]
 
 
@@ -64,11 +75,12 @@ def load_year(params: YearParams, code_width: int | None = None) -> YearData | N
     for stage in ("ingest", "clean", "score", "recommendations"):
         for name in OUTPUTS[stage]:
             if (folder / name).is_file():
-                tables[name] = _normalise(canonical_code_column(read_table(folder, name), code_width))
+                if name not in ON_DEMAND:
+                    tables[name] = _normalise(canonical_code_column(read_table(folder, name), code_width))
             else:
                 tables[name] = _empty(stage, name)
                 missing.append(name)
-    return YearData(params, tables, tuple(missing))
+    return YearData(params, tables, tuple(missing), code_width)
 
 
 def _normalise(df: pd.DataFrame) -> pd.DataFrame:

@@ -9,6 +9,7 @@ holds the layout both sides use)."""
 from __future__ import annotations
 
 import datetime as dt
+from copy import copy
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ def build_measures_workbook(roadmap: pd.DataFrame, params: YearParams) -> Any:
     """The measures workbook (openpyxl) of a year's roadmap, blank answer cells."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
     from openpyxl.workbook.protection import WorkbookProtection
 
     from ..form.template import FIRST_ROW, _Styles, add_validation, answer_style, protect_sheet, write_header
@@ -56,22 +58,31 @@ def build_measures_workbook(roadmap: pd.DataFrame, params: YearParams) -> Any:
                           error=f"Введите дату с 01.07.{start} по 30.06.{end} в формате ДД.ММ.ГГГГ.",
                           prompt="Дата выполнения в формате ДД.ММ.ГГГГ.")
     rows = roadmap.sort_values("number", kind="stable") if "number" in roadmap and len(roadmap) else roadmap
+    # the validations' cells gathered and set once: openpyxl's DataValidation.add checks each
+    # new cell against every earlier one (quadratic: 5,800 measures took a minute); the file
+    # is the same, as openpyxl writes the cells sorted
+    checked: dict[str, list[CellRange]] = {"done": [], "date": []}
+    styles: dict[int, Any] = {}  # a column's style, made on its first row and copied below
     for i, m in enumerate(rows.to_dict("records")):
         r = FIRST_ROW + i
         for j, (key, _) in enumerate(COLUMNS, start=1):
             c = ws.cell(row=r, column=j)
             if key not in INPUTS:
                 c.value = text(m.get(key)) or None
-                c.alignment = st.wrap
-            fmt = {"date": "DD.MM.YYYY", "participants": "@", "school_code": "@", "document": "@"}.get(key)
-            answer_style(c, st, locked=key not in INPUTS, number_format=fmt)
-            if key == "done":
-                yesno.add(c.coordinate)
-            elif key == "date":
-                date.add(c.coordinate)
+            if j in styles:
+                c._style = copy(styles[j])
+            else:
+                if key not in INPUTS:
+                    c.alignment = st.wrap
+                fmt = {"date": "DD.MM.YYYY", "participants": "@", "school_code": "@", "document": "@"}.get(key)
+                answer_style(c, st, locked=key not in INPUTS, number_format=fmt)
+                styles[j] = c._style
+            if key in checked:
+                checked[key].append(CellRange(c.coordinate))
         # a row as high as its longest wrapped text (spreadsheets do not grow a row written by a program)
         lines = max(-(-len(text(m.get(k))) // int(_WIDTHS[k] * 0.9)) for k, _ in COLUMNS if k not in INPUTS)
         ws.row_dimensions[r].height = 15 * max(1, lines)
+    yesno.sqref, date.sqref = MultiCellRange(checked["done"]), MultiCellRange(checked["date"])
     for j, (key, _) in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(j)].width = _WIDTHS[key]
     # printed on landscape pages, all columns on one page wide, the header row on every page

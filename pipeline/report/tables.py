@@ -12,7 +12,7 @@ import pandas as pd
 from ..config.methodology import Methodology
 from ..core.contract import FOLLOWUP_STATUSES, LEVELS, NOT_FORM_STATUSES, PRIORITIES
 from ..core.levels import zone_of
-from ..core.privacy import is_small, redact, shown, small_label
+from ..core.privacy import is_small, redactor, shown, small_label
 from ..core.russian import fmt_pct
 from ..core.values import as_bool, num, text
 from .context import ReportContext
@@ -99,7 +99,9 @@ def personal_names(ctx: ReportContext) -> tuple[str, ...]:
 def school_text(ctx: ReportContext, value: Any) -> str:
     """A text a school supplied (a document's title, a link, a file name, a finding quoting
     the form), as a published page may show it: personal names replaced by «[скрыто]»."""
-    return redact(text(value), personal_names(ctx))
+    if "redactor" not in ctx.cache:
+        ctx.cache["redactor"] = redactor(personal_names(ctx))
+    return ctx.cache["redactor"](text(value))
 
 
 def indicator_names(m: Methodology) -> dict[str, str]:

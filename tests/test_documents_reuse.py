@@ -1,4 +1,4 @@
-"""The documents remembered between runs (pipeline/report/documents/reuse.py): a letter, the
+"""The documents remembered between runs (pipeline/report/reuse.py): a letter, the
 report.pdf and a DOCX's PDF are taken from the year's reports folder only when their inputs
 and the code are the same and the file there still has the bytes made; the outputs are byte
 for byte those of a run from scratch; a damaged cache is not used at all. (The whole pipeline —
@@ -19,7 +19,8 @@ from pipeline.config.params import load_params
 from pipeline.io.storage import read_table
 from pipeline.report import context as report_context
 from pipeline.report import convert, pdf, publication
-from pipeline.report.documents import letters, reuse
+from pipeline.report import reuse
+from pipeline.report.documents import letters
 from report_data import write_history
 
 SOFFICE = convert.soffice()

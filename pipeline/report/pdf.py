@@ -19,12 +19,12 @@ from ..io.storage import write_bytes_atomic
 
 if TYPE_CHECKING:
     from .context import ReportContext
-    from .documents.reuse import Outputs
+    from .reuse import Outputs
 
 PDF_NAME = "documents/report.pdf"
 
 
-CACHE = "report-pdf"   # processed_dir/.cache/report-pdf.json (documents/reuse.py)
+CACHE = "report-pdf"   # processed_dir/.cache/report-pdf.json (report/reuse.py)
 _LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "pyphen", "fonttools", "Pillow", "tinyhtml5")
 
 
@@ -36,7 +36,7 @@ def pdf_source(html_path: str | Path) -> str:
 def pdf_key(html: str) -> str:
     """What report.pdf depends on: the page (its stylesheets are inlined), the code, the
     layout libraries and the installed fonts."""
-    from .documents import reuse
+    from . import reuse
 
     return reuse.digest(reuse.code_key(*_LIBRARIES, fonts=True), f"pango={_pango_version()}", html)
 
@@ -117,7 +117,7 @@ def write_year_pdf(ctx: "ReportContext", out_dir: str | Path, reuse_last: bool =
     """The year's report.pdf (the report notebook's call): the full report, or the notice when
     the year has more registry schools than its `report.pdf_max_schools`. reuse_last: the PDF
     of the last run is taken when the page is the same (processed_dir/.cache/report-pdf.json)."""
-    from .documents import reuse
+    from . import reuse
 
     cache = reuse.Outputs(ctx.params.processed_dir, ctx.params.reports_dir, CACHE) if reuse_last else None
     return write_report_pdf(out_dir, len(ctx.data["scores.csv"]), ctx.params.report.pdf_max_schools, cache)

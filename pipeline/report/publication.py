@@ -228,14 +228,14 @@ def place_documents(params: YearParams, out_dir: str | Path, *, timeout: float =
     return placed
 
 
-CACHE = "converted"   # processed_dir/.cache/converted.json (documents/reuse.py)
+CACHE = "converted"   # processed_dir/.cache/converted.json (report/reuse.py)
 
 
 def convert_reusing(params: YearParams, docx: list[Path], docs: Path, *, timeout: float = convert.TIMEOUT) -> list[Path]:
     """The DOCX's PDFs in docs/: a PDF converted last time from the same DOCX bytes (same
     LibreOffice, fonts, code and date) is taken from the year's reports folder; the others are
     converted, in one conversion."""
-    from .documents import reuse
+    from . import reuse
 
     date = params.header.order_date
     cache = reuse.Outputs(params.processed_dir, params.reports_dir, CACHE)

@@ -21,10 +21,11 @@ from ...core.errors import FormError
 from ...core.values import text
 from ...form.registry import load_registry
 from ...io.storage import write_bytes_atomic
+from .. import reuse
 from ..context import ReportContext
 from ..school import school_page_data
 from ..tables import school_page
-from . import base, reuse
+from . import base
 
 FOLDER = "letters"
 FOLDER_REL = f"documents/{FOLDER}"   # the letters' folder inside the report's folder (reports/<year>/)
@@ -193,7 +194,7 @@ def letter_name(code: str) -> str:
 PARALLEL_FROM = 200   # letters: from this many, written by forked processes on every core
 
 
-CACHE = "letters"     # processed_dir/.cache/letters.json (documents/reuse.py)
+CACHE = "letters"     # processed_dir/.cache/letters.json (report/reuse.py)
 
 
 def letters_key(ctx: ReportContext) -> str:

@@ -32,8 +32,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ...form.cache import CACHE_DIR, _package_sha
-from ...io.storage import write_bytes_atomic
+from ..form.cache import CACHE_DIR, _package_sha
+from ..io.storage import write_bytes_atomic
 
 FORMAT = 1
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")

@@ -7,6 +7,8 @@ and warm caches do not flatter the next) and puts its figures beside the whole r
 
 * ``results_xlsx`` — writing results.xlsx with every feature (excel.write_results, in this
   process): wall and CPU seconds, the file's size;
+* ``measures_xlsx`` — the roadmap's record workbook (measures_form.write_measures_form): one
+  validated row per measure (its writer was once quadratic in the measures, unseen here);
 * ``site`` — the published pages (benchmarks/site_pages.py: the analytic page, the
   per-cluster pages, the school pages: sizes, wall and CPU time; per school: CPU, as the
   linearity of the build is a matter of work, not of the machine's load);
@@ -31,28 +33,48 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 import pipeline  # noqa: E402,F401  (first: the package's import-time settings)
 from pipeline.config.methodology import load_methodology  # noqa: E402
 from pipeline.config.params import load_params  # noqa: E402
-from pipeline.report import context, excel  # noqa: E402
+from pipeline.report import context, excel, measures_form  # noqa: E402
 
-PARTS = ("results_xlsx", "site", "documents")
+PARTS = ("results_xlsx", "measures_xlsx", "site", "documents")
 
 
-def results_xlsx(params_file: Path) -> dict[str, Any]:
-    """Seconds to write results.xlsx (the report context built before the clock starts)."""
-    params = load_params(params_file, check_files=False)
-    ctx = context.build_context(params, load_methodology(params.methodology))
-    with tempfile.TemporaryDirectory(prefix="bench-xlsx-") as tmp:
+def _timed_write(write, name: str) -> dict[str, Any]:
+    """Seconds (wall, CPU) of write(path) into a temporary folder, and the file's size."""
+    with tempfile.TemporaryDirectory(prefix="bench-part-") as tmp:
         t0, c0 = time.perf_counter(), time.process_time()
-        path = excel.write_results(ctx, Path(tmp) / "results.xlsx")
+        path = write(Path(tmp) / name)
         out = {"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
                "mb": path.stat().st_size / 2**20}
     return out
 
 
+def _context(params_file: Path):
+    params = load_params(params_file, check_files=False)
+    return params, context.build_context(params, load_methodology(params.methodology))
+
+
+def results_xlsx(ctx) -> dict[str, Any]:
+    """Seconds to write results.xlsx (the report context built before the clock starts)."""
+    return _timed_write(lambda path: excel.write_results(ctx, path), "results.xlsx")
+
+
+def measures_xlsx(params, ctx) -> dict[str, Any]:
+    """Seconds to write measures.xlsx from the year's roadmap, and how many measures it holds."""
+    roadmap = ctx.data["roadmap.csv"]
+    out = _timed_write(lambda path: measures_form.write_measures_form(roadmap, params, path.parent), "measures.xlsx")
+    return {**out, "measures": len(roadmap)}
+
+
 def measure(params_file: Path, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     """Every part's figures (a part whose benchmark module is missing is left out)."""
     out: dict[str, Any] = {}
-    if "results_xlsx" not in skip:
-        out["results_xlsx"] = results_xlsx(params_file)
+    if "results_xlsx" not in skip or "measures_xlsx" not in skip:
+        params, ctx = _context(params_file)
+        if "results_xlsx" not in skip:
+            out["results_xlsx"] = results_xlsx(ctx)
+        if "measures_xlsx" not in skip:
+            out["measures_xlsx"] = measures_xlsx(params, ctx)
+        del ctx
     if "site" not in skip:
         import site_pages
 

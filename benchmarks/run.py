@@ -22,7 +22,7 @@ template, benchmarks/fastforms.py) writes the raw years into a temporary folder 
 3. a second run with nothing changed (incremental skip: must start no kernel);
 4. a run after one form of the first year changed (which stages re-run);
 5. from 1,000 schools on: `python -m pipeline status` on the year's forms, and the report
-   stage's parts measured alone in a fresh process (benchmarks/parts.py: results.xlsx, the
+   stage's parts measured alone in a fresh process (benchmarks/parts.py: results.xlsx, measures.xlsx, the
    published pages' sizes and build time, the Word documents with their PDFs).
 
 Above 10,000 schools the floor, the calamine read and the one-form-changed run are left out
@@ -322,7 +322,7 @@ def status_seconds(root: Path, year: int) -> float:
 
 
 def report_parts(root: Path, year: int) -> dict[str, Any]:
-    """benchmarks/parts.py on the year, in a fresh process: results.xlsx, site, documents."""
+    """benchmarks/parts.py on the year, in a fresh process: results.xlsx, measures.xlsx, site, documents."""
     out = root / f"parts-{year}.json"
     done = subprocess.run([sys.executable, str(HERE / "parts.py"), str(root / "params" / f"{year}.yaml"),
                            "--json", str(out)], cwd=root, capture_output=True, text=True)
@@ -361,7 +361,7 @@ def bench_size(n: int, jobs: int | None, work: Path, years_small: int, log, unti
         log("  status …")
         result["status_seconds"] = status_seconds(root, years[-1])
         if until in (None, "report"):
-            log("  the report's parts alone (results.xlsx, site, documents) …")
+            log("  the report's parts alone (results.xlsx, measures.xlsx, site, documents) …")
             result["parts"] = report_parts(root, years[-1])
     ingest = full["stages"].get("ingest")
     bare = result.get("calamine_read_seconds")
@@ -491,6 +491,7 @@ def table(result: dict[str, Any], previous: dict[str, Any] | None = None) -> str
     row("status (forms read and checked), s", lambda s: s.get("status_seconds"), 2)
     row("results.xlsx alone, s", lambda s: part(s, "results_xlsx", "seconds"), 2)
     row("  its CPU, s", lambda s: part(s, "results_xlsx", "cpu_seconds"), 2)
+    row("measures.xlsx alone, s", lambda s: part(s, "measures_xlsx", "seconds"), 2)
     row("site: analytic page, MB", lambda s: part(s, "site", "analytic_page_mb"), 2)
     row("site: largest page, MB", lambda s: part(s, "site", "largest_page_mb"), 2)
     row("site: largest school page, KB", lambda s: part(s, "site", "largest_school_page_kb"), 0)

@@ -83,8 +83,9 @@ def test_report_parts_measured_alone(sample_reports, tmp_path):
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     parts = json.loads(out.read_text(encoding="utf-8"))
-    assert set(parts) == {"results_xlsx", "site", "documents"}
+    assert set(parts) == {"results_xlsx", "measures_xlsx", "site", "documents"}
     assert parts["results_xlsx"]["seconds"] > 0 and parts["results_xlsx"]["mb"] > 0
+    assert parts["measures_xlsx"]["mb"] > 0 and parts["measures_xlsx"]["measures"] > 0
     site = parts["site"]
     published = sample_reports / "2026"
     assert site["schools"] == len(list((published / "schools").glob("*.html")))

@@ -60,21 +60,31 @@ def _package_sha() -> str:
 _PACKAGE_SHA: list[str] = []
 
 
+def package_sha() -> str:
+    """_package_sha, computed once per process (the caches' keys: this one and report/reuse.py)."""
+    if not _PACKAGE_SHA:
+        _PACKAGE_SHA.append(_package_sha())
+    return _PACKAGE_SHA[0]
+
+
+def versions(libraries: tuple[str, ...]) -> list[str]:
+    """«name=version» of each installed library («name=?» when it is not installed)."""
+    out = []
+    for lib in libraries:
+        try:
+            out.append(f"{lib}={importlib.metadata.version(lib)}")
+        except importlib.metadata.PackageNotFoundError:
+            out.append(f"{lib}=?")
+    return out
+
+
 def reader_key(methodology: Methodology) -> str | None:
     """What an entry's values depend on besides the file's bytes and name; None (no cache)
     for a methodology not loaded from a file."""
     if not methodology.sha256:
         return None
-    if not _PACKAGE_SHA:
-        _PACKAGE_SHA.append(_package_sha())
-    versions = []
-    for lib in _LIBRARIES:
-        try:
-            versions.append(f"{lib}={importlib.metadata.version(lib)}")
-        except importlib.metadata.PackageNotFoundError:
-            versions.append(f"{lib}=?")
-    text = "\n".join([f"format={FORMAT}", f"python={sys.version_info[:3]}", f"code={_PACKAGE_SHA[0]}",
-                      *versions, f"methodology={methodology.sha256}"])
+    text = "\n".join([f"format={FORMAT}", f"python={sys.version_info[:3]}", f"code={package_sha()}",
+                      *versions(_LIBRARIES), f"methodology={methodology.sha256}"])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

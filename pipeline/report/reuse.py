@@ -22,7 +22,6 @@ speed only. `verify` runs in fresh folders: no cache, everything from scratch.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
 import re
@@ -32,7 +31,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..form.cache import CACHE_DIR, _package_sha
+from ..form.cache import CACHE_DIR, package_sha, versions
 from ..io.storage import write_bytes_atomic
 
 FORMAT = 1
@@ -48,16 +47,6 @@ def digest(*parts: str | bytes) -> str:
         data = part.encode("utf-8") if isinstance(part, str) else part
         h.update(len(data).to_bytes(8, "little") + data)
     return h.hexdigest()
-
-
-def _versions(libraries: tuple[str, ...]) -> list[str]:
-    out = []
-    for lib in libraries:
-        try:
-            out.append(f"{lib}={importlib.metadata.version(lib)}")
-        except importlib.metadata.PackageNotFoundError:
-            out.append(f"{lib}=?")
-    return out
 
 
 def fonts_key() -> str:
@@ -99,7 +88,7 @@ def soffice_key(program: str) -> str:
 def code_key(*libraries: str, fonts: bool = False) -> str:
     """The code an output is made by: the pipeline package's source, Python's version, the
     given libraries' versions and (fonts=True) the installed fonts."""
-    parts = [f"format={FORMAT}", f"python={sys.version_info[:3]}", f"code={_package_sha()}", *_versions(libraries)]
+    parts = [f"format={FORMAT}", f"python={sys.version_info[:3]}", f"code={package_sha()}", *versions(libraries)]
     if fonts:
         parts.append(f"fonts={fonts_key()}")
     return digest(*parts)

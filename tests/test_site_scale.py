@@ -165,3 +165,30 @@ def test_pages_of_an_earlier_run_removed(tmp_path):
 def test_bound_validated(make_params, bad):
     with pytest.raises(PipelineError):
         load_params(make_params(report=bad), check_files=False)
+
+
+def test_data_quality_lists_a_rules_actions_up_to_the_bound():
+    """A rule whose action names each school («форма сопоставлена с кодом …») shows the first
+    actions and how many more, not one per school (~1 MB of the page at 40,000 schools); a
+    rule with few actions lists them all."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from pipeline.report.sections import monitoring
+
+    n = 50
+    rows = [{"school_code": f"{i:04d}", "rule": "info.code_normalized", "severity": "warning",
+             "action": f"форма сопоставлена с кодом {i:06d} из реестра"} for i in range(n)]
+    rows += [{"school_code": "0001", "rule": "checklist.bad_link", "severity": "warning", "action": a}
+             for a in ("значение не используется в расчётах", "ссылка не открыта")]
+    html = str(monitoring.data_quality_html(SimpleNamespace(data={"issues.csv": pd.DataFrame(rows)})))
+    cells = {tr.find_all("td")[0].get_text(" ", strip=True) if tr.find("td") else "":
+             [td.get_text(" ", strip=True) for td in tr.find_all(["td", "th"])]
+             for tr in BeautifulSoup(html, "html.parser").find_all("tr")}
+    many = next(r for r in cells.values() if any("000000" in c for c in r))
+    assert many[-1].count("форма сопоставлена") == monitoring.ACTIONS_SHOWN
+    assert f"и ещё {n - monitoring.ACTIONS_SHOWN}" in many[-1] and "results.xlsx" in many[-1]
+    assert str(n) in many                                     # the count of findings stays whole
+    few = next(r for r in cells.values() if any("ссылка не открыта" in c for c in r))
+    assert "значение не используется в расчётах" in few[-1] and "и ещё" not in few[-1]

@@ -48,6 +48,19 @@ def monitoring_html(ctx: ReportContext) -> str:
                    lead="Кто представил формы, какие файлы не приняты и почему, какие замечания к данным найдены.")
 
 
+# a rule's distinct actions shown in the summary: one per school when each names the school's
+# code («форма сопоставлена с кодом …»), ~1 MB of the page at 40,000 schools
+ACTIONS_SHOWN = 3
+
+
+def _actions(actions: list[str]) -> str:
+    """The actions of one rule, the first ACTIONS_SHOWN of them and how many more."""
+    if len(actions) <= ACTIONS_SHOWN:
+        return "; ".join(actions)
+    more = len(actions) - ACTIONS_SHOWN
+    return "; ".join(actions[:ACTIONS_SHOWN]) + f"; … и ещё {more} (все — в results.xlsx, лист «Замечания к данным»)"
+
+
 def data_quality_html(ctx: ReportContext) -> Markup:
     """Issues by rule and severity (no values: they may carry personal data)."""
     iss = ctx.data["issues.csv"]
@@ -57,7 +70,7 @@ def data_quality_html(ctx: ReportContext) -> Markup:
                    school_code=iss["school_code"].map(text))
     rows = []
     for (rule, sev), grp in g.groupby(["rule", "severity"], sort=True):
-        actions = "; ".join(sorted({a for a in grp["action"] if a}))
+        actions = _actions(sorted({a for a in grp["action"] if a}))
         rows.append([h("span", rule_name(rule), title=rule), SEVERITY_LABEL.get(sev, sev), len(grp),
                      grp.loc[grp["school_code"] != "", "school_code"].nunique(), actions])
     rows.sort(key=lambda r: (r[1] != "ошибка", -r[2], str(r[0])))

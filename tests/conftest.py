@@ -105,6 +105,15 @@ def execute_notebook(name: str, params_file: Path, out_dir: Path, **parameters: 
 
 
 @pytest.fixture(scope="session")
+def methodology():
+    """The default methodology (methodology/default.yaml), loaded once per session: a frozen
+    model, so the modules reading it may share it."""
+    from pipeline.config.methodology import load_methodology
+
+    return load_methodology(DEFAULT_METHODOLOGY)
+
+
+@pytest.fixture(scope="session")
 def chromium() -> str:
     """The path of the Chromium binary (installed when missing and allowed); skips with the
     reason where it cannot be had, fails under CI=true."""
@@ -122,6 +131,16 @@ def browser(chromium):
     """One headless Chromium for the whole session, driven over DevTools (tests/chromium.py)."""
     with chromium_helper.launch(chromium) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def tab(browser):
+    """One tab of that browser navigated from page to page (tests/chromium.py: Tab), for the
+    checks of a loaded page (accessibility, print); the tests that watch a page's loading
+    (test_browser) open a fresh tab each."""
+    opened = chromium_helper.Tab(browser)
+    yield opened
+    opened.close()
 
 
 # ---------------------------------------------------------------------------- the order of modules
@@ -228,6 +247,29 @@ def sample_root(tmp_path_factory) -> Path:
 def sample_reports(sample_root) -> Path:
     """The sample run's reports/ folder (print, accessibility). Do not write into it."""
     return sample_root / "reports"
+
+
+def _crafted(hostile: bool) -> Callable[[Path], None]:
+    def build(root: Path) -> None:
+        from report_data import build_site
+
+        build_site(root, hostile=hostile)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def crafted_site(tmp_path_factory) -> Path:
+    """The hand-built history of tests/report_data.py with hostile strings from forms, its site
+    built once per test run (build_site: root/params, root/processed, root/reports); returns
+    reports/. Do not write into it (copy it first)."""
+    return shared_folder(tmp_path_factory, "crafted-hostile", _crafted(True)) / "reports"
+
+
+@pytest.fixture(scope="session")
+def crafted_site_plain(tmp_path_factory) -> Path:
+    """The same history without the hostile strings, built once per test run; returns reports/."""
+    return shared_folder(tmp_path_factory, "crafted-plain", _crafted(False)) / "reports"
 
 
 EXAMPLES = sorted(p.name for p in (ROOT / "params" / "examples").iterdir() if p.is_dir())

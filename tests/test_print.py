@@ -173,10 +173,11 @@ def test_report_pdf_names_no_folder_and_links_from_beside_the_page(sample, tmp_p
 
     from pipeline.report import pdf
 
-    copies = []
-    for name in ("a", "b"):
-        shutil.copytree(sample / "2026", tmp_path / name / "2026")
-        copies.append(pdf.report_pdf_bytes(tmp_path / name / "2026" / "index.html"))
+    # the report stage's own report.pdf, made in the shared run's folder, and the same page's
+    # PDF made again in another folder
+    copies = [(sample / "2026" / "documents" / "report.pdf").read_bytes()]
+    shutil.copytree(sample / "2026", tmp_path / "a" / "2026")
+    copies.append(pdf.report_pdf_bytes(tmp_path / "a" / "2026" / "index.html"))
     assert copies[0] == copies[1]
     assert str(tmp_path).encode() not in copies[0] and str(sample).encode() not in copies[0]
     uris = [a.get_object()["/A"].get("/URI") for p in pypdf.PdfReader(io.BytesIO(copies[0])).pages

@@ -105,6 +105,15 @@ def execute_notebook(name: str, params_file: Path, out_dir: Path, **parameters: 
 
 
 @pytest.fixture(scope="session")
+def methodology():
+    """The default methodology (methodology/default.yaml), loaded once per session: a frozen
+    model, so the modules reading it may share it."""
+    from pipeline.config.methodology import load_methodology
+
+    return load_methodology(DEFAULT_METHODOLOGY)
+
+
+@pytest.fixture(scope="session")
 def chromium() -> str:
     """The path of the Chromium binary (installed when missing and allowed); skips with the
     reason where it cannot be had, fails under CI=true."""
@@ -124,9 +133,21 @@ def browser(chromium):
         yield client
 
 
+@pytest.fixture(scope="session")
+def tab(browser):
+    """One tab of that browser navigated from page to page (tests/chromium.py: Tab), for the
+    checks of a loaded page (accessibility, print); the tests that watch a page's loading
+    (test_browser) open a fresh tab each."""
+    opened = chromium_helper.Tab(browser)
+    yield opened
+    opened.close()
+
+
 # ---------------------------------------------------------------------------- the order of modules
 
-# The modules that take longest (measured with --durations on the whole suite, 2026-12-07),
+# The modules that take longest (measured with --durations on the whole suite, 2026-12-07; the
+# first seven re-ordered by their CPU measured with tests/cputime.py the same day: accessibility
+# 240 s, corpus 130, documents_site 109, progress 86, print 75, generations 65, runner 61),
 # longest first. They are collected first, so that pytest-xdist (`make test`: --dist loadscope
 # --no-loadscope-reorder, a module on one worker) starts them first and no long module is left
 # running alone at the end. test_accessibility builds the shared sample run and the examples'
@@ -134,8 +155,8 @@ def browser(chromium):
 # modules, so the other worker seldom waits for that build. Only the order changes; the rest
 # keep theirs.
 SLOW_FIRST = (
-    "test_accessibility.py", "test_corpus.py", "test_generations.py", "test_documents_site.py", "test_runner.py",
-    "test_progress.py", "test_print.py", "test_site.py", "test_documents.py", "test_kernels.py", "test_hostile.py",
+    "test_accessibility.py", "test_corpus.py", "test_documents_site.py", "test_progress.py", "test_print.py",
+    "test_generations.py", "test_runner.py", "test_site.py", "test_documents.py", "test_kernels.py", "test_hostile.py",
     "test_collection_round.py", "test_formats.py", "test_verify.py", "test_measures.py", "test_browser.py",
     "test_redaction.py", "test_clean.py", "test_parallel.py", "test_excel.py", "test_csv_formulas.py",
     "test_benchmarks.py", "test_fast.py",
@@ -228,6 +249,29 @@ def sample_root(tmp_path_factory) -> Path:
 def sample_reports(sample_root) -> Path:
     """The sample run's reports/ folder (print, accessibility). Do not write into it."""
     return sample_root / "reports"
+
+
+def _crafted(hostile: bool) -> Callable[[Path], None]:
+    def build(root: Path) -> None:
+        from report_data import build_site
+
+        build_site(root, hostile=hostile)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def crafted_site(tmp_path_factory) -> Path:
+    """The hand-built history of tests/report_data.py with hostile strings from forms, its site
+    built once per test run (build_site: root/params, root/processed, root/reports); returns
+    reports/. Do not write into it (copy it first)."""
+    return shared_folder(tmp_path_factory, "crafted-hostile", _crafted(True)) / "reports"
+
+
+@pytest.fixture(scope="session")
+def crafted_site_plain(tmp_path_factory) -> Path:
+    """The same history without the hostile strings, built once per test run; returns reports/."""
+    return shared_folder(tmp_path_factory, "crafted-plain", _crafted(False)) / "reports"
 
 
 EXAMPLES = sorted(p.name for p in (ROOT / "params" / "examples").iterdir() if p.is_dir())

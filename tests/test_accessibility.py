@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from chromium import open_tab, screenshot, skip_or_fail
+from chromium import screenshot, skip_or_fail
 
 pytestmark = pytest.mark.slow
 
@@ -43,16 +43,17 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-def axe_violations(browser, axe_source: str, page: Path, shot: Path | None = None) -> list[str]:
-    """Run axe-core on a page opened from file://; one line per violation and node."""
-    with open_tab(browser, page.resolve().as_uri()) as (session, _):
-        browser.evaluate(axe_source + "\n;true", session)
-        options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
-        wcag = browser.evaluate(f"axe.run(document, {json.dumps(options)}).then(r => r.violations)", session)
-        options = {"runOnly": {"type": "rule", "values": BEST_PRACTICE}, "resultTypes": ["violations"]}
-        best = browser.evaluate(f"axe.run(document, {json.dumps(options)}).then(r => r.violations)", session)
-        if shot is not None:
-            screenshot(browser, session, shot)
+def axe_violations(tab, axe_source: str, page: Path, shot: Path | None = None) -> list[str]:
+    """Run axe-core on a page opened from file:// in the session's tab; one line per
+    violation and node."""
+    browser, session = tab.browser, tab.load(page.resolve().as_uri())
+    browser.evaluate(axe_source + "\n;true", session)
+    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+    wcag = browser.evaluate(f"axe.run(document, {json.dumps(options)}).then(r => r.violations)", session)
+    options = {"runOnly": {"type": "rule", "values": BEST_PRACTICE}, "resultTypes": ["violations"]}
+    best = browser.evaluate(f"axe.run(document, {json.dumps(options)}).then(r => r.violations)", session)
+    if shot is not None:
+        screenshot(browser, session, shot)
     out = []
     for v in [*wcag, *best]:
         for node in v["nodes"]:
@@ -79,12 +80,7 @@ def example_site(request, example_root) -> Path:
     return next(p.parent for p in sorted(root.rglob("index.html")) if p.parent.name.isdigit())
 
 
-@pytest.fixture(scope="module")
-def crafted_site(tmp_path_factory) -> Path:
-    """The hand-built history (tests/report_data.py) with hostile strings from forms."""
-    from report_data import build_site
-
-    return build_site(tmp_path_factory.mktemp("a11y-crafted"), hostile=True)
+# crafted_site (conftest): the hand-built history (tests/report_data.py) with hostile strings
 
 
 def _school_pages(year_dir: Path) -> dict[str, Path]:
@@ -105,9 +101,9 @@ def _school_pages(year_dir: Path) -> dict[str, Path]:
     return found
 
 
-def _check(browser, axe_source, page: Path, shots: Path | None = None) -> None:
+def _check(tab, axe_source, page: Path, shots: Path | None = None) -> None:
     shot = shots / (page.parent.name + "_" + page.stem + ".png") if shots else None
-    problems = axe_violations(browser, axe_source, page, shot)
+    problems = axe_violations(tab, axe_source, page, shot)
     assert problems == [], f"{page}: " + "\n".join(problems)
 
 
@@ -124,21 +120,21 @@ def shots(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("page", ["index.html", "2026/index.html", "2025/index.html", "2024/index.html",
                                   "2025/documents/index.html", "2026/documents/index.html"])
-def test_sample_reports_have_no_violations(browser, axe_source, sample_site, shots, page):
-    _check(browser, axe_source, sample_site / page, shots)
+def test_sample_reports_have_no_violations(tab, axe_source, sample_site, shots, page):
+    _check(tab, axe_source, sample_site / page, shots)
 
 
 @pytest.mark.parametrize("kind", ["with_results", "without_form", "small_group"])
-def test_sample_school_pages_have_no_violations(browser, axe_source, sample_site, shots, kind):
+def test_sample_school_pages_have_no_violations(tab, axe_source, sample_site, shots, kind):
     pages = _school_pages(sample_site / "2026")
     assert kind in pages, f"the sample has no school page of the kind {kind}"
-    _check(browser, axe_source, pages[kind], shots)
+    _check(tab, axe_source, pages[kind], shots)
 
 
 @pytest.mark.parametrize("page", ["2026/index.html", "2026/schools/004.html", "2026/schools/008.html",
                                   "2026/schools/009.html", "2025/schools/007.html"])
-def test_crafted_pages_with_hostile_strings_have_no_violations(browser, axe_source, crafted_site, page):
-    _check(browser, axe_source, crafted_site / page)
+def test_crafted_pages_with_hostile_strings_have_no_violations(tab, axe_source, crafted_site, page):
+    _check(tab, axe_source, crafted_site / page)
 
 
 @pytest.fixture(scope="module")
@@ -151,21 +147,21 @@ def crafted_large_site(tmp_path_factory) -> Path:
                       report={"cluster_pages_from": 1, "cluster_page_rows": 2})
 
 
-def test_cluster_pages_have_no_violations(browser, axe_source, crafted_large_site, shots):
+def test_cluster_pages_have_no_violations(tab, axe_source, crafted_large_site, shots):
     year = crafted_large_site / "2026"
     pages = sorted((year / "clusters").glob("*.html"))
     assert len(pages) > 2
     for page in [year / "index.html", *pages]:
-        _check(browser, axe_source, page, shots)
+        _check(tab, axe_source, page, shots)
 
 
-def test_example_municipalities_have_no_violations(browser, axe_source, example_site, shots):
-    _check(browser, axe_source, example_site / "index.html", shots)
+def test_example_municipalities_have_no_violations(tab, axe_source, example_site, shots):
+    _check(tab, axe_source, example_site / "index.html", shots)
     for page in _school_pages(example_site).values():
-        _check(browser, axe_source, page, shots)
+        _check(tab, axe_source, page, shots)
 
 
-def test_the_check_sees_violations(browser, axe_source, tmp_path):
+def test_the_check_sees_violations(tab, axe_source, tmp_path):
     """A control: a page with an image without alt text, pale text, an empty table header and
     content outside landmarks is reported, so a silent axe cannot pass the tests above."""
     bad = tmp_path / "bad.html"
@@ -174,6 +170,6 @@ def test_the_check_sees_violations(browser, axe_source, tmp_path):
                    '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
                    '<table><tr><th></th><th>Количество</th></tr><tr><td>ОО</td><td>3</td></tr></table>'
                    '</body></html>', encoding="utf-8")
-    ids = {re.match(r"[\w-]+", line).group(0) for line in axe_violations(browser, axe_source, bad)}
+    ids = {re.match(r"[\w-]+", line).group(0) for line in axe_violations(tab, axe_source, bad)}
     assert {"image-alt", "color-contrast", "empty-table-header", "region"} <= ids, ids
 

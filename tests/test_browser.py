@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from chromium import DevTools, open_tab, screenshot
-from report_data import build_site
 
 pytestmark = pytest.mark.slow
 
@@ -60,8 +59,8 @@ def visit(browser: DevTools, url: str, allowed_origin: str, shot: Path) -> list[
 
 
 @pytest.fixture(scope="module")
-def site_root(tmp_path_factory) -> Path:
-    return build_site(tmp_path_factory.mktemp("browser-site"), hostile=True)
+def site_root(crafted_site) -> Path:
+    return crafted_site  # built once per run (conftest), read only
 
 
 @pytest.fixture(scope="module")

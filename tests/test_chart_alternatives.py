@@ -19,14 +19,13 @@ from pipeline.core.levels import ZONE_MARK
 from pipeline.core.russian import fmt_num, fmt_pct
 from pipeline.io.storage import read_table
 from pipeline.report import charts
-from report_data import build_site
 
 GENERIC = {"диаграмма", "график", "рисунок", "изображение", "chart", "image"}
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    return build_site(tmp_path_factory.mktemp("chart-alt"), hostile=False)
+def site(crafted_site_plain) -> Path:
+    return crafted_site_plain  # built once per run (conftest), read only
 
 
 @pytest.fixture(scope="module")

@@ -36,11 +36,6 @@ from pipeline.stages import ingest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def methodology():
-    return load_methodology(ROOT / "methodology" / "default.yaml")
-
-
 @pytest.fixture
 def run_clean(tmp_path, make_params, methodology):
     """run_clean({file: bytes}, registry=...) -> (tables, params) through ingest and clean."""

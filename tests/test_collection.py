@@ -11,19 +11,12 @@ import pytest
 from formbuilder import form_bytes, good_values, raw_folder
 
 from pipeline import cli
-from pipeline.config.methodology import load_methodology
 from pipeline.config.params import load_params
 from pipeline.core.contract import COLLECTION_STATES
 from pipeline.report import site
 
-ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = ("Код ОО;Наименование ОО;Тип ОО;E-mail\n0107;МБОУ СОШ № 7;СОШ;s7@edu.ru\n0108;МБОУ СОШ № 8;СОШ;s8@edu.ru\n"
             "0201;МКОУ ООШ с. Ивановка;ООШ;oosh@edu.ru\n0202;МКОУ ООШ № 2;ООШ;o2@edu.ru\n")
-
-
-@pytest.fixture(scope="module")
-def methodology():
-    return load_methodology(ROOT / "methodology" / "default.yaml")
 
 
 @pytest.fixture

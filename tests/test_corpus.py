@@ -50,11 +50,6 @@ CYRILLIC = re.compile(r"[а-яё]{3,}", re.IGNORECASE)
 METHODOLOGY = load_methodology(ROOT / "methodology" / "default.yaml")
 
 
-@pytest.fixture(scope="module")
-def methodology():
-    return METHODOLOGY
-
-
 def _bytes(name: str, code: str) -> bytes:
     return next(c for c in CASES if c.name == name).build(METHODOLOGY, code)
 

@@ -22,11 +22,6 @@ from pipeline.stages import ingest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def methodology():
-    return load_methodology(ROOT / "methodology" / "default.yaml")
-
-
 @pytest.fixture
 def year(tmp_path, make_params, methodology):
     m = methodology

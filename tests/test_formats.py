@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from formbuilder import form_bytes, good_values, raw_folder
 
-from pipeline.config.methodology import load_methodology
 from pipeline.config.params import load_params
 from pipeline.core.errors import FormError
 from pipeline.form import reader
@@ -21,11 +20,6 @@ from pipeline.stages import clean, ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 SOFFICE = shutil.which("soffice")
-
-
-@pytest.fixture(scope="module")
-def methodology():
-    return load_methodology(ROOT / "methodology" / "default.yaml")
 
 
 def ods(content: str, mimetype: bytes = b"application/vnd.oasis.opendocument.spreadsheet") -> bytes:

@@ -31,11 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def methodology():
-    return load_methodology(ROOT / "methodology" / "default.yaml")
-
-
-@pytest.fixture(scope="module")
 def binary_methodology(tmp_path_factory):
     """The default methodology with every position on a 0/1 scale."""
     data = yaml.safe_load((ROOT / "methodology" / "default.yaml").read_text(encoding="utf-8"))

@@ -14,7 +14,6 @@ from formbuilder import form_bytes, good_values, raw_folder, xlsx
 
 from pipeline.core.contract import FILE_STATUSES, columns
 from pipeline.core.errors import FormError
-from pipeline.config.methodology import load_methodology
 from pipeline.config.params import load_params
 from pipeline import sample
 from pipeline.form import package as form_package
@@ -23,13 +22,6 @@ from pipeline.form import reader as form_reader
 from pipeline.io import storage
 from pipeline.stages import clean
 from pipeline.stages import ingest
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def methodology():
-    return load_methodology(ROOT / "methodology" / "default.yaml")
 
 
 def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
@@ -282,9 +274,6 @@ def test_sample_year_statuses_match_the_plan(year, make_params, methodology):
     got = {r.file: (r.status, r.rule, r.school_code) for r in files.itertuples() if r.status != "accepted"}
     assert got == expected
     assert files["file"].tolist() == plan["file_names"]
-
-
-
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 
 from pipeline.report.render import TEMPLATES, _render, css_string
 # the Chromium of the browser tests: found (or installed) once, driven over DevTools
-from chromium import FLAGS  # the browser and chromium fixtures come from conftest.py
+from chromium import FLAGS  # the browser, tab and chromium fixtures come from conftest.py
 
 ROOT = Path(__file__).resolve().parents[1]
 A4 = (595.28, 841.89)  # points
@@ -64,10 +64,8 @@ def test_print_css_sets_a4_page_numbers_and_loads_nothing():
     assert "@media print" not in (TEMPLATES / "style.css").read_text(encoding="utf-8"), "print rules belong in print.css"
 
 
-def test_every_page_of_a_site_inlines_the_print_stylesheet(tmp_path):
-    from report_data import build_site
-
-    site = build_site(tmp_path, hostile=True)
+def test_every_page_of_a_site_inlines_the_print_stylesheet(crafted_site):
+    site = crafted_site
     pages = [site / "2026" / "index.html", *sorted((site / "2026" / "schools").glob("*.html"))]
     for page in pages:
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
@@ -175,10 +173,11 @@ def test_report_pdf_names_no_folder_and_links_from_beside_the_page(sample, tmp_p
 
     from pipeline.report import pdf
 
-    copies = []
-    for name in ("a", "b"):
-        shutil.copytree(sample / "2026", tmp_path / name / "2026")
-        copies.append(pdf.report_pdf_bytes(tmp_path / name / "2026" / "index.html"))
+    # the report stage's own report.pdf, made in the shared run's folder, and the same page's
+    # PDF made again in another folder
+    copies = [(sample / "2026" / "documents" / "report.pdf").read_bytes()]
+    shutil.copytree(sample / "2026", tmp_path / "a" / "2026")
+    copies.append(pdf.report_pdf_bytes(tmp_path / "a" / "2026" / "index.html"))
     assert copies[0] == copies[1]
     assert str(tmp_path).encode() not in copies[0] and str(sample).encode() not in copies[0]
     uris = [a.get_object()["/A"].get("/URI") for p in pypdf.PdfReader(io.BytesIO(copies[0])).pages
@@ -226,24 +225,13 @@ def test_chromium_prints_the_report_on_a4_with_page_numbers_and_no_browser_path(
         assert "file://" not in text and "file:" not in _text(text), f"page {i} prints the browser's path"
 
 
-def _open(browser, url: str) -> tuple[str, str]:
-    target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-    session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-    browser.send("Page.enable", session=session)
-    browser.send("Emulation.setDeviceMetricsOverride",
-                 {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
-    browser.send("Page.navigate", {"url": url}, session=session)
-    browser.wait_for("Page.loadEventFired", session)
-    return target, session
-
-
 def _evaluate(browser, session: str, expression: str):
     return browser.send("Runtime.evaluate", {"expression": expression, "returnByValue": True},
                         session=session)["result"]["value"]
 
 
 @pytest.mark.slow
-def test_every_school_page_prints_on_at_most_two_sheets(sample, browser):
+def test_every_school_page_prints_on_at_most_two_sheets(sample, tab):
     import io
 
     import pypdf
@@ -252,10 +240,9 @@ def test_every_school_page_prints_on_at_most_two_sheets(sample, browser):
     assert len(pages) >= 100
     over = []
     for page in pages:
-        target, session = _open(browser, page.resolve().as_uri())
-        data = browser.send("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True},
-                            session=session, timeout=120)["data"]
-        browser.send("Target.closeTarget", {"targetId": target})
+        session = tab.load(page.resolve().as_uri())
+        data = tab.browser.send("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True},
+                                session=session, timeout=120)["data"]
         reader = pypdf.PdfReader(io.BytesIO(base64.b64decode(data)))
         assert _a4(reader.pages[0])
         if len(reader.pages) > MAX_SCHOOL_SHEETS:
@@ -291,37 +278,32 @@ _LAYOUT = """(() => {
 
 
 @pytest.mark.slow
-def test_on_screen_at_1280_px_no_table_header_overlaps_and_no_table_is_cut_off(sample, browser):
+def test_on_screen_at_1280_px_no_table_header_overlaps_and_no_table_is_cut_off(sample, tab):
     found = {}
     for page in (sample / "2026" / "index.html", sample / "2025" / "index.html", sample / "2026" / "schools" / "0215.html"):
-        target, session = _open(browser, page.resolve().as_uri())
-        found[page.relative_to(sample).as_posix()] = _evaluate(browser, session, _LAYOUT)
-        browser.send("Target.closeTarget", {"targetId": target})
+        session = tab.load(page.resolve().as_uri(), width=1280, height=900)
+        found[page.relative_to(sample).as_posix()] = _evaluate(tab.browser, session, _LAYOUT)
     assert found["2026/index.html"]["ranking"] >= 3
     assert all(not v["overlaps"] for v in found.values()), found
     assert all(not v["clipped"] for v in found.values()), found
 
 
 @pytest.mark.slow
-def test_in_print_at_the_width_of_a4_no_table_header_overlaps_and_no_table_is_wider_than_the_page(sample, browser):
+def test_in_print_at_the_width_of_a4_no_table_header_overlaps_and_no_table_is_wider_than_the_page(sample, tab):
     """The same measurement with the print stylesheet applied, at the width of an A4 page's text
     (180 mm ≈ 680 CSS px): tables wrap to the paper instead of running off it."""
     found = {}
     for page in (sample / "2026" / "index.html", sample / "2026" / "schools" / "0215.html"):
-        target, session = _open(browser, page.resolve().as_uri())
-        browser.send("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
-        browser.send("Emulation.setDeviceMetricsOverride",
-                     {"width": 680, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
-        found[page.name] = _evaluate(browser, session, _LAYOUT)
-        found[page.name]["wide"] = _evaluate(browser, session, "Array.from(document.querySelectorAll('table.data'))"
+        session = tab.load(page.resolve().as_uri(), width=680, height=900, media="print")
+        found[page.name] = _evaluate(tab.browser, session, _LAYOUT)
+        found[page.name]["wide"] = _evaluate(tab.browser, session, "Array.from(document.querySelectorAll('table.data'))"
                                              ".filter(t => t.checkVisibility() && t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
                                              ".map(t => t.querySelector('thead').textContent.trim().slice(0, 60))")
-        browser.send("Target.closeTarget", {"targetId": target})
     assert all(not v["overlaps"] and not v["clipped"] and not v["wide"] for v in found.values()), found
 
 
 @pytest.mark.slow
-def test_the_layout_check_sees_an_overlap_and_a_cut_off_table(browser, tmp_path):
+def test_the_layout_check_sees_an_overlap_and_a_cut_off_table(tab, tmp_path):
     """A control: the measurement of the test above finds what the issue reported."""
     page = tmp_path / "bad.html"
     page.write_text(
@@ -335,7 +317,6 @@ def test_the_layout_check_sees_an_overlap_and_a_cut_off_table(browser, tmp_path)
         "<thead><tr><th>Код</th><th>Без изменений</th><th>Ухудшение</th><th>Нет данных по показателю</th></tr></thead>"
         "<tbody><tr><td>1</td><td>2</td><td>3</td><td>4</td></tr></tbody></table></div></body></html>",
         encoding="utf-8")
-    target, session = _open(browser, page.as_uri())
-    found = _evaluate(browser, session, _LAYOUT)
-    browser.send("Target.closeTarget", {"targetId": target})
+    session = tab.load(page.as_uri())
+    found = _evaluate(tab.browser, session, _LAYOUT)
     assert found["overlaps"] and found["clipped"], found

@@ -11,14 +11,13 @@ import pytest
 
 from pipeline.core.errors import RunError
 from pipeline.report import site
-from report_data import build_site
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build_site(tmp_path_factory.mktemp("pub"), hostile=False)
+def built(crafted_site_plain):
+    return crafted_site_plain  # built once per run (conftest), read only: tests change a copy
 
 
 @pytest.fixture

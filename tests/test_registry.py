@@ -9,18 +9,10 @@ import pandas as pd
 import pytest
 from formbuilder import form_bytes, good_values, raw_folder, xlsx
 
-from pipeline.config.methodology import load_methodology
 from pipeline.config.params import load_params
 from pipeline.core.errors import FormError
 from pipeline.form import registry as reg
 from pipeline.stages import clean, ingest
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def methodology():
-    return load_methodology(ROOT / "methodology" / "default.yaml")
 
 
 RUSSIAN = "Код ОО;Наименование ОО;Тип ОО;E-mail;Руководитель\n0107;МАОУ СОШ № 7;СОШ;s7@edu.ru;Иванова И. И.\n0201;МБОУ ООШ № 1;ООШ;;\n"

@@ -24,8 +24,9 @@ from report_data import (HOSTILE_FORMULA, HOSTILE_LINK, HOSTILE_SCRIPT, RESPONSI
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    return build_site(tmp_path_factory.mktemp("site"), hostile=True)
+def built(crafted_site) -> Path:
+    """The hand-built site with hostile strings, shared by the run (conftest): read only."""
+    return crafted_site
 
 
 def published_pages(root: Path) -> list[Path]:

@@ -12,17 +12,15 @@ from bs4 import BeautifulSoup
 
 from pipeline.core.contract import LEVELS
 from pipeline.core.russian import fmt_int, fmt_num
-from report_data import build_site
 
 SMALL = "008"  # 4 teachers in tests/report_data.py
 LABEL = "н/д (менее 5)"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("small")
-    root = build_site(folder, hostile=False)
-    scores = pd.read_csv(folder / "processed" / "2026" / "scores.csv", dtype={"school_code": str})
+def site(crafted_site_plain):
+    root = crafted_site_plain  # built once per run (conftest), read only
+    scores = pd.read_csv(root.parent / "processed" / "2026" / "scores.csv", dtype={"school_code": str})
     return root / "2026", scores.set_index("school_code")
 
 

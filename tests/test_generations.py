@@ -65,6 +65,13 @@ def _start(params_file: Path, notebooks: Path) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _run(params_file: Path, notebooks: Path) -> subprocess.CompletedProcess:
+    """A whole run (not killed), its messages kept for the assertion's text."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "pipeline", "run", "--params", str(params_file), "--notebooks",
+                           str(notebooks), "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
 @pytest.fixture
 def year(tmp_path, make_params):
     raw = write_raw(tmp_path / "raw")
@@ -80,7 +87,8 @@ def test_a_run_killed_at_any_moment_leaves_one_generation_whole(year):
     for weight in (0.5, 0.6):
         _set_weight(params_file, weight)
         started = time.monotonic()
-        assert _start(params_file, notebooks).wait(timeout=300) == 0
+        done = _run(params_file, notebooks)
+        assert done.returncode == 0, f"the run not killed failed (exit {done.returncode}):\n{done.stderr[-3000:]}"
         durations.append(time.monotonic() - started)
         references[weight] = _generation(root)
         _consistent(params_file)
@@ -111,7 +119,8 @@ def test_a_run_killed_at_any_moment_leaves_one_generation_whole(year):
         _consistent(params_file)
     print(f"killed runs that had committed: {sum(outcomes)} of {len(outcomes)}")
     _set_weight(params_file, 0.5 if current == 0.6 else 0.6)
-    assert _start(params_file, notebooks).wait(timeout=300) == 0
+    done = _run(params_file, notebooks)
+    assert done.returncode == 0, f"the run after the kills failed (exit {done.returncode}):\n{done.stderr[-3000:]}"
     assert _generation(root) == references[0.5 if current == 0.6 else 0.6]
     _consistent(params_file)
 

@@ -1,7 +1,7 @@
 """The cyclic garbage collector kept out of the way where a stage builds hundreds of thousands
 of small objects that all stay (none in a reference cycle): it would walk them all again and
-again while they are made, or touch — and so copy into every forked worker — what the
-workers only read."""
+again while they are made (gc_paused); memory freed handed back to the system (give_back).
+Objects shared with forked workers are frozen by core/parallel.py, which counts the forks."""
 
 from __future__ import annotations
 
@@ -20,17 +20,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-@contextlib.contextmanager
-def gc_frozen() -> Iterator[None]:
-    """What exists now is moved out of the collector's sight (and back afterwards): forked
-    workers then share those pages instead of copying them when the collector visits."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _libc_trim():
